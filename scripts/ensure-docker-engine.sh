@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Make sure a Docker engine answers on this machine: install Debian's docker.io when no
+# daemon exists, start dockerd in the background (these machines have no systemd), wait.
+set -euo pipefail
+
+docker_ok() { timeout 10 docker info >/dev/null 2>&1; }
+
+if docker_ok; then
+  echo "docker engine: already running ($(docker version --format '{{.Server.Version}}'))"
+  exit 0
+fi
+
+if ! command -v dockerd >/dev/null 2>&1; then
+  echo "docker engine: installing Debian's docker.io"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq docker.io iptables >/dev/null
+fi
+
+echo "docker engine: starting dockerd"
+nohup dockerd >/var/log/dockerd.log 2>&1 &
+for _ in $(seq 1 60); do
+  if docker_ok; then
+    echo "docker engine: ready ($(docker version --format '{{.Server.Version}}'))"
+    exit 0
+  fi
+  sleep 1
+done
+echo "docker engine: dockerd did not answer within 60 s; last lines of /var/log/dockerd.log:" >&2
+tail -n 20 /var/log/dockerd.log >&2
+exit 1

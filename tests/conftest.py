@@ -1,0 +1,34 @@
+"""Shared fixtures: the real test Swarm, built once per test session."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # so tests can import tests.harness
+
+from tests.harness import images  # noqa: E402
+from tests.harness.cluster import Cluster, ClusterFactory  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def cluster_factory() -> ClusterFactory:
+    factory = ClusterFactory(log=lambda msg: print(msg, file=sys.stderr))
+    images.ensure_all(factory.host, log=factory.log)
+    return factory
+
+
+@pytest.fixture(scope="session")
+def cluster(cluster_factory: ClusterFactory) -> Cluster:
+    """A 3-node Swarm (1 manager, 2 workers) of Docker-in-Docker engines.
+
+    Set SENTINEL_KEEP_CLUSTER=1 to keep it after the session for a look around.
+    """
+    created = cluster_factory.create(managers=1, workers=2)
+    yield created
+    if not os.environ.get("SENTINEL_KEEP_CLUSTER"):
+        cluster_factory.destroy(created)

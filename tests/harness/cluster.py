@@ -1,0 +1,247 @@
+"""A real multi-node Docker Swarm on one machine: Docker-in-Docker node containers.
+
+Each node is a container running its own dockerd (``sentinel-test/node``) on a bridge
+network private to the run, with a registry beside them so every node pulls the same image
+by digest, as on a real cluster. Everything a run creates carries the label
+``sentinel.test-run=<run id>`` and names starting ``sentinel-test-<run id>-``, so runs never
+collide and leftovers of dead runs can be swept.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from dataclasses import dataclass, field
+
+import docker
+import docker.errors
+
+from . import images
+
+RUN_LABEL = "sentinel.test-run"
+PID_LABEL = "sentinel.test-pid"
+REGISTRY_ALIAS = "registry:5000"  # how nodes name the registry (node/daemon.json trusts it)
+REGISTRY_VOLUME = "sentinel-test-registry"  # shared across runs: pushes of known layers are free
+
+# --privileged fails on these machines (no CAP_SYS_RESOURCE); this explicit list works.
+NODE_CAPABILITIES = (
+    "CHOWN DAC_OVERRIDE DAC_READ_SEARCH FOWNER FSETID KILL SETGID SETUID SETPCAP LINUX_IMMUTABLE "
+    "NET_BIND_SERVICE NET_BROADCAST NET_ADMIN NET_RAW IPC_LOCK IPC_OWNER SYS_MODULE SYS_RAWIO "
+    "SYS_CHROOT SYS_PTRACE SYS_PACCT SYS_ADMIN SYS_BOOT SYS_NICE SYS_TIME SYS_TTY_CONFIG MKNOD "
+    "LEASE AUDIT_WRITE AUDIT_CONTROL SETFCAP MAC_OVERRIDE MAC_ADMIN SYSLOG WAKE_ALARM "
+    "BLOCK_SUSPEND AUDIT_READ"
+).split()
+
+# Images the cluster serves from its registry, by their name on the host engine.
+PUSHED_IMAGES = (
+    "sentinel-test/traefik:latest",
+    "sentinel-test/prometheus:latest",
+    "sentinel-test/node-exporter:latest",
+    "sentinel-test/postgres:latest",
+    "sentinel-test/todo:1",
+    "sentinel-test/todo:2",
+    "sentinel-test/base:latest",
+)
+
+
+def _wait(what: str, probe, timeout: float = 90, interval: float = 0.5):
+    deadline = time.monotonic() + timeout
+    last_error: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            result = probe()
+            if result:
+                return result
+        except Exception as exc:  # the thing is still coming up
+            last_error = exc
+        time.sleep(interval)
+    raise TimeoutError(f"{what} not ready after {timeout:.0f} s (last error: {last_error})")
+
+
+@dataclass
+class Node:
+    name: str  # inventory name: node1, node2, ...
+    container: str  # container name on the host engine
+    ip: str  # address on the run's bridge network
+    role: str  # manager | worker | none (not in the Swarm)
+
+    @property
+    def client(self) -> docker.DockerClient:
+        """Docker SDK client for this node's own engine."""
+        return docker.DockerClient(base_url=f"tcp://{self.ip}:2375", timeout=120)
+
+
+@dataclass
+class Cluster:
+    run_id: str
+    network: str
+    registry_port: int
+    nodes: list[Node] = field(default_factory=list)
+
+    @property
+    def managers(self) -> list[Node]:
+        return [n for n in self.nodes if n.role == "manager"]
+
+    @property
+    def manager(self) -> Node:
+        return self.managers[0]
+
+    def image(self, host_ref: str) -> str:
+        """The name nodes pull a test image by, e.g. sentinel-test/todo:1 -> registry:5000/..."""
+        return f"{REGISTRY_ALIAS}/{host_ref}"
+
+    def inventory(self) -> dict:
+        """An Ansible inventory reaching every node through the host engine (docker exec)."""
+
+        def hosts(role: str) -> dict:
+            return {n.name: {"ansible_host": n.container} for n in self.nodes if n.role == role}
+
+        return {
+            "all": {
+                "vars": {
+                    "ansible_connection": "community.docker.docker_api",
+                    "ansible_python_interpreter": "/usr/bin/python3",
+                },
+                "children": {
+                    "managers": {"hosts": hosts("manager")},
+                    "workers": {"hosts": hosts("worker")},
+                    "new": {"hosts": hosts("none")},
+                },
+            }
+        }
+
+
+class ClusterFactory:
+    """Creates and destroys test clusters on the host engine."""
+
+    def __init__(self, client: docker.DockerClient | None = None, log=print):
+        self.host = client or docker.from_env(timeout=600)
+        self.log = log
+
+    # -- life cycle -------------------------------------------------------------------
+    def create(self, managers: int = 1, workers: int = 2, spare: int = 0) -> Cluster:
+        """Nodes with engines; the first ``managers + workers`` form a Swarm, ``spare`` stay out."""
+        self.sweep_dead_runs()
+        run_id = secrets.token_hex(3)
+        labels = {RUN_LABEL: run_id, PID_LABEL: str(os.getpid())}
+        network = self.host.networks.create(f"sentinel-test-{run_id}", driver="bridge", labels=labels)
+        cluster = Cluster(run_id, network.name, registry_port=self._start_registry(run_id, labels))
+        roles = ["manager"] * managers + ["worker"] * workers + ["none"] * spare
+        for index, role in enumerate(roles, start=1):
+            cluster.nodes.append(self.add_node(cluster, f"node{index}", role, labels))
+        for node in cluster.nodes:
+            _wait(f"engine on {node.name}", lambda n=node: n.client.ping())
+        self._push_images(cluster)
+        self._form_swarm(cluster)
+        return cluster
+
+    def add_node(self, cluster: Cluster, name: str, role: str, labels: dict | None = None) -> Node:
+        labels = labels or {RUN_LABEL: cluster.run_id, PID_LABEL: str(os.getpid())}
+        container_name = f"sentinel-test-{cluster.run_id}-{name}"
+        volume = self.host.volumes.create(f"{container_name}-docker", labels=labels)
+        container = self.host.containers.run(
+            "sentinel-test/node:latest",
+            # TCP without TLS is tolerable only because this bridge network is private to the run.
+            command=["dockerd", "-H", "unix:///var/run/docker.sock", "-H", "tcp://0.0.0.0:2375", "--tls=false"],
+            name=container_name,
+            hostname=name,
+            detach=True,
+            cap_add=NODE_CAPABILITIES,
+            security_opt=["seccomp=unconfined", "apparmor=unconfined"],
+            tmpfs={"/run": ""},
+            volumes={
+                "/sys/fs/cgroup": {"bind": "/sys/fs/cgroup", "mode": "rw"},
+                volume.name: {"bind": "/var/lib/docker", "mode": "rw"},
+            },
+            network=cluster.network,
+            labels=labels,
+        )
+        container.reload()
+        ip = container.attrs["NetworkSettings"]["Networks"][cluster.network]["IPAddress"]
+        return Node(name, container_name, ip, role)
+
+    def destroy(self, cluster: Cluster) -> None:
+        self._remove_run(cluster.run_id)
+
+    def sweep_dead_runs(self) -> None:
+        """Remove what earlier runs left behind when the process that made them is gone."""
+        runs = {}
+        for container in self.host.containers.list(all=True, filters={"label": RUN_LABEL}):
+            runs[container.labels[RUN_LABEL]] = container.labels.get(PID_LABEL, "")
+        for network in self.host.networks.list(filters={"label": RUN_LABEL}):
+            runs.setdefault(network.attrs["Labels"][RUN_LABEL], network.attrs["Labels"].get(PID_LABEL, ""))
+        for run_id, pid in runs.items():
+            if not (pid.isdigit() and os.path.exists(f"/proc/{pid}")):
+                self.log(f"cluster: sweeping leftovers of dead run {run_id}")
+                self._remove_run(run_id)
+
+    def _remove_run(self, run_id: str) -> None:
+        selector = {"label": f"{RUN_LABEL}={run_id}"}
+        for container in self.host.containers.list(all=True, filters=selector):
+            container.remove(force=True, v=True)
+        for volume in self.host.volumes.list(filters=selector):
+            volume.remove(force=True)
+        for network in self.host.networks.list(filters=selector):
+            network.remove()
+
+    # -- pieces -----------------------------------------------------------------------
+    def _start_registry(self, run_id: str, labels: dict) -> int:
+        container = self.host.containers.run(
+            "sentinel-test/registry:latest",
+            name=f"sentinel-test-{run_id}-registry",
+            detach=True,
+            network=f"sentinel-test-{run_id}",
+            ports={"5000/tcp": ("127.0.0.1", None)},
+            volumes={REGISTRY_VOLUME: {"bind": "/var/lib/docker-registry", "mode": "rw"}},
+            labels=labels,
+        )
+        # A network alias lets every node reach it as registry:5000.
+        self.host.networks.get(f"sentinel-test-{run_id}").disconnect(container)
+        self.host.networks.get(f"sentinel-test-{run_id}").connect(container, aliases=["registry"])
+        container.reload()
+        port = int(container.attrs["NetworkSettings"]["Ports"]["5000/tcp"][0]["HostPort"])
+        _wait("registry", lambda: self.host.api.ping() and _http_ok(f"http://127.0.0.1:{port}/v2/"))
+        return port
+
+    def _push_images(self, cluster: Cluster) -> None:
+        """Push the test images through the host's loopback port (trusted without TLS)."""
+        started = time.monotonic()
+        for ref in PUSHED_IMAGES:
+            local = f"127.0.0.1:{cluster.registry_port}/{ref}"
+            image = self.host.images.get(ref)
+            repo, tag = local.rsplit(":", 1)
+            image.tag(repo, tag)
+            try:
+                for chunk in self.host.api.push(repo, tag=tag, stream=True, decode=True):
+                    if "error" in chunk:
+                        raise RuntimeError(f"push of {ref} failed: {chunk['error']}")
+            finally:
+                self.host.images.remove(local, noprune=True)
+        self.log(f"cluster: images in the registry after {time.monotonic() - started:.1f} s")
+
+    def _form_swarm(self, cluster: Cluster) -> None:
+        members = [n for n in cluster.nodes if n.role != "none"]
+        first = members[0]
+        first.client.swarm.init(advertise_addr=first.ip, listen_addr=f"{first.ip}:2377")
+        tokens = first.client.swarm.attrs["JoinTokens"]
+        for node in members[1:]:
+            node.client.swarm.join(
+                remote_addrs=[f"{first.ip}:2377"],
+                join_token=tokens["Manager" if node.role == "manager" else "Worker"],
+                advertise_addr=node.ip,
+                listen_addr=f"{node.ip}:2377",
+            )
+
+        def all_ready() -> bool:
+            nodes = first.client.nodes.list()
+            return len(nodes) == len(members) and all(n.attrs["Status"]["State"] == "ready" for n in nodes)
+
+        _wait("all nodes Ready", all_ready, timeout=60)
+
+
+def _http_ok(url: str) -> bool:
+    import urllib.request
+
+    with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - test-local URL
+        return response.status == 200
