@@ -32,3 +32,11 @@ def cluster(cluster_factory: ClusterFactory) -> Cluster:
     yield created
     if not os.environ.get("SENTINEL_KEEP_CLUSTER"):
         cluster_factory.destroy(created)
+
+
+@pytest.fixture(scope="session")
+def ansible(cluster: Cluster):
+    """The real ansible / ansible-playbook commands bound to the test cluster's inventory."""
+    from tests.harness.ansible import Ansible
+
+    return Ansible(cluster.inventory())

@@ -17,10 +17,8 @@ from dataclasses import dataclass, field
 import docker
 import docker.errors
 
-from . import images
-
 RUN_LABEL = "sentinel.test-run"
-PID_LABEL = "sentinel.test-pid"
+PID_LABEL = "sentinel.test-pid"  # the creating process; "keep" for a cluster made by hand
 REGISTRY_ALIAS = "registry:5000"  # how nodes name the registry (node/daemon.json trusts it)
 REGISTRY_VOLUME = "sentinel-test-registry"  # shared across runs: pushes of known layers are free
 
@@ -120,11 +118,14 @@ class ClusterFactory:
         self.log = log
 
     # -- life cycle -------------------------------------------------------------------
-    def create(self, managers: int = 1, workers: int = 2, spare: int = 0) -> Cluster:
-        """Nodes with engines; the first ``managers + workers`` form a Swarm, ``spare`` stay out."""
+    def create(self, managers: int = 1, workers: int = 2, spare: int = 0, keep: bool = False) -> Cluster:
+        """Nodes with engines; the first ``managers + workers`` form a Swarm, ``spare`` stay out.
+
+        A cluster is swept by a later run once its creating process is gone, unless ``keep``.
+        """
         self.sweep_dead_runs()
         run_id = secrets.token_hex(3)
-        labels = {RUN_LABEL: run_id, PID_LABEL: str(os.getpid())}
+        labels = {RUN_LABEL: run_id, PID_LABEL: "keep" if keep else str(os.getpid())}
         network = self.host.networks.create(f"sentinel-test-{run_id}", driver="bridge", labels=labels)
         cluster = Cluster(run_id, network.name, registry_port=self._start_registry(run_id, labels))
         roles = ["manager"] * managers + ["worker"] * workers + ["none"] * spare
@@ -155,7 +156,7 @@ class ClusterFactory:
                 volume.name: {"bind": "/var/lib/docker", "mode": "rw"},
             },
             network=cluster.network,
-            labels=labels,
+            labels={**labels, "sentinel.test-node": name},
         )
         container.reload()
         ip = container.attrs["NetworkSettings"]["Networks"][cluster.network]["IPAddress"]
@@ -163,6 +164,23 @@ class ClusterFactory:
 
     def destroy(self, cluster: Cluster) -> None:
         self._remove_run(cluster.run_id)
+
+    def load(self, run_id: str) -> Cluster:
+        """A cluster that already runs (made with keep=True by another process)."""
+        selector = {"label": f"{RUN_LABEL}={run_id}"}
+        registry = self.host.containers.get(f"sentinel-test-{run_id}-registry")
+        port = int(registry.attrs["NetworkSettings"]["Ports"]["5000/tcp"][0]["HostPort"])
+        cluster = Cluster(run_id, f"sentinel-test-{run_id}", port)
+        for container in sorted(self.host.containers.list(filters=selector), key=lambda c: c.name):
+            if container.name.endswith("-registry"):
+                continue
+            ip = container.attrs["NetworkSettings"]["Networks"][cluster.network]["IPAddress"]
+            node = Node(container.labels["sentinel.test-node"], container.name, ip, "none")
+            info = node.client.info()["Swarm"]
+            if info["LocalNodeState"] == "active":
+                node.role = "manager" if info["ControlAvailable"] else "worker"
+            cluster.nodes.append(node)
+        return cluster
 
     def sweep_dead_runs(self) -> None:
         """Remove what earlier runs left behind when the process that made them is gone."""
@@ -172,7 +190,7 @@ class ClusterFactory:
         for network in self.host.networks.list(filters={"label": RUN_LABEL}):
             runs.setdefault(network.attrs["Labels"][RUN_LABEL], network.attrs["Labels"].get(PID_LABEL, ""))
         for run_id, pid in runs.items():
-            if not (pid.isdigit() and os.path.exists(f"/proc/{pid}")):
+            if pid != "keep" and not (pid.isdigit() and os.path.exists(f"/proc/{pid}")):
                 self.log(f"cluster: sweeping leftovers of dead run {run_id}")
                 self._remove_run(run_id)
 

@@ -118,16 +118,33 @@ def build_base(client: docker.DockerClient, log=print) -> bool:
     log(f"images: debootstrap {DEBIAN_SUITE} for {BASE} (about a minute)")
     with tempfile.TemporaryDirectory(prefix="sentinel-base-") as root:
         subprocess.run(
-            ["debootstrap", "--variant=minbase", f"--include={','.join(_base_packages())}",
-             DEBIAN_SUITE, root, DEBIAN_MIRROR],
-            check=True, stdout=subprocess.DEVNULL,
+            [
+                "debootstrap",
+                "--variant=minbase",
+                f"--include={','.join(_base_packages())}",
+                DEBIAN_SUITE,
+                root,
+                DEBIAN_MIRROR,
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
         )
         # docker import reads a tar stream; --change adds the label that makes reuse possible.
         tar = subprocess.Popen(["tar", "-C", root, "-c", "."], stdout=subprocess.PIPE)
         subprocess.run(
-            ["docker", "import", "--change", f"LABEL {HASH_LABEL}={wanted}",
-             "--change", 'CMD ["/bin/bash"]', "-", BASE],
-            stdin=tar.stdout, check=True, stdout=subprocess.DEVNULL,
+            [
+                "docker",
+                "import",
+                "--change",
+                f"LABEL {HASH_LABEL}={wanted}",
+                "--change",
+                'CMD ["/bin/bash"]',
+                "-",
+                BASE,
+            ],
+            stdin=tar.stdout,
+            check=True,
+            stdout=subprocess.DEVNULL,
         )
         if tar.wait() != 0:
             raise RuntimeError("tar of the debootstrap tree failed")
@@ -153,8 +170,14 @@ def build(client: docker.DockerClient, spec: ImageSpec, log=print) -> bool:
     log(f"images: building {spec.ref}")
     output = []
     for chunk in client.api.build(
-        fileobj=_context_tar(spec), custom_context=True, tag=spec.ref, rm=True, forcerm=True,
-        buildargs=spec.buildargs, labels={HASH_LABEL: wanted}, decode=True,
+        fileobj=_context_tar(spec),
+        custom_context=True,
+        tag=spec.ref,
+        rm=True,
+        forcerm=True,
+        buildargs=spec.buildargs,
+        labels={HASH_LABEL: wanted},
+        decode=True,
     ):
         output.append(chunk.get("stream", "") or chunk.get("status", ""))
         if "error" in chunk:

@@ -34,13 +34,17 @@ def _wait_for_running_tasks(service, count: int, timeout: float = 90) -> list[di
 def test_overlay_network_spans_nodes_and_every_task_answers(cluster):
     client = cluster.manager.client
     name = f"smoke-{secrets.token_hex(3)}"
-    network = client.networks.create(name, driver="overlay", attachable=True)
+    client.networks.create(name, driver="overlay", attachable=True)
     try:
         # One task per node; each serves its own hostname. dnsrr because this kernel has no
         # IPVS (a service VIP would not balance here).
         service = client.services.create(
             cluster.image("sentinel-test/base:latest"),
-            command=["sh", "-c", "mkdir -p /srv && hostname > /srv/index.html && exec python3 -m http.server -d /srv 8000"],
+            command=[
+                "sh",
+                "-c",
+                "mkdir -p /srv && hostname > /srv/index.html && exec python3 -m http.server -d /srv 8000",
+            ],
             name=name,
             networks=[name],
             mode=docker.types.ServiceMode("replicated", replicas=3),

@@ -1,0 +1,159 @@
+"""Run the collection's modules and playbooks against a test cluster, as a user would.
+
+Everything goes through the real ``ansible`` / ``ansible-playbook`` commands with the json
+callback, so tests see exactly the results (changed, diff, msg) a user or AWX sees.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+PLAYBOOKS = ROOT / "playbooks"
+BIN = Path(sys.executable).parent
+
+
+@dataclass
+class ModuleResult:
+    """One host's result of one module call."""
+
+    host: str
+    raw: dict
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.raw.get("changed"))
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.raw.get("failed")) or bool(self.raw.get("unreachable"))
+
+    @property
+    def msg(self) -> str:
+        return str(self.raw.get("msg", ""))
+
+    def __getitem__(self, key):
+        return self.raw[key]
+
+    def get(self, key, default=None):
+        return self.raw.get(key, default)
+
+
+@dataclass
+class PlaybookRun:
+    returncode: int
+    output: dict  # the json callback document
+    stderr: str
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+    def results(self, task_name: str, host: str | None = None) -> list[ModuleResult]:
+        """Results of every task whose name is ``task_name`` (per host)."""
+        found = []
+        for play in self.output.get("plays", []):
+            for task in play.get("tasks", []):
+                if task["task"]["name"] != task_name:
+                    continue
+                for h, raw in task["hosts"].items():
+                    if host is None or h == host:
+                        found.append(ModuleResult(h, raw))
+        return found
+
+    @property
+    def failures(self) -> list[str]:
+        msgs = []
+        for play in self.output.get("plays", []):
+            for task in play.get("tasks", []):
+                for h, raw in task["hosts"].items():
+                    if raw.get("failed") or raw.get("unreachable"):
+                        msgs.append(f"{task['task']['name']} on {h}: {raw.get('msg')}")
+        return msgs
+
+    @property
+    def changed_tasks(self) -> list[str]:
+        names = []
+        for play in self.output.get("plays", []):
+            for task in play.get("tasks", []):
+                if any(raw.get("changed") for raw in task["hosts"].values()):
+                    names.append(task["task"]["name"])
+        return names
+
+
+class Ansible:
+    """Ansible commands bound to one inventory."""
+
+    def __init__(self, inventory: dict, workdir: Path | None = None):
+        self.workdir = workdir or Path(tempfile.mkdtemp(prefix="sentinel-ansible-"))
+        self.inventory_path = self.workdir / "inventory.yml"
+        self.inventory_path.write_text(yaml.safe_dump(inventory))
+
+    def env(self, **extra: str) -> dict:
+        env = dict(os.environ)
+        env.update(
+            ANSIBLE_COLLECTIONS_PATH=str(PLAYBOOKS / "collections"),
+            ANSIBLE_STDOUT_CALLBACK="json",
+            ANSIBLE_LOAD_CALLBACK_PLUGINS="1",
+            ANSIBLE_HOST_KEY_CHECKING="False",
+            ANSIBLE_RETRY_FILES_ENABLED="False",
+            ANSIBLE_NOCOLOR="1",
+            ANSIBLE_LOCAL_TEMP=str(self.workdir / "tmp"),
+            PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}",
+        )
+        env.update(extra)
+        return env
+
+    def module(
+        self,
+        module: str,
+        args: dict,
+        hosts: str = "managers[0]",
+        check: bool = False,
+        diff: bool = False,
+    ) -> ModuleResult:
+        """Run one module ad hoc (``ansible HOSTS -m MODULE -a JSON``) on the first matching host."""
+        cmd = [str(BIN / "ansible"), hosts, "-i", str(self.inventory_path), "-m", module, "-a", json.dumps(args)]
+        cmd += ["--check"] * check + ["--diff"] * diff
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=self.env(), cwd=self.workdir)
+        output = _json_document(proc.stdout, proc.stderr)
+        task = output["plays"][0]["tasks"][0]
+        host, raw = next(iter(task["hosts"].items()))
+        return ModuleResult(host, raw)
+
+    def playbook(
+        self,
+        playbook: str | Path,
+        extra_vars: dict | None = None,
+        check: bool = False,
+        diff: bool = False,
+        limit: str | None = None,
+    ) -> PlaybookRun:
+        """Run a playbook: a name under playbooks/ (``deploy.yml``) or a path."""
+        path = Path(playbook)
+        if not path.is_absolute():
+            path = PLAYBOOKS / playbook
+        cmd = [str(BIN / "ansible-playbook"), str(path), "-i", str(self.inventory_path)]
+        if extra_vars:
+            cmd += ["-e", json.dumps(extra_vars)]
+        cmd += ["--check"] * check + ["--diff"] * diff
+        if limit:
+            cmd += ["--limit", limit]
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=self.env(), cwd=self.workdir)
+        return PlaybookRun(proc.returncode, _json_document(proc.stdout, proc.stderr), proc.stderr)
+
+
+def _json_document(stdout: str, stderr: str) -> dict:
+    """The json callback prints one document; anything before it is warnings."""
+    start = stdout.find("{")
+    if start < 0:
+        raise RuntimeError(f"ansible printed no JSON result.\nstdout: {stdout[-2000:]}\nstderr: {stderr[-2000:]}")
+    return json.loads(stdout[start:])
