@@ -46,9 +46,7 @@ SCHEMA = """CREATE TABLE IF NOT EXISTS todos (
 
 
 def log(message: str) -> None:
-    print(
-        f"{datetime.now(UTC).isoformat(timespec='milliseconds')} {message}", flush=True
-    )
+    print(f"{datetime.now(UTC).isoformat(timespec='milliseconds')} {message}", flush=True)
 
 
 class MemoryStore:
@@ -116,9 +114,7 @@ class PgStore:
                 return
             except psycopg2.Error as exc:
                 if time.monotonic() > deadline:
-                    sys.exit(
-                        f"database not reachable after {timeout:.0f}s: {first_line(exc)}"
-                    )
+                    sys.exit(f"database not reachable after {timeout:.0f}s: {first_line(exc)}")
                 log(f"waiting for database: {first_line(exc)}")
                 time.sleep(2)
 
@@ -174,10 +170,7 @@ def injected_failure() -> bool:
 
 def render_page(todos: list[dict[str, Any]]) -> str:
     accent = ACCENTS.get(VERSION, "#16a34a")
-    items = (
-        "\n".join(f"<li>{html.escape(t['title'])}</li>" for t in todos)
-        or "<li><em>nothing yet</em></li>"
-    )
+    items = "\n".join(f"<li>{html.escape(t['title'])}</li>" for t in todos) or "<li><em>nothing yet</em></li>"
     return f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>Todo v{html.escape(VERSION)}</title>
 <style>
@@ -268,9 +261,7 @@ class Handler(BaseHTTPRequestHandler):
     def _json(self, status: int, payload: Any) -> None:
         self._send(status, "application/json", json.dumps(payload) + "\n")
 
-    def _send(
-        self, status: int, ctype: str, body: str, extra: dict[str, str] | None = None
-    ) -> None:
+    def _send(self, status: int, ctype: str, body: str, extra: dict[str, str] | None = None) -> None:
         data = body.encode("utf-8")
         self.send_response(status)
         self.send_header("Content-Type", ctype)
