@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Make sure a Docker engine answers on this machine: install Debian's docker.io when no
-# daemon exists, start dockerd in the background (these machines have no systemd), wait.
+# Make sure a Docker engine answers on this machine: start dockerd in the background (these
+# machines have no systemd) and wait. scripts/install-host-packages.sh installs it first.
 set -euo pipefail
 
 docker_ok() { timeout 10 docker info >/dev/null 2>&1; }
@@ -8,13 +8,6 @@ docker_ok() { timeout 10 docker info >/dev/null 2>&1; }
 if docker_ok; then
   echo "docker engine: already running ($(docker version --format '{{.Server.Version}}'))"
   exit 0
-fi
-
-if ! command -v dockerd >/dev/null 2>&1; then
-  echo "docker engine: installing Debian's docker.io"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq docker.io iptables >/dev/null
 fi
 
 echo "docker engine: starting dockerd"

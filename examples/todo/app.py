@@ -96,6 +96,7 @@ class PgStore:
         self.description = f"PostgreSQL at {target}"
 
     def _run(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        # pylint: disable-next=confusing-with-statement  # a parenthesised group, not a tuple
         with (
             closing(psycopg2.connect(**self._params)) as conn,
             conn,

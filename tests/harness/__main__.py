@@ -18,6 +18,10 @@ from . import images
 from .cluster import ClusterFactory
 
 
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m tests.harness", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -32,7 +36,6 @@ def main(argv: list[str] | None = None) -> int:
         sub.add_parser(name).add_argument("run_id")
     args = parser.parse_args(argv)
 
-    log = lambda msg: print(msg, file=sys.stderr)  # noqa: E731
     factory = ClusterFactory(log=log)
     started = time.monotonic()
     if args.command == "images":

@@ -123,7 +123,7 @@ class Ansible:
         """Run one module ad hoc (``ansible HOSTS -m MODULE -a JSON``) on the first matching host."""
         cmd = [str(BIN / "ansible"), hosts, "-i", str(self.inventory_path), "-m", module, "-a", json.dumps(args)]
         cmd += ["--check"] * check + ["--diff"] * diff
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=self.env(), cwd=self.workdir)
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=self.env(), cwd=self.workdir, check=False)
         output = _json_document(proc.stdout, proc.stderr)
         task = output["plays"][0]["tasks"][0]
         host, raw = next(iter(task["hosts"].items()))
@@ -147,7 +147,7 @@ class Ansible:
         cmd += ["--check"] * check + ["--diff"] * diff
         if limit:
             cmd += ["--limit", limit]
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=self.env(), cwd=self.workdir)
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=self.env(), cwd=self.workdir, check=False)
         return PlaybookRun(proc.returncode, _json_document(proc.stdout, proc.stderr), proc.stderr)
 
 

@@ -134,7 +134,8 @@ class ClusterFactory:
         for node in cluster.nodes:
             _wait(f"engine on {node.name}", lambda n=node: n.client.ping())
         self._push_images(cluster)
-        self._form_swarm(cluster)
+        if managers + workers:  # managers=0, workers=0: bare engines only, for tests of swarm init/join
+            self._form_swarm(cluster)
         return cluster
 
     def add_node(self, cluster: Cluster, name: str, role: str, labels: dict | None = None) -> Node:

@@ -74,6 +74,7 @@ def all_specs() -> list[ImageSpec]:
         spec("prometheus"),
         spec("node-exporter"),
         spec("postgres"),
+        spec("pebble"),
         spec("todo", files=todo_app, buildargs={"APP_VERSION": "1"}, tag="1"),
         spec("todo", files=todo_app, buildargs={"APP_VERSION": "2"}, tag="2"),
     ]

@@ -1,4 +1,4 @@
-#!/bin/bash
+#!/usr/bin/env bash
 # Entrypoint for the offline PostgreSQL test image; mirrors the official image's behaviour for
 # POSTGRES_USER, POSTGRES_DB, POSTGRES_PASSWORD_FILE / POSTGRES_PASSWORD and PGDATA.
 set -euo pipefail

@@ -1,0 +1,48 @@
+# Two commands do all set-up on a fresh Debian machine:
+#   make demo   a one-machine cluster with the todo app and a canary (see README)
+#   make test   every test: lint, sanity, unit, and integration on a real multi-node Swarm
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+VENV ?= .venv
+BIN := $(VENV)/bin
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/playbooks/collections
+
+.PHONY: demo test host venv images lint sanity unit integration
+
+host:
+	scripts/install-host-packages.sh
+	scripts/ensure-docker-engine.sh
+
+venv: $(BIN)/.installed
+$(BIN)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+images: host venv
+	$(BIN)/python -m tests.harness images
+
+demo: images
+	scripts/demo.sh
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/yamllint --strict .
+	$(BIN)/ansible-lint
+
+sanity: venv
+	scripts/ansible-test-sanity.sh
+
+unit: venv
+	$(BIN)/pytest tests/unit
+
+integration: images
+	$(BIN)/pytest tests/integration
+
+# One pytest run over everything, so its summary line counts every test.
+test: lint sanity images
+	mkdir -p reports
+	$(BIN)/pytest --junitxml=reports/junit.xml
