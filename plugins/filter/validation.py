@@ -1,0 +1,44 @@
+# -*- coding: utf-8 -*-
+# Copyright: Sentinel developers
+# Apache License 2.0 (see LICENSE)
+"""Filters that let playbooks validate ALL input before their first change.
+
+They call the same validators the modules use, so the rules live once in module_utils.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.sentinel.paas.plugins.module_utils._naming import app_name_error
+from ansible_collections.sentinel.paas.plugins.module_utils._split import parse_weight
+from ansible_collections.sentinel.paas.plugins.module_utils._traefik import domain_error
+
+
+
+def _app_name_error(name):
+    return app_name_error(name) or ""
+
+
+def _domain_errors(domains):
+    """Messages for every bad domain in a list (or comma-separated string); [] when all are fine."""
+    if isinstance(domains, str):
+        domains = [d.strip() for d in domains.split(",")]
+    if not isinstance(domains, list) or not domains:
+        return ["give at least one domain"]
+    return [error for error in (domain_error(d) for d in domains) if error]
+
+
+def _weight_error(weight):
+    try:
+        parse_weight(weight)
+    except ValueError as exc:
+        return str(exc)
+    return ""
+
+
+class FilterModule:
+    def filters(self):
+        return {
+            "app_name_error": _app_name_error,
+            "domain_errors": _domain_errors,
+            "weight_error": _weight_error,
+        }

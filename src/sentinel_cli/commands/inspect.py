@@ -1,0 +1,88 @@
+"""Read-only commands: inspect app, inspect logs."""
+
+from __future__ import annotations
+
+import time
+
+import click
+
+from ..context import Context, pass_context
+from ..output import table
+
+
+@click.group()
+def inspect() -> None:
+    """Look at apps and their logs (changes nothing)."""
+
+
+@inspect.command(name="app")
+@click.argument("name")
+@pass_context
+def inspect_app(ctx: Context, name) -> None:
+    """Services, tasks and nodes, route and traffic split of NAME."""
+    result = ctx.run("inspect.yml", {"app": name}, f"Inspecting {name}")
+    ctx.out.emit(result, render_app(result))
+
+
+def render_app(result: dict) -> str:
+    app, route, split = result.get("app", {}), result.get("route", {}), result.get("split", {})
+    lines = [f"App {app.get('name')}"]
+    if route.get("exists"):
+        scheme = "https" if route.get("tls") else "http"
+        lines.append("  URL:      " + " ".join(f"{scheme}://{d}" for d in route.get("domains", [])))
+    if split.get("exists"):
+        weights = split.get("weights", {})
+        lines.append(f"  Traffic:  production {weights.get('prod')}%  canary {weights.get('canary')}%")
+    services = app.get("services", {})
+    rows = [
+        {
+            "service": svc.get("name"),
+            "image": svc.get("image"),
+            "replicas": f"{svc.get('running', '?')}/{svc.get('replicas', '?')}",
+            "release": svc.get("release", "-"),
+        }
+        for svc in services.values()
+    ]
+    lines += ["", table(rows, ["service", "image", "replicas", "release"])]
+    tasks = [
+        {
+            "service": svc.get("name"),
+            "task": t.get("id", "")[:12],
+            "node": t.get("node"),
+            "state": t.get("state"),
+            "error": t.get("error") or "",
+        }
+        for svc in services.values()
+        for t in svc.get("tasks", [])
+    ]
+    if tasks:
+        lines += ["", table(tasks, ["service", "task", "node", "state", "error"])]
+    return "\n".join(lines)
+
+
+@inspect.command(name="logs")
+@click.argument("name")
+@click.option("--canary", is_flag=True, help="The canary's logs instead of production's.")
+@click.option("--since", default="", metavar="WHEN", help="Only lines since WHEN (10m, 2h, or a timestamp).")
+@click.option("--tail", type=click.IntRange(min=1), default=200, show_default=True)
+@click.option("--follow", "-f", is_flag=True, help="Keep printing new lines (polls every 2 s; Ctrl-C stops).")
+@pass_context
+def inspect_logs(ctx: Context, name, canary, since, tail, follow) -> None:
+    """Log lines of NAME's tasks, oldest first."""
+    role = "canary" if canary else "prod"
+    seen: set[str] = set()
+    while True:
+        result = ctx.run("logs.yml", {"app": name, "role": role, "since": since, "tail": tail}, f"Reading {name}")
+        fresh = [line for line in result.get("lines", []) if line not in seen]
+        seen.update(fresh)
+        if fresh:
+            ctx.out.emit({"service": result.get("service"), "lines": fresh}, "\n".join(fresh))
+        if not follow:
+            return
+        # Ask again from the newest timestamp seen; --timestamps puts it first on each line.
+        since = fresh[-1].split(" ", 1)[0] if fresh else since
+        time.sleep(2)
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(inspect)

@@ -1,0 +1,106 @@
+"""Run one playbook with ansible-runner, stream progress, and collect its result.
+
+Playbooks hand their result to the CLI with ``ansible.builtin.set_stats`` under the key
+``sentinel_result``; failures come back as the failing task's message, in one line.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import ansible_runner
+
+from . import project
+
+
+@dataclass
+class Options:
+    """The global options every command passes through to ansible-playbook."""
+
+    inventory: Path
+    limit: str | None = None
+    check: bool = False
+    diff: bool = False
+    verbose: int = 0
+
+
+@dataclass
+class Outcome:
+    ok: bool
+    result: dict = field(default_factory=dict)  # what the playbook reported with set_stats
+    errors: list[str] = field(default_factory=list)
+    changed: int = 0
+    seconds: float = 0.0
+
+
+class ProgressPrinter:
+    """Turns runner events into one line per task (and per failure) on a callback."""
+
+    def __init__(self, say: Callable[[str], None], verbose: int):
+        self.say = say
+        self.verbose = verbose
+        self.errors: list[str] = []
+        self.result: dict = {}
+        self.changed = 0
+
+    def __call__(self, event: dict) -> bool:
+        kind = event.get("event")
+        data = event.get("event_data", {})
+        if kind == "playbook_on_task_start" and not data.get("task", "").startswith("_"):
+            self.say(f"  {data.get('task')}")
+        elif kind == "runner_on_ok" and data.get("res", {}).get("changed"):
+            self.changed += 1
+            if self.verbose:
+                self.say(f"    changed on {data.get('host')}")
+        elif kind in ("runner_on_failed", "runner_on_unreachable") and not data.get("ignore_errors"):
+            self.errors.append(_failure_message(data))
+        elif kind == "playbook_on_stats":
+            self.result = (data.get("artifact_data") or {}).get("sentinel_result", {})
+        return True  # keep the event in the artifacts
+
+
+def _failure_message(data: dict) -> str:
+    res = data.get("res", {})
+    msg = res.get("msg") or res.get("stderr") or res.get("reason") or "failed"
+    if isinstance(msg, list):
+        msg = "; ".join(str(m) for m in msg)
+    return " ".join(str(msg).split())  # one readable line
+
+
+def run(name: str, extravars: dict, options: Options, say: Callable[[str], None]) -> Outcome:
+    """Run playbooks/<name> and return what happened."""
+    printer = ProgressPrinter(say, options.verbose)
+    cmdline = []
+    if options.check:
+        cmdline.append("--check")
+    if options.diff:
+        cmdline.append("--diff")
+    if options.verbose > 1:
+        cmdline.append("-" + "v" * (options.verbose - 1))
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="sentinel-run-") as private:
+        runner = ansible_runner.run(
+            private_data_dir=private,
+            project_dir=str(project.PLAYBOOKS),
+            playbook=str(project.playbook(name)),
+            inventory=str(options.inventory),
+            limit=options.limit,
+            extravars=extravars,
+            cmdline=" ".join(cmdline) or None,
+            envvars={
+                "ANSIBLE_COLLECTIONS_PATH": str(project.COLLECTIONS),
+                "ANSIBLE_HOST_KEY_CHECKING": "False",
+                "ANSIBLE_RETRY_FILES_ENABLED": "False",
+                "ANSIBLE_DISPLAY_SKIPPED_HOSTS": "False",
+            },
+            event_handler=printer,
+            quiet=True,
+            suppress_env_files=True,
+        )
+    ok = runner.rc == 0 and not printer.errors
+    errors = printer.errors or ([] if ok else [f"ansible-playbook exited {runner.rc} ({runner.status})"])
+    return Outcome(ok, printer.result, errors, printer.changed, time.monotonic() - started)
