@@ -91,8 +91,11 @@ def app_labels(app: str, role: str) -> dict[str, str]:
 
 # Label prefixes each module owns on NAME-prod (see docs/conventions.md); each leaves the other's alone.
 def route_label_prefixes(app: str) -> tuple[str, ...]:
-    """Labels owned by traefik_route."""
-    return (f"traefik.http.routers.{app}", f"traefik.http.middlewares.{app}-")
+    """Labels owned by traefik_route: routers NAME and NAME-*, middlewares NAME-*.
+
+    The dot and hyphen after the router name keep app ``todo`` off routers of app ``todo2``.
+    """
+    return (f"traefik.http.routers.{app}.", f"traefik.http.routers.{app}-", f"traefik.http.middlewares.{app}-")
 
 
 TRAEFIK_DYNAMIC_DIR = "/etc/sentinel/traefik/dynamic"

@@ -125,3 +125,168 @@ class Swarm:
                     raise
                 time.sleep(0.2 * attempt)
         return None
+
+    def set_service_labels(self, name, build_labels):
+        """Replace a service's labels with ``build_labels(current_labels)``; the rest of its spec is
+        sent back exactly as read. Service labels are not part of the task spec: tasks keep running.
+        """
+
+        def update(current):
+            spec = current["Spec"]
+            kwargs = {
+                "name": spec["Name"],
+                "labels": build_labels(dict(spec.get("Labels") or {})),
+                "task_template": spec["TaskTemplate"],
+                "mode": spec.get("Mode"),
+                "update_config": spec.get("UpdateConfig"),
+                "rollback_config": spec.get("RollbackConfig"),
+                "endpoint_spec": spec.get("EndpointSpec"),
+            }
+            if spec.get("Networks"):  # the pre-1.25 place for networks, still returned by old services
+                kwargs["networks"] = spec["Networks"]
+            return kwargs
+
+        return self.update_service(name, update)
+
+    # -- app resources: networks, secrets, volumes, images, waits -----------------------
+    def local_node_id(self):
+        """The Swarm node ID of the engine this module talks to."""
+        return self.api.info()["Swarm"]["NodeID"]
+
+    def create_network(self, name, labels=None):
+        """An attachable overlay network (attachable: one-off containers can join it to debug)."""
+        return self.api.create_network(name, driver="overlay", attachable=True, labels=labels or {})["Id"]
+
+    def create_secret(self, name, data, labels=None):
+        return self.api.create_secret(name, data, labels=labels or {})["ID"]
+
+    def create_volume(self, name, labels=None):
+        """A local named volume on this engine's node."""
+        return self.api.create_volume(name, driver="local", labels=labels or {})
+
+    def remove_service(self, name):
+        self._retry_while_busy(lambda: self.api.remove_service(name), timeout=0)
+
+    def remove_network(self, name, timeout=60):
+        # Endpoints of tasks that are still stopping keep a network busy for a few seconds.
+        self._retry_while_busy(lambda: self.api.remove_network(name), timeout)
+        # ... and this node lists it until they are gone: wait, so the next read sees it absent.
+        deadline = time.monotonic() + timeout
+        while self.network(name) is not None and time.monotonic() < deadline:
+            time.sleep(0.5)
+
+    def remove_secret(self, name, timeout=60):
+        secret = self.secret(name)
+        if secret:
+            self._retry_while_busy(lambda: self.api.remove_secret(secret["ID"]), timeout)
+
+    def remove_volume(self, name, timeout=60):
+        # The volume stays in use until the removed service's container is gone.
+        self._retry_while_busy(lambda: self.api.remove_volume(name), timeout)
+
+    def _retry_while_busy(self, remove, timeout):
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                remove()
+                return
+            except NotFound:
+                return
+            except APIError as exc:
+                # A removed overlay network lingers on this node until its last local endpoint is
+                # gone; removing it again then answers 500 "not found": it is gone already.
+                if "not found" in str(exc).lower():
+                    return
+                if "in use" not in str(exc) and "active endpoints" not in str(exc):
+                    raise
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(1)
+
+    def image_digest(self, image):
+        """``repo@sha256:...`` as the registry serves ``image`` now; None when it cannot be asked.
+
+        Raises ImageNotFound when the registry answers that the image does not exist.
+        """
+        try:
+            descriptor = self.api.inspect_distribution(image)["Descriptor"]
+        except APIError as exc:
+            text = str(exc).lower()
+            if any(marker in text for marker in ("manifest unknown", "not found", "does not exist")):
+                cause = exc.explanation or exc
+                raise ImageNotFound(f"image {image} does not exist in its registry ({cause})") from None
+            return None  # no registry access from here (auth, offline): deploy the tag as given
+        return f"{image.split('@', 1)[0]}@{descriptor['digest']}"
+
+    def service_tasks(self, name):
+        """Tasks of a service with the hostname of their node, newest first."""
+        hostnames = {node_id: n["Description"]["Hostname"] for node_id, n in self.nodes().items()}
+        tasks = sorted(self.tasks(name), key=lambda t: t.get("CreatedAt", ""), reverse=True)
+        return [
+            {
+                "id": t["ID"][:12],
+                "node": hostnames.get(t.get("NodeID"), t.get("NodeID")),
+                "desired_state": t["DesiredState"],
+                "state": t["Status"]["State"],
+                "error": t["Status"].get("Err") or "",
+                "message": t["Status"].get("Message") or "",
+                "image": t["Spec"]["ContainerSpec"]["Image"],
+            }
+            for t in tasks
+        ]
+
+    def wait_converged(self, name, timeout, poll=1.0, max_failures=3):
+        """Wait until every desired task of the service runs the current spec (healthy: Swarm
+        keeps a task in "starting" until its healthcheck passes). Returns the service.
+
+        Raises ServiceNotConverged when the engine rolls the update back (after waiting for the
+        rollback to finish, so the old spec runs again) or pauses it, when tasks of a new service
+        keep failing, or at ``timeout``.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            service = self.api.inspect_service(name)
+            spec = service["Spec"]
+            all_tasks = self.tasks(name)
+            current = spec["TaskTemplate"]["ContainerSpec"]
+            tasks = [t for t in all_tasks if t["Spec"].get("ContainerSpec") == current]
+            status = service.get("UpdateStatus") or {}
+            state = status.get("State")
+            timed_out = time.monotonic() > deadline
+            if state in ("rollback_paused", "rollback_completed", "paused") or (
+                state == "rollback_started" and timed_out
+            ):
+                raise ServiceNotConverged(
+                    f"update {state.replace('_', ' ')} ({status.get('Message', '')}){_task_errors(all_tasks)}"
+                )
+            failed = [t for t in tasks if t["Status"]["State"] in ("failed", "rejected")]
+            if len(failed) >= max_failures and state is None:
+                raise ServiceNotConverged(f"its tasks keep failing{_task_errors(failed)}")
+            replicas = (spec.get("Mode") or {}).get("Replicated", {}).get("Replicas")
+            running = [t for t in tasks if t["DesiredState"] == "running" and t["Status"]["State"] == "running"]
+            if state in (None, "completed") and (replicas is None or len(running) == replicas):
+                return service
+            if timed_out:
+                raise ServiceNotConverged(
+                    f"not converged after {timeout} s: {len(running)} of {replicas} tasks running"
+                    f"{_task_errors(all_tasks)}"
+                )
+            time.sleep(poll)
+
+
+class ImageNotFound(Exception):
+    pass
+
+
+class ServiceNotConverged(Exception):
+    pass
+
+
+def _task_errors(tasks, limit=3):
+    """The distinct errors of the most recent failed tasks."""
+    errors = []
+    for task in sorted(tasks, key=lambda t: t.get("CreatedAt", ""), reverse=True):
+        error = task["Status"].get("Err")
+        if error and error not in errors:
+            errors.append(error)
+    return f"; task errors: {'; '.join(errors[:limit])}" if errors else ""

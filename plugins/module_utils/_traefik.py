@@ -1,0 +1,264 @@
+# -*- coding: utf-8 -*-
+# Copyright: Sentinel developers
+# Apache License 2.0 (see LICENSE)
+"""The router side of an app's Traefik labels: validate, build, parse back. Pure functions.
+
+Private to this collection. Label layout for app NAME (see docs/conventions.md):
+
+- router ``NAME``: the app itself (``Host()`` rule, entrypoint, TLS, middlewares, service);
+- router ``NAME-http`` (TLS only): the same rule on the plain entrypoint, redirecting to https;
+- middlewares ``NAME-https`` (redirectscheme) and ``NAME-retry`` (retry).
+"""
+
+from __future__ import annotations
+
+import re
+
+from ansible_collections.sentinel.paas.plugins.module_utils._naming import (
+    TRAEFIK_CERT_RESOLVER,
+    route_label_prefixes,
+    router_name,
+    service_name,
+    split_service,
+)
+
+SERVICES = ("prod", "split")
+DEFAULT_ENTRYPOINTS = {"http": "web", "https": "websecure"}
+DEFAULT_CERT_RESOLVER = TRAEFIK_CERT_RESOLVER
+MAX_RETRY_ATTEMPTS = 10
+
+_HOST_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?", re.ASCII)
+_HOST_CHARS = re.compile(r"[A-Za-z0-9.-]", re.ASCII)
+# Names Traefik accepts in labels (entrypoints, resolvers) and references (``name@provider``).
+_TRAEFIK_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}", re.ASCII)
+_MIDDLEWARE_REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}(?:@[A-Za-z0-9][A-Za-z0-9_-]{0,62})?", re.ASCII)
+_HOST_MATCHER = re.compile(r"Host\(`([^`]*)`\)")
+_RULE_JOIN = " || "
+
+
+class RouteError(ValueError):
+    """Input that must not reach the cluster; the message names the bad value."""
+
+
+# -- validation -----------------------------------------------------------------------
+def domain_error(domain: object) -> str | None:
+    """Why ``domain`` cannot go into a Host() rule, or None when it can (after lowercasing)."""
+    if not isinstance(domain, str):
+        return f"invalid domain {domain!r}: must be a string"
+    if domain == "":
+        return "invalid domain '': empty"
+    if not domain.isascii():
+        # Checked before lowercasing: str.lower() maps some non-ASCII letters onto ASCII ones.
+        return f"invalid domain {domain!r}: contains non-ASCII characters; use its punycode (xn--) form"
+    if "*" in domain:
+        return (
+            f"invalid domain {domain!r}: wildcards are not supported (a certificate for them needs a "
+            "DNS-01 resolver); list each host name"
+        )
+    bad = [c for c in domain if not _HOST_CHARS.fullmatch(c)]
+    if bad:
+        return f"invalid domain {domain!r}: contains {bad[0]!r}; only letters, digits, hyphens and dots are allowed"
+    if len(domain) > 253:
+        return f"invalid domain {domain!r}: longer than 253 characters"
+    if domain.endswith("."):
+        return f"invalid domain {domain!r}: must not end with a dot"
+    labels = domain.lower().split(".")
+    if len(labels) < 2:
+        return f"invalid domain {domain!r}: needs at least one dot (a full host name like app.example.com)"
+    for label in labels:
+        if not label:
+            return f"invalid domain {domain!r}: has an empty label (a leading dot or two dots in a row)"
+        if len(label) > 63:
+            return f"invalid domain {domain!r}: label {label[:20]!r}... is longer than 63 characters"
+        if not _HOST_LABEL.fullmatch(label):
+            return f"invalid domain {domain!r}: label {label!r} must not start or end with a hyphen"
+    if labels[-1].isdigit():
+        return f"invalid domain {domain!r}: looks like an IP address; route by host name"
+    return None
+
+
+def normalize_domains(domains: object) -> list[str]:
+    """Validated, lowercased domains without duplicates, in the given order (the first names the certificate)."""
+    if not isinstance(domains, list) or not domains:
+        raise RouteError("domains must list at least one host name")
+    errors = [e for e in (domain_error(d) for d in domains) if e]
+    if errors:
+        raise RouteError("; ".join(errors))
+    return list(dict.fromkeys(d.lower() for d in domains))
+
+
+def _traefik_name(kind: str, value: object) -> str:
+    if not isinstance(value, str) or not _TRAEFIK_NAME.fullmatch(value):
+        raise RouteError(f"invalid {kind} {value!r}: use letters, digits, '-' and '_'")
+    return value
+
+
+def normalize_middlewares(app: str, middlewares: object) -> list[str]:
+    """Extra middleware references (``name`` or ``name@provider``), each once, not ones this module manages."""
+    if middlewares is None:
+        return []
+    if not isinstance(middlewares, list):
+        raise RouteError("middlewares must be a list")
+    own = {_retry_middleware(app), _redirect_middleware(app)}
+    seen = []
+    for ref in middlewares:
+        if not isinstance(ref, str) or not _MIDDLEWARE_REF.fullmatch(ref):
+            raise RouteError(f"invalid middleware {ref!r}: use name or name@provider (letters, digits, '-', '_')")
+        name, provider = ref.split("@", 1) if "@" in ref else (ref, "swarm")
+        if name in own and provider == "swarm":
+            raise RouteError(f"invalid middleware {ref!r}: it is managed by traefik_route itself")
+        if ref in seen:
+            raise RouteError(f"invalid middleware {ref!r}: listed twice")
+        seen.append(ref)
+    return seen
+
+
+def desired_route(app: str, params: dict) -> dict:
+    """The route the module parameters ask for, validated and normalised (comparable with parse_route)."""
+    tls = bool(params.get("tls", True))
+    entrypoints = dict(DEFAULT_ENTRYPOINTS, **{k: v for k, v in (params.get("entrypoints") or {}).items() if v})
+    service = params.get("service") or "prod"
+    if service not in SERVICES:
+        raise RouteError(f"invalid service {service!r}: use one of {', '.join(SERVICES)}")
+    retry = params.get("retry_attempts", 3)
+    if not isinstance(retry, int) or isinstance(retry, bool) or not 0 <= retry <= MAX_RETRY_ATTEMPTS:
+        raise RouteError(f"invalid retry_attempts {retry!r}: use 0 (off) to {MAX_RETRY_ATTEMPTS}")
+    priority = params.get("priority")
+    if priority is not None and (not isinstance(priority, int) or isinstance(priority, bool) or priority < 1):
+        raise RouteError(f"invalid priority {priority!r}: use a positive integer")
+    return {
+        "domains": normalize_domains(params.get("domains")),
+        "tls": tls,
+        "entrypoints": {
+            "http": _traefik_name("entrypoint", entrypoints["http"]),
+            "https": _traefik_name("entrypoint", entrypoints["https"]) if tls else None,
+        },
+        "cert_resolver": _traefik_name("cert_resolver", params.get("cert_resolver") or DEFAULT_CERT_RESOLVER)
+        if tls
+        else None,
+        "middlewares": normalize_middlewares(app, params.get("middlewares")),
+        "service": service,
+        "retry_attempts": retry,
+        "priority": priority,
+    }
+
+
+# -- rules and labels -----------------------------------------------------------------
+def build_rule(domains: list[str]) -> str:
+    """``Host(`a`) || Host(`b`)`` from already validated domains."""
+    return _RULE_JOIN.join(f"Host(`{d}`)" for d in domains)
+
+
+def parse_rule(rule: str) -> list[str] | None:
+    """The domains of a rule build_rule made, or None for any other rule (edited by hand)."""
+    domains = []
+    for part in rule.split(_RULE_JOIN):
+        match = _HOST_MATCHER.fullmatch(part)
+        if not match or domain_error(match.group(1)) or match.group(1) != match.group(1).lower():
+            return None
+        domains.append(match.group(1))
+    return domains
+
+
+def _retry_middleware(app: str) -> str:
+    return f"{app}-retry"
+
+
+def _redirect_middleware(app: str) -> str:
+    return f"{app}-https"
+
+
+def _redirect_router(app: str) -> str:
+    return f"{router_name(app)}-http"
+
+
+def service_target(app: str, service: str) -> str:
+    """The Traefik service the app router sends traffic to."""
+    return service_name(app, "prod") if service == "prod" else f"{split_service(app)}@file"
+
+
+def build_labels(app: str, route: dict) -> dict[str, str]:
+    """Every label traefik_route owns on NAME-prod for ``route`` (a desired_route result)."""
+    main = f"traefik.http.routers.{router_name(app)}"
+    rule = build_rule(route["domains"])
+    middlewares = list(route["middlewares"])
+    labels = {}
+    if route["retry_attempts"]:
+        # Innermost, next to the service: a task that just stopped during a rolling update
+        # costs a retry on another task, not a failed request.
+        middlewares.append(_retry_middleware(app))
+        labels[f"traefik.http.middlewares.{_retry_middleware(app)}.retry.attempts"] = str(route["retry_attempts"])
+    labels[f"{main}.rule"] = rule
+    labels[f"{main}.service"] = service_target(app, route["service"])
+    if middlewares:
+        labels[f"{main}.middlewares"] = ",".join(middlewares)
+    if route["priority"] is not None:
+        labels[f"{main}.priority"] = str(route["priority"])
+    if not route["tls"]:
+        labels[f"{main}.entrypoints"] = route["entrypoints"]["http"]
+        return labels
+    labels[f"{main}.entrypoints"] = route["entrypoints"]["https"]
+    labels[f"{main}.tls"] = "true"
+    labels[f"{main}.tls.certresolver"] = route["cert_resolver"]
+    redirect = f"traefik.http.routers.{_redirect_router(app)}"
+    labels[f"{redirect}.rule"] = rule
+    labels[f"{redirect}.entrypoints"] = route["entrypoints"]["http"]
+    labels[f"{redirect}.middlewares"] = _redirect_middleware(app)
+    # The redirect never reaches a backend; noop keeps it valid whatever the app's target is.
+    labels[f"{redirect}.service"] = "noop@internal"
+    if route["priority"] is not None:
+        labels[f"{redirect}.priority"] = str(route["priority"])
+    labels[f"traefik.http.middlewares.{_redirect_middleware(app)}.redirectscheme.scheme"] = "https"
+    labels[f"traefik.http.middlewares.{_redirect_middleware(app)}.redirectscheme.permanent"] = "true"
+    return labels
+
+
+def parse_route(app: str, labels: dict) -> dict | None:
+    """The route that ``labels`` describe (best effort for hand-edited labels), None without a router.
+
+    Values that are not in the form build_labels writes come back as None (domains) or as
+    the raw value (service, entrypoints), so callers can show them.
+    """
+    main = f"traefik.http.routers.{router_name(app)}"
+    rule = labels.get(f"{main}.rule")
+    if rule is None:
+        return None
+    tls = labels.get(f"{main}.tls") == "true"
+    redirect = f"traefik.http.routers.{_redirect_router(app)}"
+    refs = [m for m in labels.get(f"{main}.middlewares", "").split(",") if m]
+    retry = labels.get(f"traefik.http.middlewares.{_retry_middleware(app)}.retry.attempts")
+    targets = {service_target(app, s): s for s in SERVICES}
+    target = labels.get(f"{main}.service")
+    priority = labels.get(f"{main}.priority")
+    return {
+        "domains": parse_rule(rule),
+        "tls": tls,
+        "entrypoints": {
+            "http": labels.get(f"{redirect}.entrypoints") if tls else labels.get(f"{main}.entrypoints"),
+            "https": labels.get(f"{main}.entrypoints") if tls else None,
+        },
+        "cert_resolver": labels.get(f"{main}.tls.certresolver") if tls else None,
+        "middlewares": [m for m in refs if m != _retry_middleware(app)],
+        "service": targets.get(target, target),
+        "retry_attempts": int(retry) if retry and retry.isdigit() and _retry_middleware(app) in refs else 0,
+        "priority": int(priority) if priority and priority.isdigit() else None,
+    }
+
+
+# -- ownership ------------------------------------------------------------------------
+def is_owned_label(app: str, key: str) -> bool:
+    return key.startswith(route_label_prefixes(app))
+
+
+def owned_labels(app: str, labels: dict | None) -> dict[str, str]:
+    return {k: v for k, v in (labels or {}).items() if is_owned_label(app, k)}
+
+
+def replace_owned_labels(app: str, labels: dict | None, owned: dict[str, str]) -> dict[str, str]:
+    """``labels`` with traefik_route's labels replaced by ``owned``; every other label kept as it is."""
+    kept = {k: v for k, v in (labels or {}).items() if not is_owned_label(app, k)}
+    stray = [k for k in owned if not is_owned_label(app, k)]
+    if stray:
+        raise ValueError(f"labels not owned by traefik_route: {stray}")
+    kept.update(owned)
+    return kept

@@ -1,0 +1,137 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: Sentinel developers
+# Apache License 2.0 (see LICENSE)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: traefik_route_info
+short_description: Read an app's Traefik route back from its service labels
+description:
+  - Reads the router-side Traefik labels that M(sentinel.paas.traefik_route) owns on C(APP-prod)
+    and returns the route they describe. Changes nothing.
+version_added: 0.1.0
+author: Sentinel developers (@sentinel)
+extends_documentation_fragment:
+  - sentinel.paas.docker
+options:
+  app:
+    description: The app name; its labels are read from the service C(APP-prod).
+    type: str
+    required: true
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: none
+  idempotent:
+    description: When run twice in a row with the same arguments, the second run reports no change.
+    support: full
+seealso:
+  - module: sentinel.paas.traefik_route
+"""
+
+EXAMPLES = r"""
+- name: Where is todo published?
+  sentinel.paas.traefik_route_info:
+    app: todo
+  register: todo_route
+
+- name: Show its URLs
+  ansible.builtin.debug:
+    msg: "{{ todo_route.route.domains | map('regex_replace', '^', 'https://') | list }}"
+  when: todo_route.exists and todo_route.route.tls
+"""
+
+RETURN = r"""
+exists:
+  description: Whether C(APP-prod) exists and carries an app router.
+  returned: always
+  type: bool
+service_exists:
+  description: Whether the service C(APP-prod) exists.
+  returned: always
+  type: bool
+route:
+  description:
+    - The route, in the shape of M(sentinel.paas.traefik_route)'s options; null when O(app) has no router.
+    - Values edited by hand so that they no longer follow that shape come back raw (C(service),
+      C(entrypoints)) or as null (C(domains), see RV(labels) for the raw rule).
+  returned: always
+  type: dict
+  contains:
+    domains:
+      description: Host names of the rule, in order.
+      type: list
+      elements: str
+    tls:
+      description: Whether the app router serves HTTPS (and HTTP redirects to it).
+      type: bool
+    entrypoints:
+      description: C(http) and C(https) entrypoints (C(https) null without TLS).
+      type: dict
+    cert_resolver:
+      description: ACME resolver, null without TLS.
+      type: str
+    middlewares:
+      description: Extra middlewares (the managed retry middleware is not listed).
+      type: list
+      elements: str
+    service:
+      description: V(prod) (C(APP-prod)) or V(split) (C(APP-split@file)).
+      type: str
+    retry_attempts:
+      description: Attempts of the retry middleware, 0 when off.
+      type: int
+    priority:
+      description: Router priority, null for Traefik's default.
+      type: int
+  sample:
+    domains: [todo.example.com]
+    tls: true
+    entrypoints: {http: web, https: websecure}
+    cert_resolver: sentinel
+    middlewares: []
+    service: prod
+    retry_attempts: 3
+    priority: null
+labels:
+  description: The raw router-side labels of C(APP-prod).
+  returned: always
+  type: dict
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.sentinel.paas.plugins.module_utils._naming import app_name_error, service_name
+from ansible_collections.sentinel.paas.plugins.module_utils._swarm import APIError, Swarm, docker_argument_spec
+from ansible_collections.sentinel.paas.plugins.module_utils._traefik import owned_labels, parse_route
+
+
+def read_route(swarm, app):
+    service = swarm.service(service_name(app, "prod"))
+    labels = owned_labels(app, service["Spec"].get("Labels")) if service else {}
+    route = parse_route(app, labels)
+    return {"exists": route is not None, "service_exists": service is not None, "route": route, "labels": labels}
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=docker_argument_spec(app={"type": "str", "required": True}),
+        supports_check_mode=True,
+    )
+    app = module.params["app"]
+    error = app_name_error(app)
+    if error:
+        module.fail_json(msg=f"Error reading the route of app {app!r}: {error}")
+    try:
+        result = read_route(Swarm(module), app)
+    except APIError as exc:
+        module.fail_json(msg=f"Error reading the route of app {app}: {exc}")
+    module.exit_json(changed=False, **result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,350 @@
+"""Router labels of an app: domain validation (no rule injection), rules, labels, ownership."""
+
+from __future__ import annotations
+
+import pytest
+from ansible_collections.sentinel.paas.plugins.module_utils import _traefik as t
+
+APP = "todo"
+
+
+def route(**overrides) -> dict:
+    params = {"domains": ["todo.example.com"]}
+    params.update(overrides)
+    return t.desired_route(APP, params)
+
+
+# -- domains ----------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "domain",
+    [
+        "todo.example.com",
+        "a.b",
+        "x1.example.co.uk",
+        "my-app.example.com",
+        "xn--bcher-kva.example",  # punycode
+        "1password.example.com",  # labels may start with a digit (RFC 1123)
+        "TODO.Example.COM",  # lowercased, not rejected
+        "a" * 63 + ".com",
+        ".".join(["a" * 63] * 3 + ["b" * 61]),  # exactly 253 characters
+    ],
+)
+def test_valid_domains(domain):
+    assert t.domain_error(domain) is None
+
+
+@pytest.mark.parametrize(
+    ("domain", "reason"),
+    [
+        ("", "empty"),
+        ("localhost", "at least one dot"),
+        ("example.com.", "must not end with a dot"),
+        (".example.com", "empty label"),
+        ("a..example.com", "empty label"),
+        ("-a.example.com", "hyphen"),
+        ("a-.example.com", "hyphen"),
+        ("a" * 64 + ".com", "longer than 63"),
+        (".".join(["a" * 63] * 4), "longer than 253"),
+        ("10.0.0.1", "IP address"),
+        ("*.example.com", "wildcards are not supported"),
+        ("a.*.example.com", "wildcards are not supported"),
+        ("bücher.example", "non-ASCII"),
+        ("\u212aelvin.example.com", "non-ASCII"),  # KELVIN SIGN lowercases to an ASCII "k"
+        ("todo.example.com\u200b", "non-ASCII"),  # zero-width space
+        ("under_score.example.com", "'_'"),
+    ],
+)
+def test_invalid_domains_say_why(domain, reason):
+    error = t.domain_error(domain)
+    assert error is not None and reason in error
+    assert repr(domain) in error  # names the bad domain
+
+
+# Everything that could end or extend a Host() rule, or a label value, must be refused.
+INJECTIONS = [
+    "a.com`) || Host(`evil.com",
+    "a.com`)||PathPrefix(`/",
+    "a.com` ) || HostRegexp(`.*",
+    "a.com`",
+    "`a.com",
+    "a.com') || Host('b.com",
+    'a.com") || Host("b.com',
+    "a.com || b.com",
+    "a.com||b.com",
+    "a.com && b.com",
+    "a.com&&b.com",
+    "!a.com",
+    "a.com)",
+    "(a.com",
+    "a.com b.com",
+    " a.com",
+    "a.com ",
+    "a.com,b.com",
+    "a.com\nb.com",
+    "a.com\n",
+    "a.com\r",
+    "a.com\t",
+    "a.com\x00",
+    "${HOST}.example.com",
+    "$(whoami).example.com",
+    "{{ lookup('env','HOME') }}.example.com",
+    "{{.Name}}.example.com",
+    "a.com/path",
+    "a.com:8080",
+    "user@a.com",
+    "a.com?x=1",
+    "a.com#frag",
+    "a.com;b",
+    "a.com\\b",
+    "a.com=b",
+    "a.com%0a",
+    "a.com|b",
+    "a.com&b",
+    "[::1]",
+    "a.com\u2028",
+]
+
+
+@pytest.mark.parametrize("domain", INJECTIONS)
+def test_injection_attempts_are_rejected(domain):
+    error = t.domain_error(domain)
+    assert error is not None
+    assert repr(domain) in error
+    with pytest.raises(t.RouteError) as raised:
+        t.normalize_domains(["ok.example.com", domain])
+    assert repr(domain) in str(raised.value)
+
+
+@pytest.mark.parametrize("domain", [None, 1, ["a.com"], {"a": 1}])
+def test_non_string_domains_are_rejected(domain):
+    assert "must be a string" in t.domain_error(domain)
+
+
+@pytest.mark.parametrize("domains", [[], None, "todo.example.com"])
+def test_domains_must_be_a_non_empty_list(domains):
+    with pytest.raises(t.RouteError, match="at least one host name"):
+        t.normalize_domains(domains)
+
+
+def test_domains_are_lowercased_and_deduplicated_in_order():
+    assert t.normalize_domains(["B.example.com", "a.example.com", "b.EXAMPLE.com"]) == [
+        "b.example.com",
+        "a.example.com",
+    ]
+
+
+def test_every_bad_domain_is_named():
+    with pytest.raises(t.RouteError) as raised:
+        t.normalize_domains(["a`.com", "ok.example.com", "b c.com"])
+    assert "'a`.com'" in str(raised.value) and "'b c.com'" in str(raised.value)
+
+
+# -- rules ------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("domains", "rule"),
+    [
+        (["a.example.com"], "Host(`a.example.com`)"),
+        (["a.example.com", "b.example.com"], "Host(`a.example.com`) || Host(`b.example.com`)"),
+    ],
+)
+def test_build_and_parse_rule(domains, rule):
+    assert t.build_rule(domains) == rule
+    assert t.parse_rule(rule) == domains
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "Host(`a.example.com`) && PathPrefix(`/x`)",
+        "HostRegexp(`.*`)",
+        "Host(`a.example.com`)||Host(`b.example.com`)",
+        "Host(`A.example.com`)",
+        "Host(`a b`)",
+        "",
+    ],
+)
+def test_parse_rule_refuses_rules_it_did_not_write(rule):
+    assert t.parse_rule(rule) is None
+
+
+# -- other options ----------------------------------------------------------------------
+@pytest.mark.parametrize("ref", ["auth", "auth@file", "rate_limit@swarm", "my-mw@kubernetescrd", "todo-retry@file"])
+def test_valid_middlewares(ref):
+    assert t.normalize_middlewares(APP, [ref]) == [ref]
+
+
+@pytest.mark.parametrize(
+    ("refs", "reason"),
+    [
+        (["a,b"], "invalid middleware"),
+        (["a b"], "invalid middleware"),
+        (["a@"], "invalid middleware"),
+        (["@file"], "invalid middleware"),
+        (["a@file@x"], "invalid middleware"),
+        (["a`"], "invalid middleware"),
+        (["a.b"], "invalid middleware"),
+        ([""], "invalid middleware"),
+        (["a\n"], "invalid middleware"),
+        ([3], "invalid middleware"),
+        (["auth", "auth"], "listed twice"),
+        (["todo-retry"], "managed by traefik_route"),
+        (["todo-https@swarm"], "managed by traefik_route"),
+        ("auth", "must be a list"),
+    ],
+)
+def test_invalid_middlewares(refs, reason):
+    with pytest.raises(t.RouteError, match=reason):
+        t.normalize_middlewares(APP, refs)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "reason"),
+    [
+        ({"service": "canary"}, "invalid service"),
+        ({"retry_attempts": -1}, "invalid retry_attempts"),
+        ({"retry_attempts": 11}, "invalid retry_attempts"),
+        ({"retry_attempts": True}, "invalid retry_attempts"),
+        ({"priority": 0}, "invalid priority"),
+        ({"priority": "5"}, "invalid priority"),
+        ({"entrypoints": {"http": "web`"}}, "invalid entrypoint"),
+        ({"entrypoints": {"https": "a b"}}, "invalid entrypoint"),
+        ({"cert_resolver": "le,x"}, "invalid cert_resolver"),
+        ({"domains": ["a.com`"]}, "invalid domain"),
+    ],
+)
+def test_desired_route_rejects_bad_options(overrides, reason):
+    with pytest.raises(t.RouteError, match=reason):
+        route(**overrides)
+
+
+def test_desired_route_defaults():
+    assert route() == {
+        "domains": ["todo.example.com"],
+        "tls": True,
+        "entrypoints": {"http": "web", "https": "websecure"},
+        "cert_resolver": "sentinel",
+        "middlewares": [],
+        "service": "prod",
+        "retry_attempts": 3,
+        "priority": None,
+    }
+
+
+def test_without_tls_https_settings_do_not_matter():
+    assert route(tls=False, cert_resolver="other", entrypoints={"https": "x"}) == route(tls=False)
+    assert route(tls=False)["entrypoints"] == {"http": "web", "https": None}
+
+
+# -- labels -----------------------------------------------------------------------------
+def test_labels_with_tls():
+    assert t.build_labels(APP, route(domains=["todo.example.com", "www.todo.example.com"])) == {
+        "traefik.http.routers.todo.rule": "Host(`todo.example.com`) || Host(`www.todo.example.com`)",
+        "traefik.http.routers.todo.entrypoints": "websecure",
+        "traefik.http.routers.todo.tls": "true",
+        "traefik.http.routers.todo.tls.certresolver": "sentinel",
+        "traefik.http.routers.todo.service": "todo-prod",
+        "traefik.http.routers.todo.middlewares": "todo-retry",
+        "traefik.http.middlewares.todo-retry.retry.attempts": "3",
+        "traefik.http.routers.todo-http.rule": "Host(`todo.example.com`) || Host(`www.todo.example.com`)",
+        "traefik.http.routers.todo-http.entrypoints": "web",
+        "traefik.http.routers.todo-http.middlewares": "todo-https",
+        "traefik.http.routers.todo-http.service": "noop@internal",
+        "traefik.http.middlewares.todo-https.redirectscheme.scheme": "https",
+        "traefik.http.middlewares.todo-https.redirectscheme.permanent": "true",
+    }
+
+
+def test_labels_without_tls_split_no_retry_with_priority():
+    assert t.build_labels(
+        APP, route(tls=False, service="split", retry_attempts=0, priority=7, middlewares=["auth@file"])
+    ) == {
+        "traefik.http.routers.todo.rule": "Host(`todo.example.com`)",
+        "traefik.http.routers.todo.entrypoints": "web",
+        "traefik.http.routers.todo.service": "todo-split@file",
+        "traefik.http.routers.todo.middlewares": "auth@file",
+        "traefik.http.routers.todo.priority": "7",
+    }
+
+
+def test_user_middlewares_come_before_retry():
+    labels = t.build_labels(APP, route(middlewares=["a@file", "b"]))
+    assert labels["traefik.http.routers.todo.middlewares"] == "a@file,b,todo-retry"
+
+
+ROUTES = [
+    {},
+    {"tls": False},
+    {"domains": ["b.example.com", "a.example.com"], "service": "split"},
+    {"middlewares": ["auth@file", "ratelimit"], "retry_attempts": 0},
+    {"tls": False, "middlewares": ["x"], "priority": 100, "entrypoints": {"http": "plain"}},
+    {"entrypoints": {"http": "h", "https": "s"}, "cert_resolver": "le", "retry_attempts": 10, "priority": 1},
+]
+
+
+@pytest.mark.parametrize("overrides", ROUTES)
+def test_labels_round_trip(overrides):
+    wanted = route(**overrides)
+    labels = t.build_labels(APP, wanted)
+    assert all(t.is_owned_label(APP, k) for k in labels)
+    assert t.parse_route(APP, labels) == wanted
+
+
+def test_parse_route_without_router_is_none():
+    assert t.parse_route(APP, {}) is None
+    assert t.parse_route(APP, {"traefik.http.services.todo-prod.loadbalancer.server.port": "8000"}) is None
+
+
+def test_parse_route_shows_hand_edited_values_raw():
+    labels = t.build_labels(APP, route())
+    labels["traefik.http.routers.todo.rule"] = "Host(`a.example.com`) && Path(`/x`)"
+    labels["traefik.http.routers.todo.service"] = "other@file"
+    parsed = t.parse_route(APP, labels)
+    assert parsed["domains"] is None
+    assert parsed["service"] == "other@file"
+
+
+# -- ownership --------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("key", "owned"),
+    [
+        ("traefik.http.routers.todo.rule", True),
+        ("traefik.http.routers.todo-http.rule", True),
+        ("traefik.http.routers.todo.tls.certresolver", True),
+        ("traefik.http.middlewares.todo-retry.retry.attempts", True),
+        ("traefik.http.middlewares.todo-anything.headers.x", True),
+        ("traefik.http.routers.todo2.rule", False),  # another app's router
+        ("traefik.http.routers.todox-http.rule", False),
+        ("traefik.http.middlewares.todo2-retry.retry.attempts", False),
+        ("traefik.http.middlewares.todo.x", False),
+        ("traefik.http.services.todo-prod.loadbalancer.server.port", False),
+        ("traefik.enable", False),
+        ("traefik.swarm.network", False),
+        ("sentinel.app", False),
+        ("com.example.team", False),
+        ("traefik.tcp.routers.todo.rule", False),
+    ],
+)
+def test_owned_labels(key, owned):
+    assert t.is_owned_label(APP, key) is owned
+    assert (key in t.owned_labels(APP, {key: "v"})) is owned
+
+
+def test_replace_owned_labels_keeps_every_other_label():
+    others = {
+        "sentinel.app": "todo",
+        "traefik.enable": "true",
+        "traefik.http.services.todo-prod.loadbalancer.server.port": "8000",
+        "traefik.http.routers.todo2.rule": "Host(`other.example.com`)",
+        "com.example.note": "spaces, commas = and `backticks` stay as they are",
+    }
+    old = t.build_labels(APP, route(domains=["old.example.com"], middlewares=["x@file"]))
+    new = t.build_labels(APP, route(tls=False))
+    merged = t.replace_owned_labels(APP, {**others, **old}, new)
+    assert merged == {**others, **new}
+    assert t.replace_owned_labels(APP, {**others, **old}, {}) == others
+    assert t.replace_owned_labels(APP, None, new) == new
+
+
+def test_replace_owned_labels_refuses_foreign_keys():
+    with pytest.raises(ValueError, match="not owned"):
+        t.replace_owned_labels(APP, {}, {"sentinel.app": "x"})

@@ -1,0 +1,151 @@
+"""traefik_route and traefik_route_info run whole, with the engine replaced by an in-memory service.
+
+What these prove is the module's own logic (validation first, changed before write, check mode,
+absent); that the engine really takes the labels without restarting tasks is proven by
+tests/integration/test_traefik_route.py.
+"""
+
+from __future__ import annotations
+
+import pytest
+from ansible.module_utils import basic
+from ansible.module_utils.testing import patch_module_args
+from ansible_collections.sentinel.paas.plugins.modules import traefik_route, traefik_route_info
+
+OTHER = {"sentinel.app": "todo", "traefik.http.services.todo-prod.loadbalancer.server.port": "8000"}
+
+
+class Exited(Exception):
+    def __init__(self, result: dict):
+        super().__init__(result)
+        self.result = result
+
+
+class Failed(Exception):
+    def __init__(self, result: dict):
+        super().__init__(result.get("msg"))
+        self.result = result
+
+
+class MemorySwarm:
+    """Holds one service's labels; counts writes."""
+
+    instances: list[MemorySwarm] = []
+    services: dict[str, dict] = {}
+
+    def __init__(self, module):
+        self.writes = 0
+        MemorySwarm.instances.append(self)
+
+    def service(self, name):
+        labels = self.services.get(name)
+        return None if labels is None else {"Spec": {"Name": name, "Labels": dict(labels)}}
+
+    def set_service_labels(self, name, build_labels):
+        self.writes += 1
+        self.services[name] = build_labels(dict(self.services[name]))
+
+
+@pytest.fixture(autouse=True)
+def patched(monkeypatch):
+    def exit_json(self, **kwargs):
+        raise Exited(kwargs)
+
+    def fail_json(self, **kwargs):
+        raise Failed(kwargs)
+
+    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
+    monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
+    monkeypatch.setattr(traefik_route, "Swarm", MemorySwarm)
+    monkeypatch.setattr(traefik_route_info, "Swarm", MemorySwarm)
+    MemorySwarm.instances = []
+    MemorySwarm.services = {"todo-prod": dict(OTHER)}
+
+
+def run(module, args: dict, check: bool = False) -> dict:
+    if check:
+        args = {**args, "_ansible_check_mode": True}
+    with patch_module_args(args), pytest.raises(Exited) as exited:
+        module.main()
+    return exited.value.result
+
+
+def fail(module, args: dict) -> str:
+    with patch_module_args(args), pytest.raises(Failed) as failed:
+        module.main()
+    return failed.value.result["msg"]
+
+
+def writes() -> int:
+    return sum(s.writes for s in MemorySwarm.instances)
+
+
+ARGS = {"app": "todo", "domains": ["todo.example.com"]}
+
+
+def test_check_apply_check_apply():
+    check = run(traefik_route, ARGS, check=True)
+    assert check["changed"] and writes() == 0
+    assert MemorySwarm.services["todo-prod"] == OTHER
+    applied = run(traefik_route, ARGS)
+    assert applied["changed"] and writes() == 1
+    assert applied["changes"] == check["changes"] and applied["diff"] == check["diff"]
+    labels = MemorySwarm.services["todo-prod"]
+    assert labels == {**OTHER, **applied["labels"]}
+    assert not run(traefik_route, ARGS, check=True)["changed"]
+    assert not run(traefik_route, ARGS)["changed"] and writes() == 1
+
+
+def test_change_reports_only_changed_labels():
+    run(traefik_route, ARGS)
+    result = run(traefik_route, {**ARGS, "retry_attempts": 5})
+    assert result["changes"] == ["traefik.http.middlewares.todo-retry.retry.attempts"]
+
+
+def test_absent_removes_owned_labels_and_is_idempotent():
+    run(traefik_route, ARGS)
+    removed = run(traefik_route, {"app": "todo", "state": "absent"})
+    assert removed["changed"] and removed["diff"]["after"] == {}
+    assert MemorySwarm.services["todo-prod"] == OTHER
+    assert not run(traefik_route, {"app": "todo", "state": "absent"})["changed"]
+
+
+def test_absent_without_service_is_not_an_error():
+    result = run(traefik_route, {"app": "gone", "state": "absent"})
+    assert not result["changed"] and result["route"] is None
+
+
+def test_missing_service_fails():
+    msg = fail(traefik_route, {"app": "gone", "domains": ["gone.example.com"]})
+    assert msg == "Error routing app gone: service gone-prod not found; deploy the app first"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ({"app": "Todo", "domains": ["a.example.com"]}, "Error routing app 'Todo': invalid app name"),
+        ({"app": "edge", "domains": ["a.example.com"]}, "reserved"),
+        ({"app": "todo"}, "Error routing app todo: domains must list at least one host name"),
+        ({"app": "todo", "domains": []}, "domains must list at least one host name"),
+        ({"app": "todo", "domains": ["a.com`) || Host(`b.com"]}, "invalid domain 'a.com`) || Host(`b.com'"),
+        ({"app": "todo", "domains": ["a.com"], "middlewares": ["x,y"]}, "invalid middleware 'x,y'"),
+        ({"app": "todo", "domains": ["a.com"], "retry_attempts": -1}, "invalid retry_attempts"),
+        ({"app": "todo", "domains": ["a.com"], "entrypoints": {"http": "w b"}}, "invalid entrypoint 'w b'"),
+    ],
+)
+def test_bad_input_fails_before_reaching_the_engine(args, message):
+    assert message in fail(traefik_route, args)
+    assert MemorySwarm.instances == [], "the engine must not even be contacted"
+
+
+def test_info_reads_the_route_back():
+    applied = run(traefik_route, {**ARGS, "tls": False, "service": "split"})
+    info = run(traefik_route_info, {"app": "todo"})
+    assert info["exists"] and not info["changed"]
+    assert info["route"] == applied["route"] and info["labels"] == applied["labels"]
+
+
+def test_info_without_route_or_service():
+    assert run(traefik_route_info, {"app": "todo"})["exists"] is False
+    missing = run(traefik_route_info, {"app": "gone"})
+    assert missing["exists"] is False and missing["service_exists"] is False
