@@ -1,0 +1,161 @@
+# -*- coding: utf-8 -*-
+# Copyright: Sentinel developers
+# Apache License 2.0 (see LICENSE)
+"""The Traefik file-provider document that splits one app's traffic between prod and canary.
+
+Pure functions only (build, render, parse, compare, validate); the modules do the I/O.
+Private to this collection.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import traceback
+
+from ansible_collections.sentinel.paas.plugins.module_utils import _naming
+
+try:
+    import yaml
+
+    YAML_IMPORT_ERROR = None
+except ImportError:  # reported by the modules through missing_required_lib("PyYAML")
+    YAML_IMPORT_ERROR = traceback.format_exc()
+
+HEADER = (
+    "# Managed by sentinel.paas.canary_weights: do not edit by hand.\n"
+    "# Traefik file provider: weighted split of {app} between production and canary.\n"
+)
+
+# RFC 6265 cookie-name = token (RFC 2616): visible ASCII except separators.
+_COOKIE_TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+_INTEGER_TEXT = re.compile(r"^[+-]?[0-9]+$")
+
+
+def parse_weight(value: object) -> int:
+    """``value`` as the canary's share, an int in 0..100; raises ValueError with the reason.
+
+    Accepts ints, floats without a fraction (Jinja's ``| float``) and integer strings
+    (``-e weight=10``); rejects bools, which Python would otherwise count as 0 and 1.
+    """
+    number = None
+    if isinstance(value, bool):
+        pass
+    elif isinstance(value, int):
+        number = value
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    elif isinstance(value, str) and _INTEGER_TEXT.match(value.strip()):
+        number = int(value.strip())
+    if number is None or not 0 <= number <= 100:
+        raise ValueError(
+            f"invalid weight {value!r}: give the canary's share of traffic as a whole number "
+            "from 0 to 100 (production gets the rest)"
+        )
+    return number
+
+
+def cookie_name_error(name: object) -> str | None:
+    """Why ``name`` is not an RFC 6265 cookie name, or None when it is."""
+    if not isinstance(name, str) or not _COOKIE_TOKEN.match(name):
+        return (
+            f"invalid cookie name {name!r}: use letters, digits and !#$%&'*+-.^_`|~ only "
+            "(an RFC 6265 token: no spaces, quotes, separators or control characters)"
+        )
+    return None
+
+
+def split_path(directory: str, app: str) -> str:
+    return os.path.join(directory, _naming.split_file(app))
+
+
+def desired_document(app: str, canary_weight: int, cookie_name: str, secure: bool) -> dict:
+    """The dynamic configuration defining the weighted service ``APP-split``."""
+    return {
+        "http": {
+            "services": {
+                _naming.split_service(app): {
+                    "weighted": {
+                        "services": [
+                            {"name": f"{_naming.service_name(app, 'prod')}@swarm", "weight": 100 - canary_weight},
+                            {"name": f"{_naming.service_name(app, 'canary')}@swarm", "weight": canary_weight},
+                        ],
+                        "sticky": {
+                            "cookie": {
+                                "name": cookie_name,
+                                "secure": secure,
+                                "httpOnly": True,
+                                "sameSite": "lax",
+                            }
+                        },
+                    }
+                }
+            }
+        }
+    }
+
+
+def render(app: str, document: dict) -> str:
+    """The file's text: a stable header, then the document in block style, keys in our order."""
+    body = yaml.safe_dump(document, default_flow_style=False, sort_keys=False)
+    return HEADER.format(app=app) + body
+
+
+def parse(text: str) -> object:
+    """The YAML document in ``text`` (comments are dropped by the parser); raises ValueError."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ValueError(f"not valid YAML: {exc}") from exc
+
+
+def normalise(document: object) -> object:
+    """A form where equal meaning compares equal: the children of a weighted service become a
+    mapping by name, since their order in the list does not matter to Traefik."""
+    if isinstance(document, dict):
+        out = {}
+        for key, value in document.items():
+            if key == "weighted" and isinstance(value, dict) and _children_by_name(value.get("services")) is not None:
+                value = dict(value, services=_children_by_name(value["services"]))
+            out[key] = normalise(value)
+        return out
+    if isinstance(document, list):
+        return [normalise(item) for item in document]
+    return document
+
+
+def _children_by_name(children: object) -> dict | None:
+    if not isinstance(children, list) or not all(isinstance(c, dict) and "name" in c for c in children):
+        return None
+    by_name = {str(c["name"]): {k: v for k, v in c.items() if k != "name"} for c in children}
+    return by_name if len(by_name) == len(children) else None
+
+
+def differences(current: object, desired: object) -> list[str]:
+    """Dotted paths where two normalised documents differ (a whole subtree counts once)."""
+    if isinstance(current, dict) and isinstance(desired, dict):
+        paths = []
+        for key in sorted(set(current) | set(desired), key=str):
+            if key not in current or key not in desired:
+                paths.append(str(key))
+            else:
+                paths += [f"{key}.{sub}" if sub else str(key) for sub in differences(current[key], desired[key])]
+        return paths
+    return [] if current == desired else [""]
+
+
+def read_split(document: object, app: str) -> dict:
+    """Weights and cookie of the app's split in a parsed document; raises ValueError if it has none."""
+    try:
+        weighted = document["http"]["services"][_naming.split_service(app)]["weighted"]
+        children = _children_by_name(weighted["services"])
+        prod = children[f"{_naming.service_name(app, 'prod')}@swarm"]["weight"]
+        canary = children[f"{_naming.service_name(app, 'canary')}@swarm"]["weight"]
+        cookie = weighted.get("sticky", {}).get("cookie", {})
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ValueError(f"no weighted service {_naming.split_service(app)} with prod and canary children") from exc
+    return {
+        "weights": {"prod": prod, "canary": canary},
+        "cookie_name": cookie.get("name"),
+        "secure": bool(cookie.get("secure", False)),
+    }

@@ -1,0 +1,116 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: Sentinel developers
+# Apache License 2.0 (see LICENSE)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: canary_weights_info
+short_description: Read one app's traffic split between production and canary
+description:
+  - Reads the Traefik file-provider document C(NAME-split.yml) written by
+    M(sentinel.paas.canary_weights) on the host the module runs on, and reports the weights
+    of C(NAME-prod@swarm) and C(NAME-canary@swarm) and the sticky cookie.
+version_added: 0.1.0
+author: Sentinel developers
+options:
+  app:
+    description: Name of the app whose split C(NAME-split.yml) is read.
+    type: str
+    required: true
+  directory:
+    description: Traefik's watched file-provider directory on this host (C(--providers.file.directory)).
+    type: path
+    default: /etc/sentinel/traefik/dynamic
+attributes:
+  check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
+    support: full
+    details: The module only reads.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
+    support: none
+  idempotent:
+    description: When run twice in a row outside check mode, with the same arguments, the second run reports no change.
+    support: full
+requirements:
+  - PyYAML on the host the module runs on (Debian package C(python3-yaml))
+seealso:
+  - module: sentinel.paas.canary_weights
+"""
+
+EXAMPLES = r"""
+- name: Read the split of todo on each Traefik host
+  sentinel.paas.canary_weights_info:
+    app: todo
+  register: split
+
+- name: Show it
+  ansible.builtin.debug:
+    msg: "{{ split.weights.canary }}% of new clients go to the canary"
+  when: split.exists
+"""
+
+RETURN = r"""
+exists:
+  description: Whether the split document exists on this host.
+  returned: always
+  type: bool
+path:
+  description: Where the split document is (or would be) on this host.
+  returned: always
+  type: str
+  sample: /etc/sentinel/traefik/dynamic/todo-split.yml
+weights:
+  description: Traefik weights of production and canary; null when the split does not exist.
+  returned: always
+  type: dict
+  sample: {prod: 90, canary: 10}
+cookie_name:
+  description: Name of the sticky cookie; null when the split does not exist.
+  returned: always
+  type: str
+  sample: sentinel_todo
+secure:
+  description: Whether the sticky cookie is sent over HTTPS only; null when the split does not exist.
+  returned: always
+  type: bool
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible_collections.sentinel.paas.plugins.module_utils import _files, _naming, _split
+
+
+def read(app, directory):
+    """What this host's split document for ``app`` says; raises ValueError on a foreign document."""
+    path = _split.split_path(directory, app)
+    text = _files.read_text(path)
+    if text is None:
+        return {"exists": False, "path": path, "weights": None, "cookie_name": None, "secure": None}
+    return {"exists": True, "path": path, **_split.read_split(_split.parse(text), app)}
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec={
+            "app": {"type": "str", "required": True},
+            "directory": {"type": "path", "default": _naming.TRAEFIK_DYNAMIC_DIR},
+        },
+        supports_check_mode=True,
+    )
+    app = module.params["app"]
+    error = _naming.app_name_error(app)
+    if error:
+        module.fail_json(msg=f"Error reading traffic split {app}: {error}")
+    if _split.YAML_IMPORT_ERROR:
+        module.fail_json(msg=missing_required_lib("PyYAML"), exception=_split.YAML_IMPORT_ERROR)
+    try:
+        result = read(app, module.params["directory"])
+    except (OSError, ValueError) as exc:
+        module.fail_json(msg=f"Error reading traffic split {app}: {exc}")
+    module.exit_json(changed=False, **result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,264 @@
+"""canary_weights and canary_weights_info run whole, on files in a temporary directory.
+
+exit_json / fail_json are patched to raise, the way kubernetes.core and community.docker
+drive their modules in unit tests.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+
+import pytest
+import yaml
+from ansible.module_utils import basic
+from ansible.module_utils.testing import patch_module_args
+from ansible_collections.sentinel.paas.plugins.module_utils import _split
+from ansible_collections.sentinel.paas.plugins.modules import canary_weights, canary_weights_info
+
+
+class Exited(Exception):
+    def __init__(self, result: dict):
+        super().__init__(result)
+        self.result = result
+
+
+class Failed(Exception):
+    def __init__(self, result: dict):
+        super().__init__(result.get("msg"))
+        self.result = result
+
+
+@pytest.fixture(autouse=True)
+def patched_exits(monkeypatch):
+    def exit_json(self, **kwargs):
+        raise Exited(kwargs)
+
+    def fail_json(self, **kwargs):
+        raise Failed(kwargs)
+
+    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
+    monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
+
+
+def run(module, args: dict, check: bool = False) -> dict:
+    """The module's result; raises Failed when it fails."""
+    if check:
+        args = {**args, "_ansible_check_mode": True}
+    with patch_module_args(args), pytest.raises(Exited) as exited:
+        module.main()
+    return exited.value.result
+
+
+def fail(module, args: dict) -> dict:
+    with patch_module_args(args), pytest.raises(Failed) as failed:
+        module.main()
+    return failed.value.result
+
+
+@pytest.fixture
+def directory(tmp_path):
+    """Traefik's directory; its parent (tmp_path) is where the module stages its writes."""
+    (tmp_path / "dynamic").mkdir()
+    return str(tmp_path / "dynamic")
+
+
+@pytest.fixture(autouse=True)
+def no_temporary_file_left_behind(tmp_path):
+    yield
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+@pytest.fixture
+def split_file(directory):
+    return os.path.join(directory, "demo-split.yml")
+
+
+def weights(directory, weight, **extra):
+    return {"app": "demo", "weight": weight, "directory": directory, **extra}
+
+
+def test_check_mode_reports_the_change_and_writes_nothing(directory, split_file):
+    result = run(canary_weights, weights(directory, 10), check=True)
+    assert result["changed"] is True
+    assert result["changes"] == ["file"]
+    assert result["weights"] == {"prod": 90, "canary": 10}
+    assert result["diff"]["before"] == ""
+    assert "weight: 10" in result["diff"]["after"]
+    assert result["diff"]["after_header"] == split_file
+    assert not os.path.exists(split_file)
+    assert os.listdir(directory) == []
+
+
+def test_apply_writes_the_document_then_reports_no_change(directory, split_file):
+    first = run(canary_weights, weights(directory, 10))
+    assert first["changed"] is True
+    assert first["path"] == split_file
+    assert first["cookie_name"] == "sentinel_demo"
+    with open(split_file) as f:
+        text = f.read()
+    assert text == first["diff"]["after"]
+    assert text.startswith("# Managed by sentinel.paas.canary_weights")
+    assert yaml.safe_load(text) == _split.desired_document("demo", 10, "sentinel_demo", secure=False)
+    assert stat.S_IMODE(os.stat(split_file).st_mode) == 0o644
+    assert os.listdir(directory) == ["demo-split.yml"]
+
+    for check in (True, False):
+        again = run(canary_weights, weights(directory, "10"), check=check)
+        assert again["changed"] is False
+        assert again["changes"] == []
+        assert again["diff"]["before"] == again["diff"]["after"]
+
+
+def test_new_weights_change_only_the_weights(directory, split_file):
+    run(canary_weights, weights(directory, 10))
+    before = os.stat(split_file).st_ino
+    check = run(canary_weights, weights(directory, 50), check=True)
+    assert check["changed"] is True
+    assert os.stat(split_file).st_ino == before  # check mode left the file alone
+    result = run(canary_weights, weights(directory, 50))
+    assert (
+        result["changes"]
+        == check["changes"]
+        == [
+            "http.services.demo-split.weighted.services.demo-canary@swarm.weight",
+            "http.services.demo-split.weighted.services.demo-prod@swarm.weight",
+        ]
+    )
+    assert result["weights"] == {"prod": 50, "canary": 50}
+    assert "weight: 90" in result["diff"]["before"] and "weight: 50" in result["diff"]["after"]
+    assert os.stat(split_file).st_ino != before  # replaced by rename, not rewritten in place
+
+
+def test_weight_zero_keeps_the_split_with_everything_on_production(directory, split_file):
+    result = run(canary_weights, weights(directory, 0))
+    assert result["weights"] == {"prod": 100, "canary": 0}
+    with open(split_file) as f:
+        assert _split.read_split(yaml.safe_load(f), "demo")["weights"] == {"prod": 100, "canary": 0}
+
+
+def test_comments_and_key_order_written_by_hand_do_not_count(directory, split_file):
+    document = _split.desired_document("demo", 10, "sentinel_demo", secure=False)
+    with open(split_file, "w") as f:
+        f.write("# a note\n" + yaml.safe_dump(document, sort_keys=True))
+    os.chmod(split_file, 0o644)
+    assert run(canary_weights, weights(directory, 10))["changed"] is False
+
+
+def test_wrong_mode_or_broken_yaml_is_repaired(directory, split_file):
+    run(canary_weights, weights(directory, 10))
+    os.chmod(split_file, 0o600)
+    assert run(canary_weights, weights(directory, 10))["changes"] == ["mode"]
+    assert stat.S_IMODE(os.stat(split_file).st_mode) == 0o644
+    with open(split_file, "w") as f:
+        f.write("http: [unclosed\n")
+    assert run(canary_weights, weights(directory, 10))["changes"] == ["document"]
+    assert run(canary_weights, weights(directory, 10))["changed"] is False
+
+
+def test_cookie_name_and_secure(directory, split_file):
+    result = run(canary_weights, weights(directory, 10, cookie_name="canary.v2", secure=True))
+    assert result["cookie_name"] == "canary.v2"
+    info = run(canary_weights_info, {"app": "demo", "directory": directory})
+    assert info == {
+        "changed": False,
+        "exists": True,
+        "path": split_file,
+        "weights": {"prod": 90, "canary": 10},
+        "cookie_name": "canary.v2",
+        "secure": True,
+    }
+
+
+def test_absent_removes_the_file_then_reports_no_change(directory, split_file):
+    run(canary_weights, weights(directory, 10))
+    args = {"app": "demo", "state": "absent", "directory": directory}
+    check = run(canary_weights, args, check=True)
+    assert check["changed"] is True and os.path.exists(split_file)
+    result = run(canary_weights, args)
+    assert result["changed"] is True
+    assert result["changes"] == ["file"]
+    assert result["weights"] is None
+    assert result["diff"]["after"] == ""
+    assert not os.path.exists(split_file)
+    assert run(canary_weights, args)["changed"] is False
+    assert run(canary_weights, {**args, "directory": os.path.join(directory, "missing")})["changed"] is False
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ({"weight": 10.5}, "invalid weight 10.5"),
+        ({"weight": True}, "invalid weight True"),
+        ({"weight": -1}, "invalid weight -1"),
+        ({"weight": 101}, "invalid weight 101"),
+        ({"weight": "abc"}, "invalid weight 'abc'"),
+        ({"weight": 10, "app": "Bad_Name"}, "invalid app name 'Bad_Name'"),
+        ({"weight": 10, "app": "edge"}, "reserved"),
+        ({"weight": 10, "cookie_name": "a b"}, "invalid cookie name 'a b'"),
+        ({"weight": 10, "cookie_name": "a;b=c"}, "invalid cookie name"),
+    ],
+)
+def test_bad_input_fails_and_leaves_the_file_unchanged(directory, split_file, args, message):
+    run(canary_weights, weights(directory, 30))
+    with open(split_file) as f:
+        before = f.read()
+    result = fail(canary_weights, {**weights(directory, 10), **args})
+    assert result["msg"].startswith(f"Error writing traffic split {args.get('app', 'demo')}: ")
+    assert message in result["msg"]
+    with open(split_file) as f:
+        assert f.read() == before
+    assert sorted(os.listdir(directory)) == ["demo-split.yml"]
+
+
+def test_weight_is_required_when_present(directory):
+    result = fail(canary_weights, {"app": "demo", "directory": directory})
+    assert "weight" in result["msg"]
+
+
+def test_a_missing_directory_is_an_error_not_created(tmp_path):
+    missing = str(tmp_path / "dynamic")
+    result = fail(canary_weights, weights(missing, 10))
+    assert result["msg"] == (
+        f"Error writing traffic split demo: directory {missing} does not exist on this host "
+        "(the control_plane role creates it and mounts it into Traefik)"
+    )
+    assert not os.path.exists(missing)
+
+
+def test_a_write_failure_is_reported_and_leaves_no_temporary_file(directory, split_file, monkeypatch):
+    run(canary_weights, weights(directory, 10))
+
+    def broken_replace(src, dst):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", broken_replace)
+    result = fail(canary_weights, weights(directory, 50))
+    assert result["msg"] == "Error writing traffic split demo: [Errno 28] No space left on device"
+    assert os.listdir(directory) == ["demo-split.yml"]
+    with open(split_file) as f:
+        assert "weight: 10" in f.read()
+
+
+def test_info_when_there_is_no_split(directory, split_file):
+    assert run(canary_weights_info, {"app": "demo", "directory": directory}) == {
+        "changed": False,
+        "exists": False,
+        "path": split_file,
+        "weights": None,
+        "cookie_name": None,
+        "secure": None,
+    }
+
+
+def test_info_fails_on_a_document_that_is_not_a_split(directory, split_file):
+    with open(split_file, "w") as f:
+        f.write("http: {routers: {}}\n")
+    result = fail(canary_weights_info, {"app": "demo", "directory": directory})
+    assert result["msg"] == (
+        "Error reading traffic split demo: no weighted service demo-split with prod and canary children"
+    )
+
+
+def test_info_validates_the_app_name(directory):
+    assert "invalid app name" in fail(canary_weights_info, {"app": "-x", "directory": directory})["msg"]
