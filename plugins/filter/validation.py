@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: Sentinel developers
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Filters that let playbooks validate ALL input before their first change.
 
 They call the same validators the modules use, so the rules live once in module_utils.

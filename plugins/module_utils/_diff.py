@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: Sentinel developers
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """``diff: {before, after}`` and ``changes`` for modules that reconcile several resources.
 
 Each resource is a JSON-friendly view (a dict), or None when it does not exist (or should not).

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: Sentinel developers
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The one naming convention of Sentinel on a cluster: everything derives from the app name.
 
 Private to this collection.

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: Sentinel developers
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The one private wrapper around the Docker SDK for Python used by every module.
 
 Works with Docker SDK 5.x (Debian bookworm's python3-docker on nodes) and 7.x.

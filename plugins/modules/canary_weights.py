@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: Sentinel developers
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ description:
   - A router sends traffic through the split by naming the service C(NAME-split@file)
     (M(sentinel.paas.traefik_route) with O(sentinel.paas.traefik_route#module:service=split)).
 version_added: 0.1.0
-author: Sentinel developers
+author: Sentinel developers (@sentinel)
 options:
   app:
     description:

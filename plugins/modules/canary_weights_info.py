@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: Sentinel developers
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ description:
     M(sentinel.paas.canary_weights) on the host the module runs on, and reports the weights
     of C(NAME-prod@swarm) and C(NAME-canary@swarm) and the sticky cookie.
 version_added: 0.1.0
-author: Sentinel developers
+author: Sentinel developers (@sentinel)
 options:
   app:
     description: Name of the app whose split C(NAME-split.yml) is read.
