@@ -6,16 +6,7 @@ import click
 
 from ..context import Context, confirm_or_abort, pass_context
 from ..output import table
-
-
-def _env_pairs(_ctx, _param, values: tuple[str, ...]) -> dict[str, str]:
-    env = {}
-    for item in values:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise click.BadParameter(f"{item!r} is not KEY=VALUE")
-        env[key] = value
-    return env
+from ..params import key_value_pairs
 
 
 @click.command()
@@ -25,7 +16,7 @@ def _env_pairs(_ctx, _param, values: tuple[str, ...]) -> dict[str, str]:
     "extra",
     multiple=True,
     metavar="K=V",
-    callback=_env_pairs,
+    callback=key_value_pairs,
     help="Role variables for the control plane (e.g. control_plane_acme_email=me@example.com).",
 )
 @pass_context
@@ -44,7 +35,9 @@ def init(ctx: Context, extra: dict) -> None:
 @click.option("--domain", "domains", multiple=True, required=True, help="Public host name (repeat for several).")
 @click.option("--postgres", is_flag=True, help="Give the app its own PostgreSQL (password in a Docker secret).")
 @click.option("--postgres-image", default="postgres:15", show_default=True)
-@click.option("--env", "env", multiple=True, metavar="KEY=VALUE", callback=_env_pairs, help="Environment (repeatable).")
+@click.option(
+    "--env", "env", multiple=True, metavar="KEY=VALUE", callback=key_value_pairs, help="Environment (repeatable)."
+)
 @click.option("--replicas", type=click.IntRange(min=0), default=1, show_default=True)
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="Port the app listens on.")
 @click.option("--no-tls", is_flag=True, help="Serve plain HTTP only (no ACME certificate).")

@@ -1,0 +1,16 @@
+"""Click parameter helpers shared by several commands."""
+
+from __future__ import annotations
+
+import click
+
+
+def key_value_pairs(_ctx, _param, values: tuple[str, ...]) -> dict[str, str]:
+    """Callback turning repeated KEY=VALUE options into a dict."""
+    pairs = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"{item!r} is not KEY=VALUE")
+        pairs[key] = value
+    return pairs
