@@ -14,3 +14,8 @@ def key_value_pairs(_ctx, _param, values: tuple[str, ...]) -> dict[str, str]:
             raise click.BadParameter(f"{item!r} is not KEY=VALUE")
         pairs[key] = value
     return pairs
+
+
+env_option = click.option(
+    "--env", "env", multiple=True, metavar="KEY=VALUE", callback=key_value_pairs, help="Environment (repeatable)."
+)

@@ -6,7 +6,7 @@ import click
 
 from ..context import Context, confirm_or_abort, pass_context
 from ..output import table
-from ..params import key_value_pairs
+from ..params import env_option, key_value_pairs
 
 
 @click.command()
@@ -35,9 +35,7 @@ def init(ctx: Context, extra: dict) -> None:
 @click.option("--domain", "domains", multiple=True, required=True, help="Public host name (repeat for several).")
 @click.option("--postgres", is_flag=True, help="Give the app its own PostgreSQL (password in a Docker secret).")
 @click.option("--postgres-image", default="postgres:15", show_default=True)
-@click.option(
-    "--env", "env", multiple=True, metavar="KEY=VALUE", callback=key_value_pairs, help="Environment (repeatable)."
-)
+@env_option
 @click.option("--replicas", type=click.IntRange(min=0), default=1, show_default=True)
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="Port the app listens on.")
 @click.option("--no-tls", is_flag=True, help="Serve plain HTTP only (no ACME certificate).")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..context import Context, confirm_or_abort, pass_context
-from ..params import key_value_pairs
+from ..params import env_option
 
 WEIGHT = click.IntRange(0, 100)
 
@@ -19,9 +19,7 @@ def canary() -> None:
 @click.argument("name")
 @click.option("--image", required=True, help="The new version's image.")
 @click.option("--weight", type=WEIGHT, default=10, show_default=True, help="Canary's share of traffic, 0-100 %.")
-@click.option(
-    "--env", "env", multiple=True, metavar="KEY=VALUE", callback=key_value_pairs, help="Environment (repeatable)."
-)
+@env_option
 @click.option("--replicas", type=click.IntRange(min=1), default=1, show_default=True)
 @pass_context
 def canary_deploy(ctx: Context, name, image, weight, env, replicas) -> None:
