@@ -34,9 +34,31 @@ def cluster(cluster_factory: ClusterFactory) -> Cluster:
         cluster_factory.destroy(created)
 
 
+def platform_vars(cluster: Cluster) -> dict:
+    """Inventory variables of a test cluster: the registry's images, a fast Swarm provider."""
+    return {
+        "control_plane_traefik_image": cluster.image("sentinel-test/traefik:latest"),
+        "control_plane_traefik_refresh_seconds": 1,
+        "control_plane_traefik_acme_email": "ops@sentinel.test",
+    }
+
+
 @pytest.fixture(scope="session")
 def ansible(cluster: Cluster):
     """The real ansible / ansible-playbook commands bound to the test cluster's inventory."""
     from tests.harness.ansible import Ansible
 
-    return Ansible(cluster.inventory())
+    inventory = cluster.inventory()
+    inventory["all"]["vars"].update(platform_vars(cluster))
+    return Ansible(inventory)
+
+
+@pytest.fixture(scope="session")
+def platform(cluster: Cluster, ansible) -> Cluster:
+    """The test cluster with Sentinel's control plane (init.yml): edge network and Traefik.
+
+    Traefik publishes :80/:443 in host mode on the manager: http://<manager ip>/ with a Host header.
+    """
+    run = ansible.playbook("init.yml")
+    assert run.ok, f"init.yml failed: {run.failures or run.stderr[-3000:]}"
+    return cluster

@@ -133,13 +133,14 @@ def running_tasks(service, count: int | None = None, timeout: float = 120) -> li
 
 
 class Edge:
-    """Traefik on node1 and the app's two services, as the platform wires them."""
+    """The platform's Traefik on node1 and the app's two services, as the platform wires them."""
 
     def __init__(self, cluster: Cluster, app: str):
         self.url = f"http://{cluster.manager.ip}:80/"
         self.host = f"{app}.sentinel.test"
         self.cookie = f"sentinel_{app}"
         self.services: dict[str, object] = {}
+        self.traefik = None
 
     def version(self, session: requests.Session | None = None) -> str | None:
         """X-App-Version of one answer; a fresh connection without cookies unless ``session``."""
@@ -165,42 +166,20 @@ class Edge:
         raise AssertionError(f"{what} not served after {timeout:.0f} s; last answers {list(recent)}")
 
     def task_ids(self) -> dict[str, list[str]]:
-        return {name: running_tasks(service) for name, service in self.services.items()}
+        """Running task IDs of Traefik and the app's services: equal before and after = nothing restarted."""
+        ids = {name: running_tasks(service) for name, service in self.services.items()}
+        ids["traefik"] = running_tasks(self.traefik)
+        return ids
 
 
 @pytest.fixture(scope="module")
-def edge(cluster: Cluster, dynamic_dir, app):
+def edge(platform: Cluster, dynamic_dir, app):
+    """Stand-in prod (v1) and canary (v2) services behind the platform's real Traefik."""
+    cluster = platform
     client = cluster.manager.client
-    for service in client.services.list():
-        ports = service.attrs.get("Endpoint", {}).get("Ports", []) or []
-        if any(p.get("PublishedPort") == 80 for p in ports):
-            pytest.skip(f"port 80 on the manager is taken by service {service.name} of another test")
-    edge_created = not [n for n in client.networks.list(names=[EDGE]) if n.name == EDGE]
-    if edge_created:
-        client.networks.create(EDGE, driver="overlay", attachable=True)
     setup = Edge(cluster, app)
+    traefik = client.services.get("sentinel-traefik")
     try:
-        setup.services["traefik"] = client.services.create(
-            cluster.image("sentinel-test/traefik:latest"),
-            name=f"{app}-traefik",
-            args=[
-                "--providers.swarm=true",
-                "--providers.swarm.exposedByDefault=false",
-                f"--providers.swarm.network={EDGE}",
-                "--providers.swarm.refreshSeconds=1",
-                "--providers.swarm.defaultRule=Host(`{{ normalize .Name }}.sentinel.invalid`)",
-                f"--providers.file.directory={DYNAMIC_DIR}",
-                "--providers.file.watch=true",
-                "--entrypoints.web.address=:80",
-            ],
-            mounts=[
-                docker.types.Mount("/var/run/docker.sock", "/var/run/docker.sock", type="bind", read_only=True),
-                docker.types.Mount(DYNAMIC_DIR, DYNAMIC_DIR, type="bind", read_only=True),
-            ],
-            networks=[EDGE],
-            endpoint_spec=docker.types.EndpointSpec(ports={80: (80, "tcp", "host")}),
-            constraints=[f"node.hostname=={cluster.manager.name}"],
-        )
         for role, image, replicas in (("prod", "sentinel-test/todo:1", 2), ("canary", "sentinel-test/todo:2", 1)):
             name = f"{app}-{role}"
             labels = {
@@ -222,30 +201,15 @@ def edge(cluster: Cluster, dynamic_dir, app):
                 endpoint_spec=docker.types.EndpointSpec(mode="dnsrr"),  # no IPVS here; Traefik uses task IPs
                 labels=labels,
             )
-        for role, count in (("traefik", 1), ("prod", 2), ("canary", 1)):
+        for role, count in (("prod", 2), ("canary", 1)):
             running_tasks(setup.services[role], count)
+        setup.traefik = traefik
         yield setup
     finally:
-        traefik = setup.services.get("traefik")
-        if traefik is not None:
-            logs = b"".join(traefik.logs(stdout=True, stderr=True, tail=30)).decode(errors="replace")
-            print(f"--- last Traefik log lines ---\n{logs}")
+        logs = b"".join(traefik.logs(stdout=True, stderr=True, tail=30)).decode(errors="replace")
+        print(f"--- last Traefik log lines ---\n{logs}")
         for service in setup.services.values():
             service.remove()
-        if edge_created:
-            _remove_network_when_free(client, EDGE)
-
-
-def _remove_network_when_free(client, name: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            client.networks.get(name).remove()
-            return
-        except docker.errors.APIError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(1)
 
 
 def test_traefik_splits_traffic_sticks_clients_and_follows_new_weights(ansible, manager_node, edge, app):

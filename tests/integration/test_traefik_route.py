@@ -264,33 +264,9 @@ def test_missing_service_fails_clearly(ansible, cluster, edge):
 
 # -- through a real Traefik ---------------------------------------------------------------
 @pytest.fixture(scope="module")
-def traefik(cluster, edge):
-    """A real Traefik with the Swarm provider, as docs/conventions.md wires it (minus ACME and files).
-
-    Small on purpose: the control_plane role owns Traefik's real configuration.
-    """
-    client = cluster.manager.client
-    name = f"rt-traefik-{secrets.token_hex(3)}"
-    client.services.create(
-        cluster.image("sentinel-test/traefik:latest"),
-        name=name,
-        args=[
-            "--providers.swarm=true",
-            "--providers.swarm.exposedByDefault=false",
-            f"--providers.swarm.network={EDGE}",
-            "--providers.swarm.refreshSeconds=1",
-            "--entrypoints.web.address=:80",
-            "--entrypoints.websecure.address=:443",
-        ],
-        networks=[EDGE],
-        mounts=["/var/run/docker.sock:/var/run/docker.sock:ro"],
-        constraints=["node.role == manager"],
-        endpoint_spec=docker.types.EndpointSpec(ports={80: (80, "tcp", "host"), 443: (443, "tcp", "host")}),
-    )
-    base = f"http://{cluster.manager.ip}"
-    _eventually("Traefik answering", lambda: requests.get(base, timeout=2).status_code == 404, timeout=120)
-    yield cluster.manager.ip
-    client.api.remove_service(name)
+def traefik(platform, edge):
+    """The platform's real Traefik (control_plane role); yields the manager's address."""
+    return platform.manager.ip
 
 
 def _get(ip: str, host: str, scheme: str = "http") -> requests.Response:
