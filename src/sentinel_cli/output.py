@@ -36,3 +36,9 @@ def table(rows: list[dict], columns: list[str]) -> str:
     lines = ["  ".join(c.upper().ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()]
     lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in cells]
     return "\n".join(lines)
+
+
+def replicas_text(service: dict) -> str:
+    """'running/desired' of a service as swarm_app_info describes it."""
+    replicas = service.get("replicas") or {}
+    return f"{replicas.get('running', '?')}/{replicas.get('desired', '?')}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..context import Context, confirm_or_abort, pass_context
-from ..output import table
+from ..output import replicas_text, table
 from ..params import env_option, key_value_pairs
 
 
@@ -78,16 +78,19 @@ def scale(ctx: Context, name, replicas, canary) -> None:
 def list_apps(ctx: Context) -> None:
     """List the apps on the cluster."""
     result = ctx.run("apps.yml", {}, "Reading apps")
-    rows = [
-        {
-            "name": app["name"],
-            "image": app.get("image"),
-            "replicas": f"{app.get('running', '?')}/{app.get('replicas', '?')}",
-            "canary": app.get("canary_image") or "-",
-            "postgres": "yes" if app.get("postgres") else "no",
-        }
-        for app in result.get("apps", [])
-    ]
+    rows = []
+    for app in result.get("apps", []):
+        services = app.get("services", {})
+        prod, canary = services.get("prod", {}), services.get("canary")
+        rows.append(
+            {
+                "name": app["name"],
+                "image": prod.get("image", "-"),
+                "replicas": replicas_text(prod),
+                "canary": canary["image"] if canary else "-",
+                "postgres": "yes" if "db" in services else "no",
+            }
+        )
     ctx.out.emit(result, table(rows, ["name", "image", "replicas", "canary", "postgres"]) if rows else "No apps yet.")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from ..context import Context, confirm_or_abort, pass_context
+from ..output import replicas_text
 from ..params import env_option
 
 WEIGHT = click.IntRange(0, 100)
@@ -74,10 +75,7 @@ def canary_status(ctx: Context, name) -> None:
     for role in ("prod", "canary"):
         svc = services.get(role)
         if svc:
-            lines.append(
-                f"  {role:7} {weights.get(role, 0):>3}%  {svc.get('image')}  "
-                f"{svc.get('running', '?')}/{svc.get('replicas', '?')} tasks"
-            )
+            lines.append(f"  {role:7} {weights.get(role, 0):>3}%  {svc.get('image')}  {replicas_text(svc)} tasks")
     if "canary" not in services:
         lines.append("  (no canary)")
     ctx.out.emit({"weights": weights, "services": services}, f"{name}\n" + "\n".join(lines))

@@ -7,7 +7,7 @@ import time
 import click
 
 from ..context import Context, pass_context
-from ..output import table
+from ..output import replicas_text, table
 
 
 @click.group()
@@ -38,7 +38,7 @@ def render_app(result: dict) -> str:
         {
             "service": svc.get("name"),
             "image": svc.get("image"),
-            "replicas": f"{svc.get('running', '?')}/{svc.get('replicas', '?')}",
+            "replicas": replicas_text(svc),
             "release": svc.get("release", "-"),
         }
         for svc in services.values()
