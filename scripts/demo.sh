@@ -15,7 +15,7 @@ docker node ls
 
 step "sentinel deploy todo (v1, with PostgreSQL)"
 sentinel deploy todo --image sentinel-test/todo:1 --domain "$domain" --no-tls \
-  --postgres --postgres-image sentinel-test/postgres:latest --replicas 2
+  --postgres --postgres-image sentinel-test/postgres:latest --run-as 10001 --replicas 2
 
 step "add a to-do through Traefik"
 curl -fsS -H "Host: $domain" -H 'Content-Type: application/json' \

@@ -62,3 +62,11 @@ def platform(cluster: Cluster, ansible) -> Cluster:
     run = ansible.playbook("init.yml")
     assert run.ok, f"init.yml failed: {run.failures or run.stderr[-3000:]}"
     return cluster
+
+
+@pytest.fixture(scope="session")
+def sentinel(ansible):
+    """The real sentinel CLI with the test cluster's inventory (--output json by default)."""
+    from tests.harness.cli import Sentinel
+
+    return Sentinel(ansible.inventory_path, ansible.env())

@@ -35,12 +35,19 @@ def init(ctx: Context, extra: dict) -> None:
 @click.option("--domain", "domains", multiple=True, required=True, help="Public host name (repeat for several).")
 @click.option("--postgres", is_flag=True, help="Give the app its own PostgreSQL (password in a Docker secret).")
 @click.option("--postgres-image", default="postgres:15", show_default=True)
+@click.option(
+    "--run-as",
+    default="0",
+    show_default=True,
+    metavar="UID",
+    help="User id the image runs as; the database password file is readable by it alone.",
+)
 @env_option
 @click.option("--replicas", type=click.IntRange(min=0), default=1, show_default=True)
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="Port the app listens on.")
 @click.option("--no-tls", is_flag=True, help="Serve plain HTTP only (no ACME certificate).")
 @pass_context
-def deploy(ctx: Context, name, image, domains, postgres, postgres_image, env, replicas, port, no_tls) -> None:
+def deploy(ctx: Context, name, image, domains, postgres, postgres_image, run_as, env, replicas, port, no_tls) -> None:
     """Deploy NAME (or update it) and print its URL."""
     result = ctx.run(
         "deploy.yml",
@@ -50,6 +57,7 @@ def deploy(ctx: Context, name, image, domains, postgres, postgres_image, env, re
             "domains": list(domains),
             "postgres": postgres,
             "postgres_image": postgres_image,
+            "run_as": run_as,
             "env": env,
             "replicas": replicas,
             "port": port,

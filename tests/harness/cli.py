@@ -1,0 +1,43 @@
+"""Run the real ``sentinel`` command against a test cluster, as a user would."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+BIN = Path(sys.executable).parent
+
+
+@dataclass
+class CliRun:
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def data(self) -> dict:
+        """The JSON document printed with --output json."""
+        return json.loads(self.stdout)
+
+    @property
+    def error(self) -> str:
+        """What the user reads when it failed: the JSON errors, else stderr."""
+        try:
+            return "; ".join(self.data.get("errors", []))
+        except ValueError:
+            return self.stderr
+
+
+class Sentinel:
+    def __init__(self, inventory: Path, env: dict):
+        self.inventory = inventory
+        self.env = env
+
+    def __call__(self, *args: str, json_output: bool = True, timeout: float = 600) -> CliRun:
+        cmd = [str(BIN / "sentinel"), "-i", str(self.inventory)]
+        cmd += ["-o", "json"] if json_output else []
+        proc = subprocess.run([*cmd, *args], capture_output=True, text=True, env=self.env, timeout=timeout, check=False)
+        return CliRun(proc.returncode, proc.stdout, proc.stderr)

@@ -1,0 +1,90 @@
+"""Real HTTP through Traefik on a test node: who answered, and a bounded load generator."""
+
+from __future__ import annotations
+
+import collections
+import threading
+import time
+
+import requests
+
+
+class Edge:
+    """Requests to Traefik's :80 on one node, routed by Host header."""
+
+    def __init__(self, ip: str, host: str):
+        self.url = f"http://{ip}"
+        self.host = host
+
+    def get(self, path: str = "/", session: requests.Session | None = None, **kw) -> requests.Response:
+        return (session or requests).get(self.url + path, headers={"Host": self.host}, timeout=5, **kw)
+
+    def post_json(self, path: str, body: dict) -> requests.Response:
+        return requests.post(self.url + path, headers={"Host": self.host}, json=body, timeout=5)
+
+    def version(self, session: requests.Session | None = None) -> str | None:
+        """X-App-Version of one answer (a fresh connection without cookies unless ``session``)."""
+        response = self.get(session=session)
+        return response.headers.get("X-App-Version") if response.status_code == 200 else f"HTTP {response.status_code}"
+
+    def versions(self, n: int) -> collections.Counter:
+        return collections.Counter(self.version() for _ in range(n))
+
+    def wait_until(self, what: str, condition, timeout: float = 60, interval: float = 0.3):
+        """Poll ``condition(edge)`` until truthy; returns its value."""
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            try:
+                value = condition(self)
+                if value:
+                    return value
+            except requests.RequestException as exc:
+                last = exc
+            time.sleep(interval)
+        raise AssertionError(f"{what}: not within {timeout:.0f} s (last error: {last})")
+
+
+class Load:
+    """Background clients hitting the app until stopped, bounded in time and count.
+
+    Each answer is recorded as (status, version); connection errors count as status 0.
+    """
+
+    def __init__(self, edge: Edge, clients: int = 2, max_seconds: float = 300, max_requests: int = 60000):
+        self.edge = edge
+        self.clients = clients
+        self.deadline = time.monotonic() + max_seconds
+        self.max_requests = max_requests
+        self.results: list[tuple[int, str | None]] = []
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._threads = [threading.Thread(target=self._run, daemon=True) for _ in range(clients)]
+
+    def _run(self) -> None:
+        session = requests.Session()  # keep-alive, no cookies kept: each request is a new "user"
+        while not self._stop.is_set() and time.monotonic() < self.deadline:
+            session.cookies.clear()
+            try:
+                response = self.edge.get(session=session)
+                outcome = (response.status_code, response.headers.get("X-App-Version"))
+            except requests.RequestException:
+                outcome = (0, None)
+            with self._lock:
+                self.results.append(outcome)
+                if len(self.results) >= self.max_requests:
+                    self._stop.set()
+
+    def __enter__(self) -> Load:
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=10)
+
+    @property
+    def failures(self) -> collections.Counter:
+        return collections.Counter(status for status, _ in self.results if not 200 <= status < 300)
