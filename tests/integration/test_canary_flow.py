@@ -1,0 +1,204 @@
+"""Canary deployments end to end through the real CLI and real Traefik.
+
+Counts which version answered real HTTP requests; promote and rollback run under a
+continuous (bounded) load and must not fail a single request.
+"""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+from tests.harness.http import Edge, Load
+
+pytestmark = pytest.mark.cluster
+
+APP = "shop"
+DOMAIN = "shop.sentinel.test"
+TODO_UID = "10001"
+
+
+def running_task_ids(cluster, service: str) -> list[str]:
+    tasks = cluster.manager.client.services.get(service).tasks(filters={"desired-state": "running"})
+    return sorted(t["ID"] for t in tasks if t["Status"]["State"] == "running")
+
+
+def services_of(cluster) -> set[str]:
+    return {s.name for s in cluster.manager.client.services.list() if s.name.startswith(f"{APP}-")}
+
+
+@pytest.fixture(scope="module")
+def shop(platform, sentinel):
+    """Production v1 (2 replicas) with Postgres; every test starts without a canary."""
+    run = sentinel(
+        "deploy", APP, "--image", platform.image("sentinel-test/todo:1"), "--domain", DOMAIN, "--no-tls",
+        "--postgres", "--postgres-image", platform.image("sentinel-test/postgres:latest"),
+        "--run-as", TODO_UID, "--replicas", "2",
+    )  # fmt: skip
+    assert run.returncode == 0, run.error
+    edge = Edge(platform.manager.ip, DOMAIN)
+    edge.wait_until("shop through Traefik", lambda e: e.get("/healthz").status_code == 200, timeout=60)
+    yield edge
+    sentinel("destroy", APP, "--delete-data", "--yes")
+
+
+@pytest.fixture
+def no_canary(platform, sentinel, shop):
+    yield shop
+    if f"{APP}-canary" in services_of(platform):
+        sentinel("canary", "rollback", APP, "--yes")
+
+
+def test_split_stickiness_and_live_traffic_changes(platform, sentinel, no_canary):
+    edge = no_canary
+    edge.post_json("/api/todos", {"title": "made by production"})
+
+    run = sentinel("canary", "deploy", APP, "--image", platform.image("sentinel-test/todo:2"), "--weight", "10")
+    assert run.returncode == 0, run.error
+    assert run.data["weights"] == {"prod": 90, "canary": 10}
+
+    counts = edge.versions(200)
+    assert abs(counts["2"] - 20) <= 4 and counts["1"] + counts["2"] == 200, counts
+
+    # Sticky: a user who keeps the cookie stays on one version, on either side.
+    seen = set()
+    for _ in range(30):
+        session = requests.Session()
+        first = edge.version(session)
+        if first in seen:
+            continue
+        seen.add(first)
+        assert {edge.version(session) for _ in range(100)} == {first}
+        if seen == {"1", "2"}:
+            break
+    assert seen == {"1", "2"}, "30 new users should have met both versions"
+
+    # The canary reaches production's database.
+    canary_user = requests.Session()
+    while edge.version(canary_user) != "2":
+        canary_user = requests.Session()
+    titles = [t["title"] for t in edge.get("/api/todos", session=canary_user).json()]
+    assert "made by production" in titles
+
+    # New weights: no restart of Traefik or any task.
+    before = {s: running_task_ids(platform, s) for s in ("sentinel-traefik", f"{APP}-prod", f"{APP}-canary")}
+    run = sentinel("canary", "traffic", APP, "--weight", "30")
+    assert run.returncode == 0, run.error
+    counts = edge.versions(200)
+    assert abs(counts["2"] - 60) <= 4, counts
+    after = {s: running_task_ids(platform, s) for s in before}
+    assert after == before, "changing weights must not restart anything"
+
+    status = sentinel("canary", "status", APP)
+    assert status.returncode == 0 and status.data["weights"] == {"prod": 70, "canary": 30}
+
+
+def test_promote_under_load_fails_no_request(platform, sentinel, no_canary):
+    edge = no_canary
+    image_v2 = platform.image("sentinel-test/todo:2")
+    assert sentinel("canary", "deploy", APP, "--image", image_v2, "--weight", "20").returncode == 0
+    with Load(edge) as load:
+        run = sentinel("canary", "promote", APP, "--yes")
+    assert run.returncode == 0, run.error
+    assert len(load.results) >= 2000, f"only {len(load.results)} requests during the promote"
+    assert not load.failures, f"failed requests during promote: {load.failures}"
+    assert edge.versions(100) == {"2": 100}
+    assert f"{APP}-canary" not in services_of(platform)
+    prod_image = platform.manager.client.services.get(f"{APP}-prod").attrs["Spec"]["TaskTemplate"]["ContainerSpec"]
+    assert prod_image["Image"].startswith(image_v2)
+
+
+def test_rollback_under_load_fails_no_request(platform, sentinel, no_canary):
+    edge = no_canary
+    production = edge.version()
+    other = "1" if production == "2" else "2"
+    run = sentinel("canary", "deploy", APP, "--image", platform.image(f"sentinel-test/todo:{other}"), "--weight", "50")
+    assert run.returncode == 0, run.error
+    with Load(edge) as load:
+        run = sentinel("canary", "rollback", APP, "--yes")
+    assert run.returncode == 0, run.error
+    assert len(load.results) >= 500
+    assert not load.failures, f"failed requests during rollback: {load.failures}"
+    assert edge.versions(100) == {production: 100}
+    assert f"{APP}-canary" not in services_of(platform)
+
+
+def test_an_unhealthy_canary_is_refused_and_production_keeps_serving(platform, sentinel, no_canary):
+    edge = no_canary
+    production = edge.version()
+    with Load(edge, clients=1) as load:
+        run = sentinel(
+            "canary", "deploy", APP, "--image", platform.image("sentinel-test/todo:2"), "--weight", "50",
+            "--env", "TODO_UNHEALTHY=1",
+        )  # fmt: skip
+    assert run.returncode == 1
+    assert "did not become healthy" in run.error and "production is untouched" in run.error
+    assert not load.failures
+    assert f"{APP}-canary" not in services_of(platform)
+    assert edge.versions(50) == {production: 50}
+
+
+def test_promoting_a_canary_that_fails_its_health_check_keeps_production(platform, sentinel, ansible, no_canary):
+    edge = no_canary
+    production = edge.version()
+    prod_before = platform.manager.client.services.get(f"{APP}-prod").attrs["Spec"]["TaskTemplate"]["ContainerSpec"]
+    # A canary that runs but is unhealthy (started without waiting), taking no traffic.
+    started = ansible.module(
+        "sentinel.paas.swarm_app",
+        {"name": APP, "role": "canary", "image": platform.image("sentinel-test/todo:2"),
+         "env": {"TODO_UNHEALTHY": "1"}, "wait": False},
+    )  # fmt: skip
+    assert not started.failed, started.msg
+    with Load(edge, clients=1) as load:
+        run = sentinel("canary", "promote", APP, "--yes", timeout=900)
+    assert run.returncode == 1
+    assert "promotion of shop failed and production stays on" in run.error
+    assert not load.failures, f"failed requests during the failed promote: {load.failures}"
+    prod_after = platform.manager.client.services.get(f"{APP}-prod").attrs["Spec"]["TaskTemplate"]["ContainerSpec"]
+    assert prod_after["Image"] == prod_before["Image"]
+    assert edge.versions(50) == {production: 50}
+    assert f"{APP}-canary" in services_of(platform), "the canary keeps running for a look"
+
+
+@pytest.mark.parametrize("weight", ["-1", "101", "abc", "10.5"])
+def test_bad_weights_are_refused(platform, sentinel, ansible, no_canary, weight):
+    before = services_of(platform)
+    run = sentinel("canary", "traffic", APP, "--weight", weight, json_output=False)
+    assert run.returncode == 2 and "--weight" in run.stderr  # Click's own check
+    image = platform.image("sentinel-test/todo:2")
+    play = ansible.playbook("canary.yml", {"app": APP, "weight": weight, "image": image})
+    assert not play.ok and "invalid weight" in " ".join(play.failures)
+    assert services_of(platform) == before
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["canary", "deploy", "nope", "--image", "x:1"], "app nope not found"),
+        (["canary", "traffic", APP, "--weight", "10"], "has no canary"),
+        (["canary", "promote", APP, "--yes"], "has no canary to promote"),
+        (["canary", "rollback", APP, "--yes"], "has no canary to roll back"),
+    ],
+    ids=["unknown-app", "traffic-without-canary", "promote-without-canary", "rollback-without-canary"],
+)
+def test_canary_commands_without_what_they_need_are_refused(platform, sentinel, no_canary, args, message):
+    before = services_of(platform)
+    run = sentinel(*args)
+    assert run.returncode == 1 and message in run.error
+    assert services_of(platform) == before
+
+
+def test_a_canary_image_that_does_not_exist_is_refused(platform, sentinel, no_canary):
+    edge = no_canary
+    run = sentinel("canary", "deploy", APP, "--image", platform.image("sentinel-test/nope:9"), "--weight", "10")
+    assert run.returncode == 1 and "nope" in run.error
+    assert f"{APP}-canary" not in services_of(platform)
+    assert edge.get().status_code == 200
+
+
+def test_the_playbook_works_as_written_in_the_docs(platform, ansible, no_canary):
+    """ansible-playbook playbooks/canary.yml -e app=... -e image=... -e weight=10, with string extra vars."""
+    play = ansible.playbook("canary.yml", {"app": APP, "image": platform.image("sentinel-test/todo:2"), "weight": "10"})
+    assert play.ok, play.failures
+    counts = no_canary.versions(100)
+    assert abs(counts["2"] - 10) <= 2, counts
