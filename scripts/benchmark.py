@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+"""How fast Sentinel feels: wall times of the everyday commands on a real cluster.
+
+Run after `make demo` (the local one-node cluster) or with -i INVENTORY --ip ADDRESS for any
+other cluster. Deploys its own app `bench` (removed at the end), sends real HTTP requests
+through Traefik by Host header, and prints one line per measurement (and JSON with --json).
+
+    .venv/bin/python scripts/benchmark.py [-i inventories/local/hosts.yml] [--ip 127.0.0.1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import contextlib
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+SENTINEL = str(Path(sys.executable).parent / "sentinel")
+APP, DOMAIN = "bench", "bench.sentinel.test"
+
+
+class Bench:
+    def __init__(self, inventory: str, ip: str, image_v1: str, image_v2: str):
+        self.inventory, self.url = inventory, f"http://{ip}/"
+        self.images = {"1": image_v1, "2": image_v2}
+        self.results: dict[str, float] = {}
+
+    def sentinel(self, *args: str) -> float:
+        started = time.monotonic()
+        proc = subprocess.run([SENTINEL, "-i", self.inventory, "-o", "json", *args], capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise SystemExit(f"sentinel {' '.join(args)} failed: {proc.stdout or proc.stderr}")
+        return time.monotonic() - started
+
+    def version(self) -> str | None:
+        try:
+            response = requests.get(self.url, headers={"Host": DOMAIN}, timeout=2)
+        except requests.RequestException:
+            return None
+        return response.headers.get("X-App-Version") if response.status_code == 200 else None
+
+    def until(self, condition, timeout: float = 120) -> float:
+        started = time.monotonic()
+        while not condition():
+            if time.monotonic() - started > timeout:
+                raise SystemExit("timed out waiting for the cluster")
+            time.sleep(0.05)
+        return time.monotonic() - started
+
+    def record(self, name: str, seconds: float, goal: float | None = None) -> None:
+        self.results[name] = round(seconds, 2)
+        verdict = (
+            "" if goal is None else ("  (goal <= {:.0f} s: {})".format(goal, "met" if seconds <= goal else "MISSED"))
+        )
+        print(f"{name:52} {seconds:7.2f} s{verdict}", flush=True)
+
+    def served_by(self, n: int) -> set[str]:
+        hosts = set()
+        for _ in range(n):
+            with contextlib.suppress(requests.RequestException):
+                hosts.add(requests.get(self.url, headers={"Host": DOMAIN}, timeout=2).headers.get("X-Served-By"))
+        return hosts
+
+    def split(self, n: int = 100) -> collections.Counter:
+        return collections.Counter(self.version() for _ in range(n))
+
+    def run(self) -> None:
+        started = time.monotonic()
+        self.sentinel("deploy", APP, "--image", self.images["1"], "--domain", DOMAIN, "--no-tls")
+        self.until(lambda: self.version() == "1")
+        self.record("deploy: start to first 200 through Traefik", time.monotonic() - started, 15)
+
+        started = time.monotonic()
+        self.sentinel("scale", APP, "4")
+        self.until(lambda: len(self.served_by(40)) >= 4)
+        self.record("scale 1 -> 4: start until all 4 answer", time.monotonic() - started, 10)
+
+        self.record("inspect app", self.sentinel("inspect", "app", APP), 2)
+
+        self.record(
+            "canary deploy (weight 10)",
+            self.sentinel("canary", "deploy", APP, "--image", self.images["2"], "--weight", "10"),
+        )
+        self.record(
+            "canary traffic --weight 50: wall time", self.sentinel("canary", "traffic", APP, "--weight", "50"), 5
+        )
+        self.sentinel("canary", "traffic", APP, "--weight", "100")
+        returned = time.monotonic()
+        self.until(lambda: all(self.version() == "2" for _ in range(10)))
+        self.record("canary traffic: returned -> new split served", time.monotonic() - returned, 1)
+
+        for replicas in ("2", "4"):
+            self.sentinel("scale", APP, replicas)
+            version = self.version()
+            other = "1" if version == "2" else "2"
+            self.sentinel("canary", "deploy", APP, "--image", self.images[other], "--weight", "10")
+            self.record(f"canary promote, {replicas} replicas", self.sentinel("canary", "promote", APP, "--yes"))
+
+        self.sentinel("destroy", APP, "--yes")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-i", "--inventory", default=str(ROOT / "inventories/local/hosts.yml"))
+    parser.add_argument("--ip", default="127.0.0.1", help="address of a node that runs Traefik")
+    parser.add_argument("--image-v1", default="sentinel-test/todo:1")
+    parser.add_argument("--image-v2", default="sentinel-test/todo:2")
+    parser.add_argument("--json", metavar="FILE", help="also write the numbers here")
+    args = parser.parse_args()
+    bench = Bench(args.inventory, args.ip, args.image_v1, args.image_v2)
+    bench.run()
+    if args.json:
+        Path(args.json).write_text(json.dumps(bench.results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
