@@ -1,0 +1,152 @@
+#!/usr/bin/env python3
+"""Generate the Sentinel Grafana dashboard (roles/grafana/files/dashboards/sentinel.json).
+
+    .venv/bin/python scripts/generate_dashboard.py          # rewrite the committed JSON
+    .venv/bin/python scripts/generate_dashboard.py --check  # exit 1 when it is out of date
+
+The PromQL comes from sentinel_cli.metrics, the module `sentinel inspect app` uses, so the
+dashboard and the CLI always show the same numbers. Production and canary sit side by side:
+one row per measure, production on the left, canary on the right, same units.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from grafanalib._gen import DashboardEncoder
+from grafanalib.core import (
+    REFRESH_ON_TIME_RANGE_CHANGE,
+    Dashboard,
+    GridPos,
+    RowPanel,
+    Target,
+    Template,
+    Templating,
+    Time,
+    TimeSeries,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from sentinel_cli import metrics  # noqa: E402
+
+OUTPUT = ROOT / "roles" / "grafana" / "files" / "dashboards" / "sentinel.json"
+# The data source the grafana role provisions; panels refer to it by uid, not by name.
+DATASOURCE = {"type": "prometheus", "uid": "sentinel-prometheus"}
+APP, WINDOW, NODE = "$app", "$__rate_interval", "$node"
+VERSION_TITLES = {"prod": "production", "canary": "canary"}
+HALF, FULL, THIRD, HEIGHT = 12, 24, 8, 8
+
+
+def _panel(title: str, unit: str, targets: list[tuple[str, str]], x: int, y: int, width: int) -> TimeSeries:
+    return TimeSeries(
+        title=title,
+        dataSource=DATASOURCE,
+        unit=unit,
+        gridPos=GridPos(h=HEIGHT, w=width, x=x, y=y),
+        targets=[
+            Target(expr=expr, legendFormat=legend, refId=chr(ord("A") + i), datasource=DATASOURCE)
+            for i, (expr, legend) in enumerate(targets)
+        ],
+    )
+
+
+def _app_measures(version: str) -> list[tuple[str, str, list[tuple[str, str]]]]:
+    """(title, unit, [(PromQL, legend)]) of each measure of one version."""
+    return [
+        ("Requests/s", "reqps", [(metrics.request_rate(APP, version, WINDOW), "requests/s")]),
+        (
+            "Error rate",
+            "percentunit",
+            [
+                (metrics.error_ratio(APP, version, WINDOW, "5"), "5xx"),
+                (metrics.error_ratio(APP, version, WINDOW, "4"), "4xx"),
+            ],
+        ),
+        (
+            "Latency",
+            "s",
+            [(metrics.latency_quantile(APP, version, q, WINDOW), f"p{round(q * 100)}") for q in metrics.QUANTILES],
+        ),
+        ("Status codes", "reqps", [(metrics.status_codes(APP, version, WINDOW), "{{code}}")]),
+    ]
+
+
+def build() -> Dashboard:
+    panels: list = [RowPanel(title="$app: production | canary", gridPos=GridPos(h=1, w=FULL, x=0, y=0))]
+    y = 1
+    measures = {version: _app_measures(version) for version in metrics.VERSIONS}
+    for row, (title, unit, _) in enumerate(measures["prod"]):
+        for column, version in enumerate(metrics.VERSIONS):
+            targets = measures[version][row][2]
+            panels.append(_panel(f"{title} ({VERSION_TITLES[version]})", unit, targets, column * HALF, y, HALF))
+        y += HEIGHT
+    panels.append(RowPanel(title="Nodes", gridPos=GridPos(h=1, w=FULL, x=0, y=y)))
+    y += 1
+    nodes = [
+        ("CPU busy", metrics.node_cpu_usage(WINDOW, NODE)),
+        ("Memory used", metrics.node_memory_usage(NODE)),
+        ("Fullest disk used", metrics.node_disk_usage(NODE)),
+    ]
+    for column, (title, expr) in enumerate(nodes):
+        panels.append(_panel(title, "percentunit", [(expr, "{{nodename}}")], column * THIRD, y, THIRD))
+
+    variables = [
+        Template(
+            name="app",
+            label="App",
+            query="label_values(traefik_service_requests_total, service)",
+            # todo-prod@swarm, todo-canary@swarm -> todo
+            regex="/^(.+)-(?:prod|canary)@swarm$/",
+            dataSource=DATASOURCE,
+            refresh=REFRESH_ON_TIME_RANGE_CHANGE,  # a newly deployed app shows up without a reload
+        ),
+        Template(
+            name="node",
+            label="Node",
+            query="label_values(node_uname_info, nodename)",
+            dataSource=DATASOURCE,
+            includeAll=True,
+            multi=True,
+            allValue=".+",
+            default="$__all",
+        ),
+    ]
+    return Dashboard(
+        title="Sentinel",
+        uid="sentinel",
+        description="Production vs canary of one app (Traefik metrics) and the nodes (node_exporter).",
+        tags=["sentinel"],
+        timezone="browser",
+        refresh="30s",
+        time=Time("now-1h", "now"),
+        panels=panels,
+        templating=Templating(list=variables),
+    ).auto_panel_ids()
+
+
+def render() -> str:
+    return json.dumps(build().to_json_data(), cls=DashboardEncoder, sort_keys=True, indent=2) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--check", action="store_true", help="only compare with the committed file")
+    args = parser.parse_args(argv)
+    text = render()
+    if args.check:
+        if not OUTPUT.exists() or OUTPUT.read_text() != text:
+            print(f"{OUTPUT.relative_to(ROOT)} is out of date: run {Path(__file__).name}", file=sys.stderr)
+            return 1
+        return 0
+    OUTPUT.parent.mkdir(parents=True, exist_ok=True)
+    OUTPUT.write_text(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
