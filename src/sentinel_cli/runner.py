@@ -6,6 +6,8 @@ Playbooks hand their result to the CLI with ``ansible.builtin.set_stats`` under 
 
 from __future__ import annotations
 
+import os
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -92,6 +94,8 @@ def run(name: str, extravars: dict, options: Options, say: Callable[[str], None]
             extravars=extravars,
             cmdline=" ".join(cmdline) or None,
             envvars={
+                # The ansible-playbook installed beside this CLI, whether or not its venv is activated.
+                "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
                 "ANSIBLE_COLLECTIONS_PATH": str(project.COLLECTIONS),
                 "ANSIBLE_HOST_KEY_CHECKING": "False",
                 "ANSIBLE_RETRY_FILES_ENABLED": "False",
