@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from . import __version__, project, runner
-from .commands import apps, canary, inspect
+from .commands import apps, canary, cluster, inspect
 from .context import Context
 from .output import Output
 
@@ -51,5 +51,5 @@ def cli(click_ctx, inventory, limit, check, diff, verbose, output) -> None:
     click_ctx.obj = Context(options, Output(output))
 
 
-for module in (apps, inspect, canary):
+for module in (apps, inspect, canary, cluster):
     module.register(cli)

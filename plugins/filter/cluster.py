@@ -1,0 +1,39 @@
+# -*- coding: utf-8 -*-
+# Copyright: Sentinel developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters that let the cluster playbooks refuse a harmful node change before making it.
+
+They take cluster_info's ``nodes`` and return '' when the change is safe, else the reason;
+the rules live once in module_utils/_cluster.py.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.sentinel.paas.plugins.module_utils import _cluster
+
+
+def _node_availability_error(nodes, node, availability):
+    return _cluster.availability_error(nodes, node, availability)
+
+
+def _node_removal_error(nodes, node):
+    return _cluster.removal_error(nodes, node)
+
+
+def _manager_count_error(count):
+    return _cluster.manager_count_error(int(count))
+
+
+def _find_node(nodes, node):
+    """The described node named ``node`` (hostname, ID or ID prefix); {} when there is none."""
+    return _cluster.find_node(nodes, node)[0] or {}
+
+
+class FilterModule:
+    def filters(self):
+        return {
+            "node_availability_error": _node_availability_error,
+            "node_removal_error": _node_removal_error,
+            "manager_count_error": _manager_count_error,
+            "find_node": _find_node,
+        }

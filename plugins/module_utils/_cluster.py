@@ -1,0 +1,195 @@
+# -*- coding: utf-8 -*-
+# Copyright: Sentinel developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Swarm nodes as Sentinel sees them, and the rules that keep a cluster alive through changes.
+
+Pure functions over the engine's node, service and task documents: cluster_info describes
+nodes with them, and the playbooks validate drain, activate and remove requests with them
+(through the filters in plugins/filter/cluster.py) before touching the cluster.
+Private to this collection.
+"""
+
+from __future__ import annotations
+
+import re
+
+AVAILABILITIES = ("active", "drain")
+# Placement constraints that tie a service to one node (swarm_app pins NAME-db to its volume's node).
+_PIN = re.compile(r"^\s*node\.(id|hostname)\s*==\s*(\S+)\s*$")
+
+
+def pinned_to(service: dict) -> tuple[str, str] | None:
+    """("id" | "hostname", value) when a placement constraint ties the service to one node."""
+    placement = service["Spec"]["TaskTemplate"].get("Placement") or {}
+    for constraint in placement.get("Constraints") or []:
+        match = _PIN.match(constraint)
+        if match:
+            return match.group(1), match.group(2)
+    return None
+
+
+def replicas(service: dict) -> int | None:
+    """Desired replicas of a replicated service; None for a global one."""
+    return ((service["Spec"].get("Mode") or {}).get("Replicated") or {}).get("Replicas")
+
+
+def running_tasks(tasks: list[dict], ready_node_ids: set[str]) -> list[dict]:
+    """Tasks that run and are meant to: a task on a node that is down only looks running."""
+    return [
+        t
+        for t in tasks
+        if t.get("DesiredState") == "running"
+        and t["Status"]["State"] == "running"
+        and t.get("NodeID") in ready_node_ids
+    ]
+
+
+def describe_node(node: dict, task_count: int, pinned: list[str], local_id: str | None) -> dict:
+    """What `sentinel cluster inspect` shows of one node (engine document -> flat dict)."""
+    spec, status = node["Spec"], node.get("Status") or {}
+    manager = node.get("ManagerStatus")
+    return {
+        "id": node["ID"],
+        "hostname": node["Description"]["Hostname"],
+        "addr": status.get("Addr", ""),
+        "role": spec.get("Role", "worker"),
+        "availability": spec.get("Availability", "active"),
+        "state": status.get("State", "unknown"),
+        "leader": bool(manager and manager.get("Leader")),
+        "reachability": manager.get("Reachability") if manager else None,
+        "engine_version": (node["Description"].get("Engine") or {}).get("EngineVersion", ""),
+        "labels": spec.get("Labels") or {},
+        "tasks": task_count,
+        "pinned": sorted(pinned),
+        "local": node["ID"] == local_id,
+    }
+
+
+def describe_cluster(nodes: list[dict], services: list[dict], tasks: list[dict], local_id: str | None) -> dict:
+    """Nodes with their Sentinel task counts, and whether the replicated Sentinel services run in full.
+
+    ``services`` and ``tasks`` are those of Sentinel services only.
+    """
+    ready = {n["ID"] for n in nodes if (n.get("Status") or {}).get("State") == "ready"}
+    running = running_tasks(tasks, ready)
+    per_node: dict[str, int] = {}
+    for task in running:
+        per_node[task["NodeID"]] = per_node.get(task["NodeID"], 0) + 1
+    pins: dict[str, list[str]] = {}
+    for service in services:
+        pin = pinned_to(service)
+        if pin:
+            kind, value = pin
+            for node in nodes:
+                if (node["ID"] if kind == "id" else node["Description"]["Hostname"]) == value:
+                    pins.setdefault(node["ID"], []).append(service["Spec"]["Name"])
+    described = [describe_node(n, per_node.get(n["ID"], 0), pins.get(n["ID"], []), local_id) for n in nodes]
+    described.sort(key=lambda n: (n["role"] != "manager", n["hostname"]))
+    replicated = {s["ID"]: replicas(s) for s in services if replicas(s) is not None}
+    return {
+        "nodes": described,
+        "tasks": {
+            "desired": sum(replicated.values()),
+            "running": sum(1 for t in running if t["ServiceID"] in replicated),
+        },
+    }
+
+
+# -- the rules --------------------------------------------------------------------------
+def find_node(nodes: list[dict], ref: str) -> tuple[dict | None, str]:
+    """The described node named ``ref`` (hostname, ID or unique ID prefix), or (None, why not)."""
+    if not isinstance(ref, str) or not ref.strip():
+        return None, "give the node: its hostname or ID (sentinel cluster inspect lists them)"
+    by_name = [n for n in nodes if n["hostname"] == ref]
+    if len(by_name) == 1:
+        return by_name[0], ""
+    if len(by_name) > 1:
+        return None, f"several nodes are called {ref}: give the node ID instead"
+    by_id = [n for n in nodes if n["id"].startswith(ref)]
+    if len(by_id) == 1:
+        return by_id[0], ""
+    if len(by_id) > 1:
+        return None, f"node ID prefix {ref} is ambiguous: give more of it"
+    return None, f"node {ref} is not in the Swarm (sentinel cluster inspect lists the nodes)"
+
+
+def _schedulable(node: dict) -> bool:
+    return node["availability"] == "active" and node["state"] == "ready"
+
+
+def drain_error(nodes: list[dict], node: dict) -> str:
+    """Why taking ``node`` out of scheduling would break the cluster; '' when it is safe."""
+    others = [n for n in nodes if n["id"] != node["id"]]
+    if node["state"] == "ready" and not any(_schedulable(n) for n in others):
+        return f"node {node['hostname']} is the only active node: its tasks would have nowhere to go"
+    if node["role"] == "manager" and not any(_schedulable(n) for n in others if n["role"] == "manager"):
+        return (
+            f"node {node['hostname']} is the only active manager: Traefik (the edge) runs on active "
+            "managers only, so every app would go offline"
+        )
+    if node["pinned"]:
+        return (
+            f"{', '.join(node['pinned'])} cannot move off node {node['hostname']} (pinned there with "
+            "its data volume): draining it would stop them"
+        )
+    return ""
+
+
+def availability_error(nodes: list[dict], ref: str, availability: str) -> str:
+    """Why setting ``ref``'s availability is refused; '' when it may go ahead."""
+    if availability not in AVAILABILITIES:
+        return f"invalid availability {availability!r}: use {' or '.join(AVAILABILITIES)}"
+    node, error = find_node(nodes, ref)
+    if node is None:
+        return error
+    if availability == "drain" and node["availability"] != "drain":
+        return drain_error(nodes, node)
+    return ""
+
+
+def quorum_error(nodes: list[dict], node: dict) -> str:
+    """Why removing the manager ``node`` would lose the Raft majority; '' when the rest keep it."""
+    managers = [n for n in nodes if n["role"] == "manager"]
+    if len(managers) <= 1:
+        return f"node {node['hostname']} is the last manager: the Swarm cannot run without one"
+    rest = [n for n in managers if n["id"] != node["id"]]
+    reachable = [n for n in rest if n["reachability"] == "reachable"]
+    majority = len(rest) // 2 + 1
+    if len(reachable) < majority:
+        return (
+            f"removing manager {node['hostname']} would leave {len(reachable)} reachable of {len(rest)} "
+            f"managers, below the majority of {majority} the Swarm needs (quorum): bring the "
+            "unreachable managers back first"
+        )
+    return ""
+
+
+def removal_error(nodes: list[dict], ref: str) -> str:
+    """Why removing ``ref`` from the Swarm is refused; '' when it may go ahead."""
+    node, error = find_node(nodes, ref)
+    if node is None:
+        return error
+    if node["role"] == "manager":
+        error = quorum_error(nodes, node)
+        if error:
+            return error
+    if node["local"]:
+        return (
+            f"node {node['hostname']} is the manager Sentinel runs on (the first of the inventory's "
+            "managers): put another manager first in the inventory to remove it"
+        )
+    if node["state"] == "ready" and node["availability"] != "drain":
+        return drain_error(nodes, node)
+    return ""
+
+
+def manager_count_error(count: int) -> str:
+    """Swarm managers keep a Raft majority: an even count tolerates no more failures than one fewer."""
+    if count < 1:
+        return "the inventory has no managers: put at least one host in the 'managers' group"
+    if count % 2 == 0:
+        return (
+            f"the inventory has {count} managers: use an odd number ({count - 1} or {count + 1}); "
+            f"{count} managers survive no more failures than {count - 1} and split votes more easily"
+        )
+    return ""

@@ -1,0 +1,119 @@
+"""The cluster group: grow the Swarm, look at its nodes, maintenance mode, removal, rebalance."""
+
+from __future__ import annotations
+
+import click
+
+from ..context import Context, confirm_or_abort, pass_context
+from ..output import table
+
+NODE_COLUMNS = ["hostname", "role", "availability", "state", "engine", "tasks", "labels"]
+
+
+def node_rows(nodes: list[dict]) -> list[dict]:
+    rows = []
+    for node in nodes:
+        role = node["role"] + (" (leader)" if node.get("leader") else "")
+        if node.get("reachability") not in (None, "reachable"):
+            role += f" ({node['reachability']})"
+        labels = ",".join(f"{k}={v}" for k, v in sorted((node.get("labels") or {}).items()))
+        rows.append(
+            {
+                "hostname": node["hostname"],
+                "role": role,
+                "availability": node["availability"],
+                "state": node["state"],
+                "engine": node.get("engine_version") or "-",
+                "tasks": node.get("tasks", 0),
+                "labels": labels or "-",
+            }
+        )
+    return rows
+
+
+@click.group()
+def cluster() -> None:
+    """The Swarm's nodes: add, inspect, maintenance, remove, rebalance."""
+
+
+@cluster.command()
+@pass_context
+def scale(ctx: Context) -> None:
+    """Join the hosts added to the inventory (engine installed where missing).
+
+    Managers must stay an odd number. Nodes already in the Swarm are left alone, so running it
+    again changes nothing. Running tasks do not move: `sentinel cluster rebalance` spreads them.
+    """
+    result = ctx.run("cluster_scale.yml", {}, "Joining the inventory's hosts")
+    joined = result.get("joined", [])
+    summary = f"Joined {', '.join(joined)}." if joined else "No new hosts: nothing changed."
+    ctx.out.emit(result, summary + "\n" + table(node_rows(result.get("nodes", [])), NODE_COLUMNS))
+
+
+@cluster.command()
+@pass_context
+def inspect(ctx: Context) -> None:
+    """Nodes with role, availability, state, engine version, labels and Sentinel tasks."""
+    result = ctx.run("cluster_inspect.yml", {}, "Reading the nodes")
+    rows, columns = node_rows(result.get("nodes", [])), NODE_COLUMNS
+    metrics = result.get("metrics") or {}
+    if metrics.get("available"):
+        columns = [*NODE_COLUMNS[:-1], "cpu", "memory", "disk", "labels"]
+        for row in rows:
+            load = (metrics.get("nodes") or {}).get(row["hostname"]) or {}
+            row.update({k: f"{load[k]:.0%}" if isinstance(load.get(k), (int, float)) else "-" for k in columns[6:9]})
+    tasks = result.get("tasks", {})
+    footer = f"\nSentinel replicas running: {tasks.get('running', '?')}/{tasks.get('desired', '?')}"
+    if not metrics.get("available"):
+        footer += f"\nNo CPU/memory/disk numbers: {metrics.get('reason') or 'Prometheus did not answer'}"
+    ctx.out.emit(result, table(rows, columns) + footer)
+
+
+def _set_availability(ctx: Context, node: str, availability: str, title: str) -> dict:
+    return ctx.run("cluster_availability.yml", {"node": node, "availability": availability}, title)
+
+
+@cluster.command()
+@click.argument("node")
+@pass_context
+def drain(ctx: Context, node: str) -> None:
+    """Maintenance mode: move NODE's tasks to other nodes and schedule nothing there."""
+    result = _set_availability(ctx, node, "drain", f"Draining {node}")
+    ctx.out.emit(result, f"{node} drained: its tasks run elsewhere. `sentinel cluster activate {node}` brings it back.")
+
+
+@cluster.command()
+@click.argument("node")
+@pass_context
+def activate(ctx: Context, node: str) -> None:
+    """End maintenance: NODE takes tasks again (`sentinel cluster rebalance` moves some there)."""
+    result = _set_availability(ctx, node, "active", f"Activating {node}")
+    ctx.out.emit(result, f"{node} is active. `sentinel cluster rebalance` spreads the apps' tasks onto it.")
+
+
+@cluster.command()
+@click.argument("node")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@pass_context
+def remove(ctx: Context, node: str, yes: bool) -> None:
+    """Take NODE out of the Swarm for good: drain, demote, leave, forget.
+
+    Refused for the last manager, or when the managers left would lose their majority.
+    Remove the host from the inventory afterwards, or `cluster scale` joins it again.
+    """
+    confirm_or_abort(ctx, yes, f"Remove node {node} from the Swarm?")
+    result = ctx.run("cluster_remove.yml", {"node": node}, f"Removing {node}")
+    ctx.out.emit(result, f"{node} removed from the Swarm. Take it out of the inventory too.")
+
+
+@cluster.command()
+@pass_context
+def rebalance(ctx: Context) -> None:
+    """Spread every app's production tasks over the nodes (rolling, start-first: no downtime)."""
+    result = ctx.run("cluster_rebalance.yml", {}, "Rebalancing the apps")
+    apps = result.get("rebalanced", [])
+    ctx.out.emit(result, f"Rebalanced {', '.join(apps)}." if apps else "No apps to rebalance.")
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(cluster)
