@@ -13,7 +13,6 @@ from ansible_collections.sentinel.paas.plugins.module_utils._split import parse_
 from ansible_collections.sentinel.paas.plugins.module_utils._traefik import domain_error
 
 
-
 def _app_name_error(name):
     return app_name_error(name) or ""
 

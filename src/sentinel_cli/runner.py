@@ -45,7 +45,7 @@ class ProgressPrinter:
     def __init__(self, say: Callable[[str], None], verbose: int):
         self.say = say
         self.verbose = verbose
-        self.errors: list[str] = []
+        self.failures: dict[str, str] = {}  # host -> the last failure, the one that ended its run
         self.result: dict = {}
         self.changed = 0
 
@@ -59,7 +59,8 @@ class ProgressPrinter:
             if self.verbose:
                 self.say(f"    changed on {data.get('host')}")
         elif kind in ("runner_on_failed", "runner_on_unreachable") and not data.get("ignore_errors"):
-            self.errors.append(_failure_message(data))
+            # A rescued failure is followed by the rescue's own, clearer one: keep the last.
+            self.failures[data.get("host", "")] = _failure_message(data)
         elif kind == "playbook_on_stats":
             self.result = (data.get("artifact_data") or {}).get("sentinel_result", {})
         return True  # keep the event in the artifacts
@@ -97,6 +98,9 @@ def run(name: str, extravars: dict, options: Options, say: Callable[[str], None]
                 # The ansible-playbook installed beside this CLI, whether or not its venv is activated.
                 "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
                 "ANSIBLE_COLLECTIONS_PATH": str(project.COLLECTIONS),
+                # ansible-runner's event callback wraps this one; another inherited from the caller's
+                # environment (json, say) would starve it of task events and so of error messages.
+                "ANSIBLE_STDOUT_CALLBACK": "default",
                 "ANSIBLE_HOST_KEY_CHECKING": "False",
                 "ANSIBLE_RETRY_FILES_ENABLED": "False",
                 "ANSIBLE_DISPLAY_SKIPPED_HOSTS": "False",
@@ -105,6 +109,6 @@ def run(name: str, extravars: dict, options: Options, say: Callable[[str], None]
             quiet=True,
             suppress_env_files=True,
         )
-    ok = runner.rc == 0 and not printer.errors
-    errors = printer.errors or ([] if ok else [f"ansible-playbook exited {runner.rc} ({runner.status})"])
+    ok = runner.rc == 0  # failures the playbook rescued or ignored do not count
+    errors = [] if ok else sorted(set(printer.failures.values())) or [f"ansible-playbook exited {runner.rc}"]
     return Outcome(ok, printer.result, errors, printer.changed, time.monotonic() - started)
