@@ -252,31 +252,34 @@ def test_a_conflicting_spec_is_refused(platform, sentinel, todo):
     assert cluster_state(platform) == before
 
 
-def test_destroy_removes_everything_but_the_data_unless_asked(platform, sentinel):
+def test_destroy_keeps_the_data_unless_asked(platform, sentinel):
     name = "brief"
-    run = sentinel(
-        "deploy", name, "--image", platform.image("sentinel-test/todo:1"), "--domain", "brief.sentinel.test",
-        "--no-tls", "--postgres", "--postgres-image", platform.image("sentinel-test/postgres:latest"),
-        "--run-as", TODO_UID,
-    )  # fmt: skip
-    assert run.returncode == 0, run.error
+    edge = Edge(platform.manager.ip, "brief.sentinel.test")
+
+    def deploy():
+        run = sentinel(
+            "deploy", name, "--image", platform.image("sentinel-test/todo:1"), "--domain", "brief.sentinel.test",
+            "--no-tls", "--postgres", "--postgres-image", platform.image("sentinel-test/postgres:latest"),
+            "--run-as", TODO_UID,
+        )  # fmt: skip
+        assert run.returncode == 0, run.error
+
+    deploy()
+    edge.post_json("/api/todos", {"title": "outlive a destroy"})
     db_node = task_container(platform, f"{name}-db").client
     client = platform.manager.client
 
     run = sentinel("destroy", name, "--yes")
     assert run.returncode == 0, run.error
     assert not [s for s in client.services.list() if s.name.startswith(f"{name}-")]
-    assert not [s for s in client.secrets.list() if s.name.startswith(f"sentinel-{name}-")]
     db_node.volumes.get(f"sentinel-{name}-db")  # kept: no --delete-data
+    assert sentinel("destroy", name, "--yes").returncode == 1  # gone now: an unknown app
 
-    assert sentinel("destroy", name, "--yes").returncode == 1  # gone now: unknown app
-    # Deploy and destroy again, this time with the data.
-    sentinel(
-        "deploy", name, "--image", platform.image("sentinel-test/todo:1"), "--domain", "brief.sentinel.test",
-        "--no-tls", "--postgres", "--postgres-image", platform.image("sentinel-test/postgres:latest"),
-        "--run-as", TODO_UID,
-    )  # fmt: skip
+    deploy()  # the same app again finds its data
+    assert "outlive a destroy" in [t["title"] for t in edge.get("/api/todos").json()]
+
     assert sentinel("destroy", name, "--delete-data", "--yes").returncode == 0
+    assert not [s for s in client.secrets.list() if s.name.startswith(f"sentinel-{name}-")]
     deadline = time.monotonic() + 30
     while True:
         try:
