@@ -4,9 +4,10 @@
     .venv/bin/python scripts/generate_dashboard.py          # rewrite the committed JSON
     .venv/bin/python scripts/generate_dashboard.py --check  # exit 1 when it is out of date
 
-The PromQL comes from sentinel_cli.metrics, the module `sentinel inspect app` uses, so the
-dashboard and the CLI always show the same numbers. Production and canary sit side by side:
-one row per measure, production on the left, canary on the right, same units.
+The PromQL comes from the collection's plugins/module_utils/_metrics.py, which the metrics_info
+module (`sentinel inspect app`) uses too, so the dashboard and the CLI show the same numbers.
+Production and canary sit side by side: one row per measure, production on the left, canary on
+the right, same units.
 """
 
 from __future__ import annotations
@@ -30,9 +31,10 @@ from grafanalib.core import (
 )
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
+# The collection, importable through the committed symlink playbooks/collections/ansible_collections/sentinel/paas.
+sys.path.insert(0, str(ROOT / "playbooks" / "collections"))
 
-from sentinel_cli import metrics  # noqa: E402
+from ansible_collections.sentinel.paas.plugins.module_utils import _metrics as metrics  # noqa: E402
 
 OUTPUT = ROOT / "roles" / "grafana" / "files" / "dashboards" / "sentinel.json"
 # The data source the grafana role provisions; panels refer to it by uid, not by name.

@@ -235,6 +235,19 @@ class Swarm:
             for t in tasks
         ]
 
+    # -- this engine's containers ------------------------------------------------------
+    def local_task_containers(self, service_name):
+        """Running containers of the service's tasks on THIS engine's node (IDs, newest first)."""
+        found = self.api.containers(filters={"label": f"com.docker.swarm.service.name={service_name}"})
+        return [c["Id"] for c in sorted(found, key=lambda c: c.get("Created", 0), reverse=True)]
+
+    def exec_in(self, container_id, cmd):
+        """Run ``cmd`` (argv) in a running container: (exit code, stdout, stderr) as text."""
+        exec_id = self.api.exec_create(container_id, cmd, stdout=True, stderr=True)["Id"]
+        stdout, stderr = self.api.exec_start(exec_id, demux=True)
+        code = self.api.exec_inspect(exec_id).get("ExitCode")
+        return code, (stdout or b"").decode("utf-8", "replace"), (stderr or b"").decode("utf-8", "replace")
+
     def wait_converged(self, name, timeout, poll=1.0, max_failures=3):
         """Wait until every desired task of the service runs the current spec (healthy: Swarm
         keeps a task in "starting" until its healthcheck passes). Returns the service.

@@ -2,8 +2,8 @@
 
 node_exporter on every node, Prometheus scraping them and Traefik, idempotence, then real
 traffic through a real Traefik to two stand-in services (todo-prod, todo-canary failing every
-4th request), and every query of the generated Grafana dashboard and of
-sentinel_cli.metrics run against the real Prometheus.
+4th request), every query of the generated Grafana dashboard run against the real Prometheus,
+and the metrics_info module reading the same numbers from inside the Prometheus task.
 """
 
 from __future__ import annotations
@@ -21,8 +21,6 @@ from pathlib import Path
 import docker.errors
 import docker.types
 import pytest
-
-from sentinel_cli import metrics
 
 pytestmark = pytest.mark.cluster
 
@@ -101,7 +99,9 @@ class Prometheus:
         self.base_url = base_url
 
     def query(self, promql: str) -> list[dict]:
-        return metrics.query(self.base_url, promql)
+        """An instant query; the result vector."""
+        answer = self.api("query", query=promql)
+        return answer["result"]
 
     def value(self, promql: str) -> float | None:
         result = self.query(promql)
@@ -110,7 +110,9 @@ class Prometheus:
     def api(self, path: str, **params) -> dict:
         url = f"{self.base_url}/api/v1/{path}?{urllib.parse.urlencode(params, doseq=True)}"
         with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - test container
-            return json.load(response)["data"]
+            answer = json.load(response)
+        assert answer["status"] == "success", answer
+        return answer["data"]
 
 
 @pytest.fixture(scope="module")
@@ -328,22 +330,28 @@ def test_dashboard_variables_find_the_app_and_the_nodes(monitoring, traffic):
     assert nodes == {"node1", "node2", "node3"}
 
 
-def test_inspect_app_numbers_from_the_real_prometheus(monitoring, traffic):
+def test_metrics_info_reads_the_same_numbers_inside_the_prometheus_task(ansible, monitoring, traffic):
     window = f"{int(time.time() - traffic['started']) + 30}s"  # the measured traffic and a little before
-    result = metrics.inspect_app(monitoring["prometheus"].base_url, "todo", window)
+    result = ansible.module("sentinel.paas.metrics_info", {"app": "todo", "window": window})
+    assert not result.failed, result.msg
+    assert result["available"] is True and result["changed"] is False and result["window"] == window
     for version in ("prod", "canary"):
-        numbers = result[version]
+        numbers = result["app"][version]
         # increase() sees the traffic between the first and last scrape of the window.
         assert numbers["requests"] == pytest.approx(REQUESTS_PER_VERSION, rel=0.15), numbers
-        assert numbers["requests_per_second"] > 0
-        assert 0 < numbers["latency_p50_seconds"] <= numbers["latency_p95_seconds"] <= numbers["latency_p99_seconds"]
+        assert numbers["requests_per_second"] == pytest.approx(numbers["requests"] / int(window[:-1]), rel=1e-3)
+        assert 0 < numbers["p95_seconds"] <= 5, numbers  # Traefik's largest default bucket is 5 s
         assert numbers["error_ratio_4xx"] == 0
-    assert result["prod"]["error_ratio_5xx"] == 0
-    assert result["canary"]["error_ratio_5xx"] == pytest.approx(0.25, abs=0.05)
+    assert result["app"]["prod"]["error_ratio_5xx"] == 0
+    assert result["app"]["canary"]["error_ratio_5xx"] == pytest.approx(0.25, abs=0.05)
     assert sorted(result["nodes"]) == ["node1", "node2", "node3"]
     for node in result["nodes"].values():
         assert set(node) == {"cpu", "memory", "disk"}
         assert all(0 <= v <= 1 for v in node.values()), node
+    # Without an app: just the nodes, for `sentinel cluster inspect`.
+    nodes_only = ansible.module("sentinel.paas.metrics_info", {"window": "1m"})
+    assert nodes_only["available"] is True and nodes_only["app"] is None
+    assert sorted(nodes_only["nodes"]) == ["node1", "node2", "node3"]
 
 
 # -- Grafana: only where its image exists ---------------------------------------------------

@@ -71,14 +71,28 @@ def canary_status(ctx: Context, name) -> None:
     services = result.get("app", {}).get("services", {})
     split = result.get("split", {})
     weights = split.get("weights", {}) if split.get("exists") else {"prod": 100, "canary": 0}
+    metrics = result.get("metrics") or {}
+    traffic = (metrics.get("app") or {}) if metrics.get("available") else {}
     lines = []
     for role in ("prod", "canary"):
         svc = services.get(role)
         if svc:
-            lines.append(f"  {role:7} {weights.get(role, 0):>3}%  {svc.get('image')}  {replicas_text(svc)} tasks")
+            line = f"  {role:7} {weights.get(role, 0):>3}%  {svc.get('image')}  {replicas_text(svc)} tasks"
+            if traffic.get(role):
+                line += f"  {_requests_text(traffic[role])} in {metrics.get('window')}"
+            lines.append(line)
     if "canary" not in services:
         lines.append("  (no canary)")
-    ctx.out.emit({"weights": weights, "services": services}, f"{name}\n" + "\n".join(lines))
+    data = {"weights": weights, "services": services, "traffic": traffic or None}
+    ctx.out.emit(data, f"{name}\n" + "\n".join(lines))
+
+
+def _requests_text(numbers: dict) -> str:
+    """'120 requests, 25.0% 5xx' of one version as metrics_info counts it."""
+    text = f"{numbers['requests']:.0f} requests"
+    if numbers.get("error_ratio_5xx") is not None:
+        text += f", {numbers['error_ratio_5xx'] * 100:.1f}% 5xx"
+    return text
 
 
 def _weights_line(name: str, result: dict) -> str:

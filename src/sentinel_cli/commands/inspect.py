@@ -17,10 +17,13 @@ def inspect() -> None:
 
 @inspect.command(name="app")
 @click.argument("name")
+@click.option(
+    "--window", default="5m", show_default=True, metavar="DURATION", help="Range of the traffic numbers (30s, 5m, 1h)."
+)
 @pass_context
-def inspect_app(ctx: Context, name) -> None:
-    """Services, tasks and nodes, route and traffic split of NAME."""
-    result = ctx.run("inspect.yml", {"app": name}, f"Inspecting {name}")
+def inspect_app(ctx: Context, name, window) -> None:
+    """Services, tasks and nodes, route, traffic split, and traffic and node load of NAME."""
+    result = ctx.run("inspect.yml", {"app": name, "window": window}, f"Inspecting {name}")
     ctx.out.emit(result, render_app(result))
 
 
@@ -28,8 +31,9 @@ def render_app(result: dict) -> str:
     app, route, split = result.get("app", {}), result.get("route", {}), result.get("split", {})
     lines = [f"App {app.get('name')}"]
     if route.get("exists"):
-        scheme = "https" if route.get("tls") else "http"
-        lines.append("  URL:      " + " ".join(f"{scheme}://{d}" for d in route.get("domains", [])))
+        described = route.get("route") or {}  # traefik_route_info: the route in traefik_route's shape
+        scheme = "https" if described.get("tls") else "http"
+        lines.append("  URL:      " + " ".join(f"{scheme}://{d}" for d in described.get("domains") or []))
     if split.get("exists"):
         weights = split.get("weights", {})
         lines.append(f"  Traffic:  production {weights.get('prod')}%  canary {weights.get('canary')}%")
@@ -57,7 +61,50 @@ def render_app(result: dict) -> str:
     ]
     if tasks:
         lines += ["", table(tasks, ["service", "task", "node", "state", "error"])]
+    running_on = {t["node"] for t in tasks if t["state"] == "running"}
+    lines += render_metrics(result.get("metrics") or {}, running_on)
     return "\n".join(lines)
+
+
+def _percent(share) -> str:
+    return "-" if share is None else f"{share * 100:.1f}"
+
+
+def render_metrics(metrics: dict, nodes: set[str]) -> list[str]:
+    """metrics_info's answer: traffic per version, and the load of ``nodes`` (where the app runs)."""
+    if not metrics.get("available"):
+        return ["", f"Metrics: unavailable ({metrics.get('reason') or 'not read'})"]
+    versions = metrics.get("app") or {}
+    rows = [
+        {
+            "version": version,
+            "requests": f"{numbers['requests']:.0f}",
+            "req/s": f"{numbers['requests_per_second']:.2f}",
+            "5xx %": _percent(numbers["error_ratio_5xx"]),
+            "4xx %": _percent(numbers["error_ratio_4xx"]),
+            "p95 ms": "-" if numbers["p95_seconds"] is None else f"{numbers['p95_seconds'] * 1000:.0f}",
+        }
+        for version, numbers in versions.items()
+        if numbers
+    ]
+    lines = [
+        "",
+        f"Traffic (last {metrics.get('window')}):",
+        table(rows, ["version", "requests", "req/s", "5xx %", "4xx %", "p95 ms"]),
+    ]
+    load = [
+        {
+            "node": node,
+            "cpu %": _percent(m.get("cpu")),
+            "memory %": _percent(m.get("memory")),
+            "disk %": _percent(m.get("disk")),
+        }
+        for node, m in sorted((metrics.get("nodes") or {}).items())
+        if node in nodes
+    ]
+    if load:
+        lines += ["", table(load, ["node", "cpu %", "memory %", "disk %"])]
+    return lines
 
 
 @inspect.command(name="logs")

@@ -1,15 +1,16 @@
-"""sentinel_cli.metrics: the PromQL of `sentinel inspect app` and of the dashboard."""
+"""_metrics: the PromQL of metrics_info and of the dashboard, the one-exec transport, the parsing."""
 
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-
-from sentinel_cli import metrics
+from ansible_collections.sentinel.paas.plugins.module_utils import _metrics as metrics
 
 
 @pytest.mark.parametrize(
@@ -18,10 +19,6 @@ from sentinel_cli import metrics
         (
             lambda: metrics.request_rate("todo", "prod", "5m"),
             'sum(rate(traefik_service_requests_total{service="todo-prod@swarm"}[5m]))',
-        ),
-        (
-            lambda: metrics.request_increase("todo", "canary", "1h"),
-            'sum(increase(traefik_service_requests_total{service="todo-canary@swarm"}[1h]))',
         ),
         (
             lambda: metrics.error_ratio("todo", "canary", "5m"),
@@ -43,6 +40,16 @@ from sentinel_cli import metrics
             'sum by (code) (rate(traefik_service_requests_total{service="todo-prod@swarm"}[5m]))',
         ),
         (
+            lambda: metrics.requests_by_code("todo", "10m"),
+            "sum by (service, code) "
+            '(increase(traefik_service_requests_total{service=~"todo-(prod|canary)@swarm"}[10m]))',
+        ),
+        (
+            lambda: metrics.latency_quantile_by_version("todo", 0.95, "5m"),
+            "histogram_quantile(0.95, sum by (service, le) "
+            '(rate(traefik_service_request_duration_seconds_bucket{service=~"todo-(prod|canary)@swarm"}[5m])))',
+        ),
+        (
             lambda: metrics.node_memory_usage(),
             "max by (nodename) ((1 - node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes)"
             ' * on (instance) group_left (nodename) node_uname_info{nodename=~".+"})',
@@ -59,77 +66,169 @@ def test_node_queries_join_on_the_exporter_instance_and_filter_nodes():
         assert 'on (instance) group_left (nodename) node_uname_info{nodename=~"$node"}' in promql
     assert 'fstype!~"tmpfs|ramfs|squashfs|overlay|nsfs"' in metrics.node_disk_usage()
     assert 'rate(node_cpu_seconds_total{mode="idle"}[1m])' in metrics.node_cpu_usage("1m")
+    assert list(metrics.node_queries("5m")) == list(metrics.NODE_MEASURES)
 
 
-def test_app_queries_cover_both_versions_with_the_same_measures():
+def test_app_queries_ask_both_versions_at_once():
     queries = metrics.app_queries("todo", "5m")
-    assert set(queries) == {"prod", "canary"}
-    assert (
-        set(queries["prod"])
-        == set(queries["canary"])
-        == {
-            "requests_per_second",
-            "requests",
-            "error_ratio_5xx",
-            "error_ratio_4xx",
-            "latency_p50_seconds",
-            "latency_p95_seconds",
-            "latency_p99_seconds",
-        }
-    )
-    assert all("todo-canary@swarm" in q for q in queries["canary"].values())
+    assert set(queries) == {"requests", "p95"}
+    assert all('service=~"todo-(prod|canary)@swarm"' in q and "[5m]" in q for q in queries.values())
+
+
+# -- window -----------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
-    ("app", "window"),
-    [('todo"} or vector(1) #', "5m"), ("Todo", "5m"), ("", "5m"), ("todo", "5m] or up[5m"), ("todo", "5")],
+    ("window", "seconds"), [("30s", 30), ("5m", 300), ("1h", 3600), ("2d", 172800), ("500ms", 0.5)]
 )
-def test_inspect_app_refuses_what_would_break_out_of_the_query(app, window):
-    with pytest.raises(ValueError):
-        metrics.inspect_app("http://127.0.0.1:9", app, window)
+def test_window_seconds(window, seconds):
+    assert metrics.window_error(window) is None
+    assert metrics.window_seconds(window) == seconds
+
+
+@pytest.mark.parametrize("window", ["5", "0m", "5m] or up[5m", "1h30m", "-5m", "5M", "", None, 5, "1234567s"])
+def test_window_refuses_what_is_not_one_duration(window):
+    assert "invalid window" in metrics.window_error(window)
+
+
+# -- the transport: real sh and wget against a canned Prometheus API ---------------------------
 
 
 class _Prometheus(BaseHTTPRequestHandler):
-    """Answers the API's JSON shape from canned samples, to test the parsing (not PromQL)."""
+    """Answers the API's JSON shape; a query containing "bad" gets Prometheus' 400."""
+
+    asked: list[str] = []
 
     def do_GET(self):  # noqa: N802 - http.server's naming
         promql = parse_qs(urlsplit(self.path).query)["query"][0]
-        if "node_uname_info" in promql:
-            result = [{"metric": {"nodename": "node1"}, "value": [0, "0.5"]}]
-        elif "histogram_quantile" in promql:
-            result = [{"metric": {}, "value": [0, "NaN"]}]  # no requests in the window
-        elif "canary" in promql:
-            result = []
+        _Prometheus.asked.append(promql)
+        if "bad" in promql:
+            status, body = 400, {"status": "error", "errorType": "bad_data", "error": "parse error"}
         else:
-            result = [{"metric": {}, "value": [0, "2"]}]
-        body = json.dumps({"status": "success", "data": {"resultType": "vector", "result": result}}).encode()
-        self.send_response(200)
+            status, body = (
+                200,
+                {
+                    "status": "success",
+                    "data": {"resultType": "vector", "result": [{"metric": {}, "value": [0, promql]}]},
+                },
+            )
+        data = json.dumps(body).encode()
+        self.send_response(status)
         self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
         self.end_headers()
-        self.wfile.write(body)
+        self.wfile.write(data)
 
     def log_message(self, *args):
         pass
 
 
 @pytest.fixture
-def prometheus_url():
+def api():
+    if not shutil.which("wget"):
+        pytest.skip("wget is not installed on this machine: the transport runs it for real")
+    _Prometheus.asked = []
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Prometheus)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/api/v1/query"
     server.shutdown()
+    server.server_close()
 
 
-def test_inspect_app_shapes_the_answer(prometheus_url):
-    result = metrics.inspect_app(prometheus_url, "todo", "5m")
-    assert set(result) == {"prod", "canary", "nodes"}
-    assert result["prod"]["requests_per_second"] == 2.0
-    assert result["prod"]["latency_p95_seconds"] is None  # NaN: nothing to measure
-    assert all(v is None for v in result["canary"].values())  # no canary
-    assert result["nodes"] == {"node1": {"cpu": 0.5, "memory": 0.5, "disk": 0.5}}
+def _fetch(promqls, api):
+    out = subprocess.run(metrics.fetch_command(promqls, timeout=2, api=api), capture_output=True, text=True, check=True)
+    return metrics.split_answers(out.stdout, promqls)
 
 
-def test_unreachable_prometheus_is_a_clear_error():
-    with pytest.raises(metrics.PrometheusError, match="cannot query Prometheus at http://127.0.0.1:9"):
-        metrics.query("http://127.0.0.1:9", "up", timeout=2)
+def test_one_command_asks_every_query_in_order_and_passes_shell_text_untouched(api):
+    promqls = ['sum(x{a="$(touch /tmp/pwned)"})', "up `id` ; echo '\"", "rate(y[5m]) * 2 & 1"]
+    answers = _fetch(promqls, api)
+    assert [a[0]["value"][1] for a in answers] == promqls
+    assert _Prometheus.asked == promqls
+
+
+def test_a_refused_query_among_answered_ones_is_an_error(api):
+    with pytest.raises(metrics.PrometheusError, match=r"Prometheus refused 'bad\(\)'") as raised:
+        _fetch(["up", "bad()"], api)
+    assert not isinstance(raised.value, metrics.PrometheusUnreachable)
+
+
+def test_nothing_listening_is_unreachable(api):
+    closed = api.replace(api.rsplit(":", 1)[1].split("/")[0], "9")  # port 9 (discard): nothing listens
+    with pytest.raises(metrics.PrometheusUnreachable, match="no answer from Prometheus"):
+        _fetch(["up", "up"], closed)
+
+
+@pytest.mark.parametrize(
+    "output",
+    [
+        "",
+        '{"status":"success","data":{"result":[]}}\n',  # no end marker: the exec was cut short
+        f'{{"status":"success","data":{{"result":[]}}}}\n{metrics.ANSWER_END}\n',  # one answer for two queries
+        f"<html>\n{metrics.ANSWER_END}\n{{}}\n{metrics.ANSWER_END}\n",
+    ],
+)
+def test_split_answers_refuses_incomplete_or_unreadable_output(output):
+    with pytest.raises(metrics.PrometheusError):
+        metrics.split_answers(output, ["up", "up"])
+
+
+# -- answers ----------------------------------------------------------------------------------
+
+
+def _sample(value, **labels):
+    return {"metric": labels, "value": [1700000000, str(value)]}
+
+
+REQUESTS = [
+    _sample(270, service="todo-prod@swarm", code="200"),
+    _sample(30, service="todo-prod@swarm", code="404"),
+    _sample(45, service="todo-canary@swarm", code="200"),
+    _sample(15, service="todo-canary@swarm", code="500"),
+    _sample(999, service="todo2-prod@swarm", code="500"),  # another app whose name starts alike
+]
+P95 = [_sample(0.012, service="todo-prod@swarm"), _sample("NaN", service="todo-canary@swarm")]
+
+
+def test_parse_app_derives_rate_and_ratios_from_the_counts():
+    result = metrics.parse_app("todo", "5m", REQUESTS, P95)
+    assert result["prod"] == {
+        "requests": 300,
+        "requests_per_second": 1.0,
+        "error_ratio_5xx": 0,
+        "error_ratio_4xx": 0.1,
+        "p95_seconds": 0.012,
+    }
+    assert result["canary"] == {
+        "requests": 60,
+        "requests_per_second": 0.2,
+        "error_ratio_5xx": 0.25,
+        "error_ratio_4xx": 0,
+        "p95_seconds": None,  # NaN: no bucket moved
+    }
+
+
+def test_parse_app_without_traffic_and_without_a_canary():
+    result = metrics.parse_app("todo", "1m", [], [], versions=("prod",))
+    assert result == {
+        "prod": {
+            "requests": 0,
+            "requests_per_second": 0,
+            "error_ratio_5xx": None,
+            "error_ratio_4xx": None,
+            "p95_seconds": None,
+        },
+        "canary": None,
+    }
+
+
+def test_parse_nodes_by_hostname():
+    answers = {
+        "cpu": [_sample(0.25, nodename="node1"), _sample(0.5, nodename="node2")],
+        "memory": [_sample(0.4, nodename="node1"), _sample(0.6, nodename="node2")],
+        "disk": [_sample(0.7, nodename="node1")],
+    }
+    assert metrics.parse_nodes(answers) == {
+        "node1": {"cpu": 0.25, "memory": 0.4, "disk": 0.7},
+        "node2": {"cpu": 0.5, "memory": 0.6, "disk": None},
+    }

@@ -1,0 +1,198 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: Sentinel developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: metrics_info
+short_description: Traffic of an app (production vs canary) and load of the nodes, from Prometheus
+description:
+  - Read-only. Asks the platform's Prometheus (service C(sentinel-prometheus), see the
+    C(sentinel.paas.prometheus) role) for the requests, error ratios and 95th percentile latency
+    of O(app)'s production and canary over O(window), as Traefik measured them, and for the CPU,
+    memory and disk use of every node (node_exporter).
+  - Prometheus publishes no port. The module runs on the manager where Prometheus' task runs
+    (the role pins it to the first host of its manager group) and runs C(wget) inside that task's
+    container through the engine API (C(docker exec)), every query in one exec. Nothing is
+    opened to the network, and no container is started.
+  - Without a Prometheus service, or when its task is not on this node or not answering, returns
+    RV(available=false) and a RV(reason) instead of failing.
+  - Without O(app), returns just the nodes.
+version_added: 0.1.0
+author: Sentinel developers (@sentinel)
+extends_documentation_fragment:
+  - sentinel.paas.docker
+options:
+  app:
+    description:
+      - The app whose Traefik services C(APP-prod@swarm) and C(APP-canary@swarm) are measured.
+      - Versions whose Swarm service (C(APP-prod), C(APP-canary)) does not exist are returned as null.
+    type: str
+  window:
+    description:
+      - The range over which rates, ratios and latency are computed (the PromQL range of C(rate())).
+      - A Prometheus duration with one unit, such as V(30s), V(5m) or V(1h).
+    type: str
+    default: 5m
+  query_timeout:
+    description: Seconds C(wget) waits for each answer of Prometheus.
+    type: int
+    default: 10
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: none
+  idempotent:
+    description: When run twice in a row with the same arguments, the second run reports no change.
+    support: full
+requirements:
+  - C(wget) in the Prometheus image (busybox's, as in C(prom/prometheus), or GNU wget)
+seealso:
+  - module: sentinel.paas.swarm_app_info
+"""
+
+EXAMPLES = r"""
+- name: How are production and canary of todo doing?
+  sentinel.paas.metrics_info:
+    app: todo
+    window: 10m
+  register: todo_metrics
+
+- name: Stop when the canary fails more often than production
+  ansible.builtin.assert:
+    that: todo_metrics.app.canary.error_ratio_5xx <= todo_metrics.app.prod.error_ratio_5xx + 0.01
+  when: todo_metrics.available and todo_metrics.app.canary and todo_metrics.app.canary.requests > 0
+
+- name: Load of every node
+  sentinel.paas.metrics_info:
+  register: cluster_metrics
+"""
+
+RETURN = r"""
+available:
+  description: Whether Prometheus answered; when false, RV(reason) says why and RV(app) and RV(nodes) are empty.
+  returned: always
+  type: bool
+reason:
+  description: Why the numbers are not available (no Prometheus service, its task elsewhere or silent); else null.
+  returned: always
+  type: str
+window:
+  description: The window the numbers cover (O(window)).
+  returned: always
+  type: str
+  sample: 5m
+app:
+  description:
+    - By version (V(prod), V(canary)); a version whose service does not exist is null. Null without O(app)
+      or when RV(available=false).
+    - C(requests) counted over the window (Prometheus' increase(), extrapolated to the window's edges, so
+      not always a whole number), C(requests_per_second) (the same divided by the window),
+      C(error_ratio_5xx) and C(error_ratio_4xx) (share of the answers, 0-1), C(p95_seconds) (latency
+      below which 95% of the requests finished). Ratios and latency are null when the window has
+      no request.
+  returned: always
+  type: dict
+  sample:
+    prod: {requests: 600.0, requests_per_second: 2.0, error_ratio_5xx: 0.0, error_ratio_4xx: 0.0, p95_seconds: 0.012}
+    canary: {requests: 60.0, requests_per_second: 0.2, error_ratio_5xx: 0.25, error_ratio_4xx: 0.0, p95_seconds: 0.02}
+nodes:
+  description:
+    - By node hostname (as Swarm and node_exporter report it), C(cpu) (busy share of all CPUs over the
+      window), C(memory) (used share) and C(disk) (used share of the fullest real file system), each 0-1.
+  returned: always
+  type: dict
+  sample:
+    node1: {cpu: 0.12, memory: 0.43, disk: 0.61}
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.sentinel.paas.plugins.module_utils import _metrics
+from ansible_collections.sentinel.paas.plugins.module_utils._naming import (
+    PLATFORM_SERVICES,
+    app_name_error,
+    service_name,
+)
+from ansible_collections.sentinel.paas.plugins.module_utils._swarm import APIError, Swarm, docker_argument_spec
+
+PROMETHEUS = PLATFORM_SERVICES["prometheus"]
+
+
+class Unavailable(Exception):
+    """Prometheus cannot be asked from here; not an error of the caller."""
+
+
+class MetricsReader:
+    def __init__(self, swarm, query_timeout):
+        self.swarm = swarm
+        self.query_timeout = query_timeout
+
+    def prometheus_container(self):
+        if self.swarm.service(PROMETHEUS) is None:
+            raise Unavailable(f"no {PROMETHEUS} service on this Swarm (playbooks/monitoring.yml installs it)")
+        containers = self.swarm.local_task_containers(PROMETHEUS)
+        if not containers:
+            running = [t["node"] for t in self.swarm.service_tasks(PROMETHEUS) if t["state"] == "running"]
+            where = f"runs on {', '.join(running)}" if running else "has no running task"
+            raise Unavailable(f"{PROMETHEUS} {where}, not on this node: ask the manager it runs on")
+        return containers[0]
+
+    def query(self, promqls):
+        """The result vector of each query, asked in one exec inside the Prometheus task."""
+        container = self.prometheus_container()
+        code, stdout, stderr = self.swarm.exec_in(container, _metrics.fetch_command(promqls, self.query_timeout))
+        if code != 0:  # the loop itself ends with printf: a failure here means no shell or no wget
+            raise _metrics.PrometheusError(f"cannot run wget in the {PROMETHEUS} container: {stderr or stdout}")
+        try:
+            return _metrics.split_answers(stdout, promqls)
+        except _metrics.PrometheusUnreachable as exc:
+            raise Unavailable(f"{PROMETHEUS} is not answering: {exc}") from None
+
+    def read(self, app, window):
+        nodes = _metrics.node_queries(window)
+        queries = dict(nodes)
+        if app:
+            queries.update(_metrics.app_queries(app, window))
+        answers = dict(zip(queries, self.query(list(queries.values())), strict=True))
+        result = {"nodes": _metrics.parse_nodes({m: answers[m] for m in nodes}), "app": None}
+        if app:
+            running = [v for v in _metrics.VERSIONS if self.swarm.service(service_name(app, v)) is not None]
+            result["app"] = _metrics.parse_app(app, window, answers["requests"], answers["p95"], running)
+        return result
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=docker_argument_spec(
+            app={"type": "str"},
+            window={"type": "str", "default": "5m"},
+            query_timeout={"type": "int", "default": 10},
+        ),
+        supports_check_mode=True,
+    )
+    app, window = module.params["app"], module.params["window"]
+    what = f"the metrics of app {app}" if app else "the metrics of the nodes"
+    errors = [
+        app_name_error(app) if app is not None else None,
+        _metrics.window_error(window),
+        "query_timeout must be at least 1 second" if module.params["query_timeout"] < 1 else None,
+    ]
+    if any(errors):
+        module.fail_json(msg=f"Error reading {what}: {'; '.join(e for e in errors if e)}")
+    reader = MetricsReader(Swarm(module), module.params["query_timeout"])
+    try:
+        result = {"available": True, "reason": None, **reader.read(app, window)}
+    except Unavailable as exc:
+        result = {"available": False, "reason": str(exc), "app": None, "nodes": {}}
+    except (APIError, _metrics.PrometheusError) as exc:
+        module.fail_json(msg=f"Error reading {what}: {exc}")
+    module.exit_json(changed=False, window=window, **result)
+
+
+if __name__ == "__main__":
+    main()
