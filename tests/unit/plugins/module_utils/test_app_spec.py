@@ -112,7 +112,6 @@ def test_strip_digest(image, expected):
         ({"name": "-x"}, "invalid app name"),
         ({"name": "a" * 40}, "invalid app name"),
         ({"name": "edge"}, "reserved"),
-        ({"image": None}, "image is required"),
         ({"image": "Not A/Image"}, "invalid image reference"),
         ({"replicas": -1}, "replicas must be 0 or more"),
         ({"port": 0}, "port must be between"),
@@ -151,6 +150,12 @@ def test_validate_rejects(overrides, message):
 )
 def test_validate_accepts(overrides):
     spec.validate(params(**overrides))
+
+
+def test_validate_accepts_omitted_options():
+    # Omitted options keep the service's current values: nothing to validate.
+    omitted = dict.fromkeys(spec.CREATE_DEFAULTS)
+    spec.validate(params(**{**omitted, "image": None}))
 
 
 def test_validate_absent_needs_only_a_name():
@@ -381,3 +386,75 @@ def test_password_hash_compares_without_revealing():
 )
 def test_pgpass_line_escapes(password, line):
     assert spec.pgpass_line(password) == line
+
+
+# -- omitted options ----------------------------------------------------------------------
+def current_of(p: dict, with_db: bool = False) -> dict:
+    view = spec.build_view(p, with_db=with_db)
+    return spec.current_view(engine_round_trip(view, image_ref=f"{p['image']}@{DIGEST}"), NETWORKS)
+
+
+OMITTED = {**dict.fromkeys(spec.CREATE_DEFAULTS), "image": None}
+
+
+def test_new_service_takes_create_defaults():
+    effective = spec.effective_params(params(**{**OMITTED, "image": IMAGE}), None)
+    assert {k: effective[k] for k in spec.CREATE_DEFAULTS} == spec.CREATE_DEFAULTS
+
+
+def test_omitted_options_keep_the_current_service():
+    deployed = params(
+        replicas=3,
+        env={"A": "1"},
+        port=9000,
+        labels={"team": "web"},
+        limits={"cpus": 0.5, "memory": "256M"},
+        healthcheck={"test": "true", "interval": "5s"},
+        update={"parallelism": 2, "order": "stop-first"},
+        stop_grace_period=30,
+        postgres=True,
+        pgpass_uid="10001",
+    )
+    current = current_of(deployed, with_db=True)
+    # scale.yml sends only name and replicas: everything else stays, so only replicas changes.
+    effective = spec.effective_params(params(**{**OMITTED, "replicas": 5}), current)
+    desired = spec.build_view(effective, with_db=True)
+    assert spec.changed_fields(desired, current, "todo") == ["replicas"]
+    assert effective["env"] == {"A": "1"}  # the module's database variables are not the user's
+    assert effective["image"] == IMAGE
+
+
+def test_given_options_win_over_the_current_service():
+    current = current_of(params(env={"A": "1"}, labels={"team": "web"}))
+    effective = spec.effective_params(params(**{**OMITTED, "env": {}, "labels": {}}), current)
+    desired = spec.build_view(effective, with_db=False)
+    assert spec.changed_fields(desired, current, "todo") == ["env", "labels"]
+
+
+def test_route_labels_are_not_taken_for_user_labels():
+    desired = spec.build_view(params(), with_db=False)
+    engine = engine_round_trip(desired, labels={**desired["labels"], **ROUTE_LABELS})
+    known = spec.params_of_view(spec.current_view(engine, NETWORKS), "todo", "prod")
+    assert known["labels"] == {}
+
+
+def test_new_canary_starts_from_production_but_not_its_image_or_replicas():
+    prod = current_of(params(replicas=4, env={"A": "1"}, port=9000, pgpass_uid="10001", postgres=True), True)
+    canary = params(**{**OMITTED, "role": "canary", "image": "registry:5000/sentinel-test/todo:2"})
+    effective = spec.effective_params(canary, None, prod)
+    assert effective["replicas"] == 1
+    assert effective["image"] == "registry:5000/sentinel-test/todo:2"
+    assert (effective["env"], effective["port"], effective["pgpass_uid"]) == ({"A": "1"}, 9000, "10001")
+    view = spec.build_view(effective, with_db=True)
+    assert "traefik.http.services.todo-canary.loadbalancer.server.port" in view["labels"]
+
+
+@pytest.mark.parametrize(
+    ("env", "has_db", "expected"),
+    [
+        ({"A": "1", "PGHOST": "todo-db"}, True, {"A": "1"}),
+        ({"A": "1", "PGHOST": "elsewhere"}, False, {"A": "1", "PGHOST": "elsewhere"}),
+    ],
+)
+def test_user_env(env, has_db, expected):
+    assert spec.user_env(env, has_db) == expected

@@ -35,7 +35,7 @@ def no_engine(monkeypatch):
     [
         ({"name": "Bad_Name", "image": "todo:1"}, "Error deploying app Bad_Name: invalid app name"),
         ({"name": "edge", "image": "todo:1"}, "reserved by the platform"),
-        ({"name": "todo"}, "image is required"),
+        ({"name": "todo", "image": "Not An Image"}, "invalid image reference"),
         ({"name": "todo", "image": "todo:1", "replicas": -1}, "replicas must be 0 or more"),
         ({"name": "todo", "image": "todo:1", "labels": {"traefik.enable": "false"}}, "reserved prefix"),
         ({"name": "todo", "image": "todo:1", "limits": {"memory": "lots"}}, "limits.memory"),

@@ -1,0 +1,173 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: Sentinel developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: swarm_app_info
+short_description: Describe Sentinel apps on a Docker Swarm
+description:
+  - Read-only. Describes one app (O(name)) or every app found by its services' C(sentinel.app) label,
+    with its services (production, canary, database) with image, replicas, update status, release and release
+    history, labels, and tasks with the node they run on.
+  - An unknown app is not an error; it is returned with C(exists=false) and callers decide.
+  - Never returns secret contents (secrets appear by name only).
+version_added: 0.1.0
+author: Sentinel developers (@sentinel)
+extends_documentation_fragment:
+  - sentinel.paas.docker
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: none
+  idempotent:
+    description: When run twice in a row with the same arguments, the second run reports no change.
+    support: full
+options:
+  name:
+    description: App to describe; without it, every app on the Swarm.
+    type: str
+  tasks:
+    description: Include the tasks of every service (node hostname, state, error).
+    type: bool
+    default: true
+"""
+
+EXAMPLES = r"""
+- name: Describe the to-do app
+  sentinel.paas.swarm_app_info:
+    name: todo
+  register: todo
+
+- name: Fail when it is not deployed
+  ansible.builtin.assert:
+    that: todo.apps[0].exists
+
+- name: List every app
+  sentinel.paas.swarm_app_info:
+    tasks: false
+  register: everything
+"""
+
+RETURN = r"""
+apps:
+  description: One entry per app (just the one asked for with O(name)), sorted by name.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: App name.
+      type: str
+    exists:
+      description: Whether any service of the app exists.
+      type: bool
+    network:
+      description: The app's overlay network, or null when it does not exist.
+      type: str
+    services:
+      description: >-
+        By role (V(prod), V(canary), V(db)): name, image, replicas (desired, running), update_status
+        (state and message of the last update, or null), release, release_image, release_time,
+        history (list of release, image, time), labels, secrets (names), env (as given to swarm_app, without
+        the database variables the module adds), tasks.
+      type: dict
+"""
+
+import json
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.sentinel.paas.plugins.module_utils import _app_spec as spec
+from ansible_collections.sentinel.paas.plugins.module_utils import _naming
+from ansible_collections.sentinel.paas.plugins.module_utils._swarm import APIError, Swarm, docker_argument_spec
+
+
+def describe_service(swarm, service, with_tasks):
+    s = service["Spec"]
+    labels = s.get("Labels") or {}
+    container = s["TaskTemplate"]["ContainerSpec"]
+    tasks = swarm.service_tasks(s["Name"])
+    secrets = [ref["SecretName"] for ref in container.get("Secrets") or []]
+    env = dict(item.split("=", 1) if "=" in item else (item, "") for item in container.get("Env") or [])
+    try:
+        history = json.loads(labels.get(spec.LABEL_HISTORY, "[]"))
+    except ValueError:
+        history = []
+    release = labels.get(_naming.LABEL_RELEASE)
+    update = service.get("UpdateStatus")
+    info = {
+        "name": s["Name"],
+        "image": container["Image"],
+        "replicas": {
+            "desired": ((s.get("Mode") or {}).get("Replicated") or {}).get("Replicas"),
+            "running": sum(1 for t in tasks if t["desired_state"] == "running" and t["state"] == "running"),
+        },
+        "update_status": {"state": update.get("State"), "message": update.get("Message", "")} if update else None,
+        "release": int(release) if release and release.isdigit() else None,
+        "release_image": labels.get(spec.LABEL_RELEASE_IMAGE),
+        "release_time": labels.get(spec.LABEL_RELEASE_TIME),
+        "history": history,
+        "labels": labels,
+        "secrets": secrets,
+        # What the user set (swarm_app's env option): the database variables the module adds are left out.
+        "env": spec.user_env(env, has_db=bool(secrets)),
+    }
+    if with_tasks:
+        info["tasks"] = tasks
+    return info
+
+
+def describe_app(swarm, app, with_tasks):
+    services = {}
+    for role in _naming.ROLES:
+        service = swarm.service(_naming.service_name(app, role))
+        if service and (service["Spec"].get("Labels") or {}).get(_naming.LABEL_APP) == app:
+            services[role] = describe_service(swarm, service, with_tasks)
+    network = _naming.app_network(app)
+    return {
+        "name": app,
+        "exists": bool(services),
+        "network": network if swarm.network(network) else None,
+        "services": services,
+    }
+
+
+def app_names(swarm):
+    """Apps with at least one prod, canary or db service (platform services carry role platform)."""
+    names = set()
+    for service in swarm.api.services(filters={"label": _naming.LABEL_APP}):
+        labels = service["Spec"].get("Labels") or {}
+        if labels.get(_naming.LABEL_ROLE) in _naming.ROLES:
+            names.add(labels[_naming.LABEL_APP])
+    return sorted(names)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=docker_argument_spec(
+            name={"type": "str"},
+            tasks={"type": "bool", "default": True},
+        ),
+        supports_check_mode=True,
+    )
+    name = module.params["name"]
+    if name is not None:
+        error = _naming.app_name_error(name)
+        if error:
+            module.fail_json(msg=f"Error reading app {name}: {error}")
+    swarm = Swarm(module)
+    try:
+        names = [name] if name is not None else app_names(swarm)
+        apps = [describe_app(swarm, app, module.params["tasks"]) for app in names]
+    except APIError as exc:
+        module.fail_json(msg=f"Error reading app {name or '(all)'}: Docker API: {exc}")
+    module.exit_json(changed=False, apps=apps)
+
+
+if __name__ == "__main__":
+    main()
