@@ -165,30 +165,6 @@ def test_no_secret_in_specs_env_labels_or_output(platform, sentinel, ansible, to
     assert mode.output.decode().split() == ["400", TODO_UID]
 
 
-def test_apps_cannot_reach_each_others_database(platform, sentinel, todo):
-    other = "vault"
-    run = sentinel(
-        "deploy", other, "--image", platform.image("sentinel-test/todo:1"), "--domain", "vault.sentinel.test",
-        "--no-tls", "--postgres", "--postgres-image", platform.image("sentinel-test/postgres:latest"),
-        "--run-as", TODO_UID,
-    )  # fmt: skip
-    try:
-        assert run.returncode == 0, run.error
-        vault_db = task_container(platform, f"{other}-db")
-        vault_ip = vault_db.attrs["NetworkSettings"]["Networks"][f"sentinel-{other}"]["IPAddress"]
-        todo_app = task_container(platform, f"{APP}-prod")
-
-        def connect(host: str) -> int:
-            probe = f"import socket; socket.create_connection(({host!r}, 5432), timeout=3)"
-            return todo_app.exec_run(["python3", "-c", probe]).exit_code
-
-        assert connect(f"{APP}-db") == 0, "control: the app reaches its own database"
-        assert connect(f"{other}-db") != 0, "another app's database must not even resolve"
-        assert connect(vault_ip) != 0, "another app's database must not be reachable by address"
-    finally:
-        sentinel("destroy", other, "--delete-data", "--yes")
-
-
 # -- bad input: a clear message, and nothing changes -----------------------------------
 BAD_DEPLOYS = [
     pytest.param(["Bad_Name"], "invalid app name 'Bad_Name'", id="uppercase-name"),
