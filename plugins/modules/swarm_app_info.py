@@ -85,6 +85,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.sentinel.paas.plugins.module_utils import _app_spec as spec
 from ansible_collections.sentinel.paas.plugins.module_utils import _naming
 from ansible_collections.sentinel.paas.plugins.module_utils._swarm import APIError, Swarm, docker_argument_spec
+from ansible_collections.sentinel.paas.plugins.module_utils._traefik import parse_route
 
 
 def describe_service(swarm, service, with_tasks):
@@ -129,11 +130,13 @@ def describe_app(swarm, app, with_tasks):
         if service and (service["Spec"].get("Labels") or {}).get(_naming.LABEL_APP) == app:
             services[role] = describe_service(swarm, service, with_tasks)
     network = _naming.app_network(app)
+    prod_labels = services["prod"]["labels"] if "prod" in services else {}
     return {
         "name": app,
         "exists": bool(services),
         "network": network if swarm.network(network) else None,
         "services": services,
+        "route": parse_route(app, prod_labels),
     }
 
 

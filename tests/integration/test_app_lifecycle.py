@@ -121,7 +121,7 @@ def test_inspect_app_shows_services_tasks_nodes_and_url(platform, sentinel, todo
     assert services["prod"]["image"].startswith(platform.image("sentinel-test/todo:1"))
     node_names = {n.name for n in platform.nodes}
     assert {t["node"] for t in services["prod"]["tasks"]} <= node_names
-    assert run.data["route"]["route"]["domains"] == [DOMAIN]
+    assert run.data["app"]["route"]["domains"] == [DOMAIN]
 
     text = sentinel("inspect", "app", APP, json_output=False)
     assert text.returncode == 0

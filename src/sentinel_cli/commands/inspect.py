@@ -28,12 +28,12 @@ def inspect_app(ctx: Context, name, window) -> None:
 
 
 def render_app(result: dict) -> str:
-    app, route, split = result.get("app", {}), result.get("route", {}), result.get("split", {})
+    app, split = result.get("app", {}), result.get("split", {})
     lines = [f"App {app.get('name')}"]
-    if route.get("exists"):
-        described = route.get("route") or {}  # traefik_route_info: the route in traefik_route's shape
-        scheme = "https" if described.get("tls") else "http"
-        lines.append("  URL:      " + " ".join(f"{scheme}://{d}" for d in described.get("domains") or []))
+    route = app.get("route")  # in traefik_route's shape, from swarm_app_info
+    if route:
+        scheme = "https" if route.get("tls") else "http"
+        lines.append("  URL:      " + " ".join(f"{scheme}://{d}" for d in route.get("domains") or []))
     if split.get("exists"):
         weights = split.get("weights", {})
         lines.append(f"  Traffic:  production {weights.get('prod')}%  canary {weights.get('canary')}%")
@@ -43,7 +43,7 @@ def render_app(result: dict) -> str:
             "service": svc.get("name"),
             "image": svc.get("image"),
             "replicas": replicas_text(svc),
-            "release": svc.get("release", "-"),
+            "release": svc.get("release") or "-",
         }
         for svc in services.values()
     ]

@@ -45,8 +45,8 @@ def _result(metrics: dict) -> dict:
                 "canary": {"name": "todo-canary", "image": "todo:2", "replicas": {"running": 1, "desired": 1},
                            "tasks": [{**task, "node": "node2"}]},
             },
+            "route": {"domains": ["todo.example.com"], "tls": True},
         },
-        "route": {"exists": True, "route": {"domains": ["todo.example.com"], "tls": True}},
         "split": {"exists": True, "weights": {"prod": 90, "canary": 10}},
         "metrics": metrics,
     }  # fmt: skip
