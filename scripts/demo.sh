@@ -9,8 +9,9 @@ domain=todo.localhost
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
-step "sentinel init (this machine as a one-node Swarm, Traefik on :80/:443)"
-sentinel init -e control_plane_traefik_image=sentinel-test/traefik:latest -e control_plane_advertise_addr=127.0.0.1
+step "sentinel init (this machine as a one-node Swarm, Traefik on :80/:443, Prometheus)"
+sentinel init -e control_plane_traefik_image=sentinel-test/traefik:latest -e control_plane_advertise_addr=127.0.0.1 \
+  -e prometheus_image=sentinel-test/prometheus:latest -e node_exporter_image=sentinel-test/node-exporter:latest
 docker node ls
 
 step "sentinel deploy todo (v1, with PostgreSQL)"

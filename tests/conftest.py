@@ -40,6 +40,8 @@ def platform_vars(cluster: Cluster) -> dict:
         "control_plane_traefik_image": cluster.image("sentinel-test/traefik:latest"),
         "control_plane_traefik_refresh_seconds": 1,
         "control_plane_traefik_acme_email": "ops@sentinel.test",
+        # The monitoring tests bring up their own stack; the rest need only Traefik.
+        "sentinel_monitoring_enabled": False,
     }
 
 

@@ -40,7 +40,7 @@ class Outcome:
 
 
 class ProgressPrinter:
-    """Turns runner events into one line per task (and per failure) on a callback."""
+    """Turns runner events into one line per task that ran (skipped ones stay quiet), with its time."""
 
     def __init__(self, say: Callable[[str], None], verbose: int):
         self.say = say
@@ -48,22 +48,31 @@ class ProgressPrinter:
         self.failures: dict[str, str] = {}  # host -> the last failure, the one that ended its run
         self.result: dict = {}
         self.changed = 0
+        self._task, self._task_started, self._task_reported = "", 0.0, True
 
     def __call__(self, event: dict) -> bool:
         kind = event.get("event")
         data = event.get("event_data", {})
-        if kind == "playbook_on_task_start" and not data.get("task", "").startswith("_"):
-            self.say(f"  {data.get('task')}")
-        elif kind == "runner_on_ok" and data.get("res", {}).get("changed"):
-            self.changed += 1
-            if self.verbose:
-                self.say(f"    changed on {data.get('host')}")
-        elif kind in ("runner_on_failed", "runner_on_unreachable") and not data.get("ignore_errors"):
-            # A rescued failure is followed by the rescue's own, clearer one: keep the last.
-            self.failures[data.get("host", "")] = _failure_message(data)
+        if kind == "playbook_on_task_start":
+            self._task, self._task_started, self._task_reported = data.get("task", ""), time.monotonic(), False
+        elif kind in ("runner_on_ok", "runner_on_failed", "runner_on_unreachable"):
+            changed = bool(data.get("res", {}).get("changed"))
+            self.changed += changed
+            self._report_task(changed, data.get("host", ""))
+            if kind != "runner_on_ok" and not data.get("ignore_errors"):
+                # A rescued failure is followed by the rescue's own, clearer one: keep the last.
+                self.failures[data.get("host", "")] = _failure_message(data)
         elif kind == "playbook_on_stats":
             self.result = (data.get("artifact_data") or {}).get("sentinel_result", {})
         return True  # keep the event in the artifacts
+
+    def _report_task(self, changed: bool, host: str) -> None:
+        if self._task_reported and not self.verbose:
+            return
+        self._task_reported = True
+        mark = "changed" if changed else "ok"
+        where = f" on {host}" if self.verbose else ""
+        self.say(f"  {self._task}  ({mark}{where}, {time.monotonic() - self._task_started:.1f} s)")
 
 
 def _failure_message(data: dict) -> str:
