@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Debian packages the demo and the tests need on the host: a Docker engine (docker.io),
 # iptables for it, debootstrap to build the offline base image, shellcheck for ansible-test
-# sanity. Installs only what is missing.
+# sanity, wget (metrics_info's unit tests run its real wget command). Installs only what is missing.
 set -euo pipefail
 
 missing=()
@@ -9,6 +9,7 @@ command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
 command -v iptables >/dev/null 2>&1 || missing+=(iptables)
 command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
 command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
+command -v wget >/dev/null 2>&1 || missing+=(wget)
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "host packages: all present"

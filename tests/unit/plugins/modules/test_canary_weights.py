@@ -11,49 +11,9 @@ import stat
 
 import pytest
 import yaml
-from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.sentinel.paas.plugins.module_utils import _split
 from ansible_collections.sentinel.paas.plugins.modules import canary_weights, canary_weights_info
-
-
-class Exited(Exception):
-    def __init__(self, result: dict):
-        super().__init__(result)
-        self.result = result
-
-
-class Failed(Exception):
-    def __init__(self, result: dict):
-        super().__init__(result.get("msg"))
-        self.result = result
-
-
-@pytest.fixture(autouse=True)
-def patched_exits(monkeypatch):
-    def exit_json(self, **kwargs):
-        raise Exited(kwargs)
-
-    def fail_json(self, **kwargs):
-        raise Failed(kwargs)
-
-    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
-
-
-def run(module, args: dict, check: bool = False) -> dict:
-    """The module's result; raises Failed when it fails."""
-    if check:
-        args = {**args, "_ansible_check_mode": True}
-    with patch_module_args(args), pytest.raises(Exited) as exited:
-        module.main()
-    return exited.value.result
-
-
-def fail(module, args: dict) -> dict:
-    with patch_module_args(args), pytest.raises(Failed) as failed:
-        module.main()
-    return failed.value.result
+from module_harness import fail, run
 
 
 @pytest.fixture

@@ -15,23 +15,10 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+import module_harness
 import pytest
-from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.sentinel.paas.plugins.module_utils import _metrics
 from ansible_collections.sentinel.paas.plugins.modules import metrics_info
-
-
-class Exited(Exception):
-    def __init__(self, result: dict):
-        super().__init__(result)
-        self.result = result
-
-
-class Failed(Exception):
-    def __init__(self, result: dict):
-        super().__init__(result.get("msg"))
-        self.result = result
 
 
 def _vector(*samples):
@@ -103,14 +90,6 @@ class StandIn:
 
 @pytest.fixture(autouse=True)
 def patched(monkeypatch):
-    def exit_json(self, **kwargs):
-        raise Exited(kwargs)
-
-    def fail_json(self, **kwargs):
-        raise Failed(kwargs)
-
-    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
     monkeypatch.setattr(metrics_info, "Swarm", StandIn)
     StandIn.services = {"sentinel-prometheus", "todo-prod", "todo-canary"}
     StandIn.local_containers = ["c0ffee"]
@@ -132,15 +111,11 @@ def prometheus():
 
 
 def run(args: dict) -> dict:
-    with patch_module_args({**args, "_ansible_check_mode": True}), pytest.raises(Exited) as exited:
-        metrics_info.main()
-    return exited.value.result
+    return module_harness.run(metrics_info, args, check=True)
 
 
 def fail(args: dict) -> str:
-    with patch_module_args(args), pytest.raises(Failed) as failed:
-        metrics_info.main()
-    return failed.value.result["msg"]
+    return module_harness.fail(metrics_info, args)["msg"]
 
 
 @pytest.mark.parametrize(

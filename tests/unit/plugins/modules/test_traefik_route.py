@@ -8,23 +8,10 @@ tests/integration/test_traefik_route.py.
 from __future__ import annotations
 
 import pytest
-from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.sentinel.paas.plugins.modules import traefik_route, traefik_route_info
+from module_harness import fail, run
 
 OTHER = {"sentinel.app": "todo", "traefik.http.services.todo-prod.loadbalancer.server.port": "8000"}
-
-
-class Exited(Exception):
-    def __init__(self, result: dict):
-        super().__init__(result)
-        self.result = result
-
-
-class Failed(Exception):
-    def __init__(self, result: dict):
-        super().__init__(result.get("msg"))
-        self.result = result
 
 
 class MemorySwarm:
@@ -48,32 +35,10 @@ class MemorySwarm:
 
 @pytest.fixture(autouse=True)
 def patched(monkeypatch):
-    def exit_json(self, **kwargs):
-        raise Exited(kwargs)
-
-    def fail_json(self, **kwargs):
-        raise Failed(kwargs)
-
-    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
     monkeypatch.setattr(traefik_route, "Swarm", MemorySwarm)
     monkeypatch.setattr(traefik_route_info, "Swarm", MemorySwarm)
     MemorySwarm.instances = []
     MemorySwarm.services = {"todo-prod": dict(OTHER)}
-
-
-def run(module, args: dict, check: bool = False) -> dict:
-    if check:
-        args = {**args, "_ansible_check_mode": True}
-    with patch_module_args(args), pytest.raises(Exited) as exited:
-        module.main()
-    return exited.value.result
-
-
-def fail(module, args: dict) -> str:
-    with patch_module_args(args), pytest.raises(Failed) as failed:
-        module.main()
-    return failed.value.result["msg"]
 
 
 def writes() -> int:
@@ -116,7 +81,7 @@ def test_absent_without_service_is_not_an_error():
 
 
 def test_missing_service_fails():
-    msg = fail(traefik_route, {"app": "gone", "domains": ["gone.example.com"]})
+    msg = fail(traefik_route, {"app": "gone", "domains": ["gone.example.com"]})["msg"]
     assert msg == "Error routing app gone: service gone-prod not found; deploy the app first"
 
 
@@ -134,7 +99,7 @@ def test_missing_service_fails():
     ],
 )
 def test_bad_input_fails_before_reaching_the_engine(args, message):
-    assert message in fail(traefik_route, args)
+    assert message in fail(traefik_route, args)["msg"]
     assert MemorySwarm.instances == [], "the engine must not even be contacted"
 
 
