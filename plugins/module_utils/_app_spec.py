@@ -562,7 +562,7 @@ def password_hash(password: str, salt: str) -> str:
 
 def password_matches(password: str, stored: str | None) -> bool:
     try:
-        _, iterations, salt, digest = (stored or "").split("$")
+        _scheme, iterations, salt, digest = (stored or "").split("$")
     except ValueError:
         return False
     candidate = hashlib.pbkdf2_hmac("sha256", password.encode(), salt.encode(), int(iterations)).hex()

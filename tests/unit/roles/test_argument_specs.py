@@ -43,7 +43,7 @@ def test_documented_defaults_are_the_real_defaults(role):
 
 @pytest.mark.parametrize("role", ROLE_NAMES)
 def test_every_option_is_prefixed_and_described(role):
-    _, options = _load(role)
+    _defaults, options = _load(role)
     for name, option in options.items():
         assert name.startswith(f"{role}_"), f"{role}: {name} lacks the role prefix"
         assert option.get("description"), f"{role}: {name} has no description"

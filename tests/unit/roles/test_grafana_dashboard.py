@@ -86,7 +86,7 @@ def test_prod_and_canary_panels_sit_side_by_side(dashboard):
 
 
 def test_node_panels_cover_cpu_memory_and_disk_per_node(dashboard):
-    node_targets = [t for _, t in _targets(dashboard) if "node_uname_info" in t["expr"]]
+    node_targets = [t for _panel, t in _targets(dashboard) if "node_uname_info" in t["expr"]]
     metrics = " ".join(t["expr"] for t in node_targets)
     for metric in ("node_cpu_seconds_total", "node_memory_MemAvailable_bytes", "node_filesystem_avail_bytes"):
         assert metric in metrics

@@ -50,7 +50,7 @@ from ansible_collections.sentinel.paas.plugins.module_utils import _metrics as m
             '(rate(traefik_service_request_duration_seconds_bucket{service=~"todo-(prod|canary)@swarm"}[5m])))',
         ),
         (
-            lambda: metrics.node_memory_usage(),
+            metrics.node_memory_usage,
             "max by (nodename) ((1 - node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes)"
             ' * on (instance) group_left (nodename) node_uname_info{nodename=~".+"})',
         ),

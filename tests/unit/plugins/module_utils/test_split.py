@@ -23,7 +23,7 @@ from ansible_collections.sentinel.paas.plugins.module_utils import _split
 )
 def test_weight_accepts_whole_numbers_from_0_to_100(value, expected):
     assert _split.parse_weight(value) == expected
-    assert type(_split.parse_weight(value)) is int
+    assert isinstance(_split.parse_weight(value), int) and not isinstance(_split.parse_weight(value), bool)
 
 
 @pytest.mark.parametrize(
