@@ -272,7 +272,9 @@ class Swarm:
                 raise ServiceNotConverged(
                     f"update {state.replace('_', ' ')} ({status.get('Message', '')}){_task_errors(all_tasks)}"
                 )
-            failed = [t for t in tasks if t["Status"]["State"] in ("failed", "rejected")]
+            # "complete" counts too: a task Swarm stops for failing its healthcheck ends cleanly
+            # when the app shuts down gracefully, and a service's task should never just end.
+            failed = [t for t in tasks if t["Status"]["State"] in ("failed", "rejected", "complete")]
             if len(failed) >= max_failures and state is None:
                 raise ServiceNotConverged(f"its tasks keep failing{_task_errors(failed)}")
             replicas = (spec.get("Mode") or {}).get("Replicated", {}).get("Replicas")
