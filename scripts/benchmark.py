@@ -105,6 +105,23 @@ class Bench:
 
         self.sentinel("destroy", APP, "--yes")
 
+    def prometheus_memory(self, apps: int) -> None:
+        """Prometheus' memory with ``apps`` apps taking traffic (local cluster: reads docker stats)."""
+        import docker
+
+        names = [f"mem{i:02d}" for i in range(apps)]
+        for name in names:
+            self.sentinel("deploy", name, "--image", self.images["1"], "--domain", f"{name}.sentinel.test", "--no-tls")
+            for _ in range(20):
+                requests.get(self.url, headers={"Host": f"{name}.sentinel.test"}, timeout=5)
+        time.sleep(35)  # two scrapes, so every app's series exist
+        client = docker.from_env()
+        (container,) = client.containers.list(filters={"label": "com.docker.swarm.service.name=sentinel-prometheus"})
+        usage = container.stats(stream=False)["memory_stats"]["usage"]
+        self.record(f"prometheus memory with {apps} apps (MiB, not s)", usage / 2**20)
+        for name in names:
+            self.sentinel("destroy", name, "--yes")
+
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -113,9 +130,18 @@ def main() -> int:
     parser.add_argument("--image-v1", default="sentinel-test/todo:1")
     parser.add_argument("--image-v2", default="sentinel-test/todo:2")
     parser.add_argument("--json", metavar="FILE", help="also write the numbers here")
+    parser.add_argument(
+        "--prometheus-apps",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also measure Prometheus' memory with N apps (local cluster only)",
+    )
     args = parser.parse_args()
     bench = Bench(args.inventory, args.ip, args.image_v1, args.image_v2)
     bench.run()
+    if args.prometheus_apps:
+        bench.prometheus_memory(args.prometheus_apps)
     if args.json:
         Path(args.json).write_text(json.dumps(bench.results, indent=2))
     return 0
