@@ -1,7 +1,7 @@
 """swarm_app's main(): bad input is refused before the engine is even contacted.
 
 Everything that needs an engine (changed/unchanged, check mode, waits) is proven against the
-real Swarm in tests/integration/test_swarm_app.py; here the engine wrapper explodes if touched.
+real Swarm in tests/integration/test_swarm_app_on_cluster.py; here the engine wrapper explodes if touched.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 What these prove is the module's own logic (validation first, changed before write, check mode,
 absent); that the engine really takes the labels without restarting tasks is proven by
-tests/integration/test_traefik_route.py.
+tests/integration/test_traefik_route_on_cluster.py.
 """
 
 from __future__ import annotations
