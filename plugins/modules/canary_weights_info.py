@@ -23,16 +23,15 @@ options:
     description: Traefik's watched file-provider directory on this host (C(--providers.file.directory)).
     type: path
     default: /etc/sentinel/traefik/dynamic
+extends_documentation_fragment:
+  - sentinel.paas.attributes
 attributes:
   check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
     details: The module only reads.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
     support: none
   idempotent:
-    description: When run twice in a row outside check mode, with the same arguments, the second run reports no change.
     support: full
 requirements:
   - PyYAML on the host the module runs on (Debian package C(python3-yaml))

@@ -24,6 +24,7 @@ version_added: 0.1.0
 author: Sentinel developers (@sentinel)
 extends_documentation_fragment:
   - sentinel.paas.docker
+  - sentinel.paas.attributes
 options:
   app:
     description:
@@ -42,13 +43,10 @@ options:
     default: 10
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
   idempotent:
-    description: When run twice in a row with the same arguments, the second run reports no change.
     support: full
 requirements:
   - C(wget) in the Prometheus image (busybox's, as in C(prom/prometheus), or GNU wget)

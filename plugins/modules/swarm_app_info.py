@@ -18,15 +18,13 @@ version_added: 0.1.0
 author: Sentinel developers (@sentinel)
 extends_documentation_fragment:
   - sentinel.paas.docker
+  - sentinel.paas.attributes
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
   idempotent:
-    description: When run twice in a row with the same arguments, the second run reports no change.
     support: full
 options:
   name:

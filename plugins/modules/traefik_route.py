@@ -24,6 +24,7 @@ version_added: 0.1.0
 author: Sentinel developers (@sentinel)
 extends_documentation_fragment:
   - sentinel.paas.docker
+  - sentinel.paas.attributes
 options:
   app:
     description: The app name; the labels go on its service C(APP-prod).
@@ -95,14 +96,11 @@ options:
     type: int
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
     details: Before and after of the labels this module owns.
   idempotent:
-    description: When run twice in a row with the same arguments, the second run reports no change.
     support: full
 notes:
   - The service C(APP-prod) must exist (deploy the app first with M(sentinel.paas.swarm_app)).

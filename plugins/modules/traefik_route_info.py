@@ -15,6 +15,7 @@ version_added: 0.1.0
 author: Sentinel developers (@sentinel)
 extends_documentation_fragment:
   - sentinel.paas.docker
+  - sentinel.paas.attributes
 options:
   app:
     description: The app name; its labels are read from the service C(APP-prod).
@@ -22,13 +23,10 @@ options:
     required: true
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
   idempotent:
-    description: When run twice in a row with the same arguments, the second run reports no change.
     support: full
 seealso:
   - module: sentinel.paas.traefik_route
