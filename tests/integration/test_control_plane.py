@@ -21,6 +21,7 @@ from pathlib import Path
 import docker.types
 import pytest
 
+from tests.conftest import platform_vars
 from tests.harness.ansible import Ansible
 from tests.harness.cluster import PID_LABEL, RUN_LABEL
 
@@ -154,9 +155,8 @@ def pebble(bare_cluster, cluster_factory, tmp_path_factory):
 @pytest.fixture(scope="module")
 def init_vars(bare_cluster, pebble) -> dict:
     return {
-        "control_plane_traefik_image": bare_cluster.image("sentinel-test/traefik:latest"),
+        **platform_vars(bare_cluster),
         "control_plane_traefik_acme_ca_server": f"https://{pebble['ip']}:14000/dir",
-        "control_plane_traefik_acme_email": "ops@sentinel.test",
         "control_plane_traefik_env": {"LEGO_CA_CERTIFICATES": PEBBLE_CA_IN_TRAEFIK},
         "control_plane_traefik_extra_mounts": [
             {"source": PEBBLE_CA_ON_NODE, "target": PEBBLE_CA_IN_TRAEFIK, "type": "bind", "readonly": True}
@@ -253,7 +253,7 @@ def test_traefik_service_spec(bare_cluster, initialised):
     for expected in (
         "--providers.swarm.exposedByDefault=false",
         "--providers.swarm.network=sentinel-edge",
-        "--providers.swarm.refreshSeconds=2",
+        "--providers.swarm.refreshSeconds=1",  # platform_vars: the tests' fast Swarm provider
         "--providers.swarm.defaultRule=Host(`{{ normalize .Name }}.sentinel.invalid`)",
         "--providers.file.directory=/etc/sentinel/traefik/dynamic",
         "--certificatesresolvers.sentinel.acme.httpChallenge.entryPoint=web",

@@ -92,7 +92,10 @@ def test_inspect_app_json_matches_the_traffic_sent(sentinel, pulse):
     for version in ("prod", "canary"):
         numbers, total = metrics["app"][version], sum(sent[version].values())
         # increase() extrapolates to the window's edges: within a scrape or so of what was sent.
-        assert numbers["requests"] == pytest.approx(total, rel=0.15), (version, numbers, sent)
+        # increase() extrapolates to the window's edges, and Traefik also counted the few requests
+        # made while deploying (deploy's route check, the health waits): close, not exact. The
+        # exact raw counters are asserted in test_monitoring.py.
+        assert numbers["requests"] == pytest.approx(total, rel=0.25), (version, numbers, sent)
         assert numbers["requests_per_second"] == pytest.approx(numbers["requests"] / int(window[:-1]), rel=1e-3)
         assert numbers["error_ratio_4xx"] == 0
         assert 0 < numbers["p95_seconds"] <= 5, numbers
