@@ -31,7 +31,8 @@ for _ in $(seq 100); do
   curl -fsS -o /dev/null -D - -H "Host: $domain" http://127.0.0.1/ | tr -d '\r' | awk -F': ' 'tolower($1)=="x-app-version" {print "v" $2}'
 done | sort | uniq -c | awk '{printf "  %s answered %d of 100\n", $2, $1}'
 
-step "what Sentinel knows"
+step "what Sentinel knows (after Prometheus' next scrape)"
+sleep 20
 sentinel canary status todo
 echo
 echo "Open http://$domain/ (or curl -H 'Host: $domain' http://127.0.0.1/). Then try:"
