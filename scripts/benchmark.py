@@ -54,12 +54,12 @@ class Bench:
             time.sleep(0.05)
         return time.monotonic() - started
 
-    def record(self, name: str, seconds: float, goal: float | None = None) -> None:
+    def record(self, name: str, seconds: float, goal: float | None = None, unit: str = "s") -> None:
         self.results[name] = round(seconds, 2)
         verdict = (
             "" if goal is None else ("  (goal <= {:.0f} s: {})".format(goal, "met" if seconds <= goal else "MISSED"))
         )
-        print(f"{name:52} {seconds:7.2f} s{verdict}", flush=True)
+        print(f"{name:52} {seconds:7.2f} {unit}{verdict}", flush=True)
 
     def served_by(self, n: int) -> set[str]:
         hosts = set()
@@ -96,12 +96,13 @@ class Bench:
         self.until(lambda: all(self.version() == "2" for _ in range(10)))
         self.record("canary traffic: returned -> new split served", time.monotonic() - returned, 1)
 
+        production = "1"  # what prod runs; each promote below rolls it to the other version
         for replicas in ("2", "4"):
             self.sentinel("scale", APP, replicas)
-            version = self.version()
-            other = "1" if version == "2" else "2"
+            other = "2" if production == "1" else "1"
             self.sentinel("canary", "deploy", APP, "--image", self.images[other], "--weight", "10")
             self.record(f"canary promote, {replicas} replicas", self.sentinel("canary", "promote", APP, "--yes"))
+            production = other
 
         self.sentinel("destroy", APP, "--yes")
 
@@ -118,7 +119,7 @@ class Bench:
         client = docker.from_env()
         (container,) = client.containers.list(filters={"label": "com.docker.swarm.service.name=sentinel-prometheus"})
         usage = container.stats(stream=False)["memory_stats"]["usage"]
-        self.record(f"prometheus memory with {apps} apps (MiB, not s)", usage / 2**20)
+        self.record(f"prometheus memory with {apps} apps", usage / 2**20, unit="MiB")
         for name in names:
             self.sentinel("destroy", name, "--yes")
 
