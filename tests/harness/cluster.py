@@ -13,9 +13,12 @@ import os
 import secrets
 import time
 from dataclasses import dataclass, field
+from functools import partial
 
 import docker
 import docker.errors
+
+from .wait import eventually
 
 RUN_LABEL = "sentinel.test-run"
 PID_LABEL = "sentinel.test-pid"  # the creating process; "keep" for a cluster made by hand
@@ -43,18 +46,7 @@ PUSHED_IMAGES = (
 )
 
 
-def _wait(what: str, probe, timeout: float = 90, interval: float = 0.5):
-    deadline = time.monotonic() + timeout
-    last_error: Exception | None = None
-    while time.monotonic() < deadline:
-        try:
-            result = probe()
-            if result:
-                return result
-        except Exception as exc:  # the thing is still coming up
-            last_error = exc
-        time.sleep(interval)
-    raise TimeoutError(f"{what} not ready after {timeout:.0f} s (last error: {last_error})")
+_wait = partial(eventually, timeout=90, interval=0.5)
 
 
 @dataclass

@@ -16,6 +16,7 @@ import tarfile
 import time
 import urllib.error
 import urllib.request
+from functools import partial
 from pathlib import Path
 
 import docker.types
@@ -24,6 +25,7 @@ import pytest
 from tests.conftest import platform_vars
 from tests.harness.ansible import Ansible
 from tests.harness.cluster import PID_LABEL, RUN_LABEL
+from tests.harness.wait import eventually
 
 pytestmark = pytest.mark.cluster
 
@@ -32,18 +34,7 @@ PEBBLE_CA_ON_NODE = "/etc/sentinel-test/pebble-ca.pem"  # Pebble's HTTPS certifi
 PEBBLE_CA_IN_TRAEFIK = "/etc/pebble-ca.pem"
 
 
-def _wait(what: str, probe, timeout: float = 60, interval: float = 1):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        try:
-            result = probe()
-            if result:
-                return result
-        except Exception as exc:  # still coming up
-            last = exc
-        time.sleep(interval)
-    raise AssertionError(f"{what}: not after {timeout:.0f} s (last: {last!r})")
+_wait = partial(eventually, timeout=60, interval=1)
 
 
 def _put_files(container, files: dict[str, bytes]) -> None:

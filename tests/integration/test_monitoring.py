@@ -16,11 +16,14 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from functools import partial
 from pathlib import Path
 
 import docker.errors
 import docker.types
 import pytest
+
+from tests.harness.wait import eventually
 
 pytestmark = pytest.mark.cluster
 
@@ -51,18 +54,7 @@ asyncio.run(main())
 """
 
 
-def _wait(what, probe, timeout=120, interval=1.0):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        try:
-            result = probe()
-            if result:
-                return result
-        except Exception as exc:  # still coming up
-            last = exc
-        time.sleep(interval)
-    raise AssertionError(f"{what} not reached after {timeout} s (last error: {last})")
+_wait = partial(eventually, timeout=120, interval=1.0)
 
 
 def _remove_when_free(remove, timeout=60):

@@ -9,10 +9,13 @@ from __future__ import annotations
 import secrets
 import time
 import warnings
+from functools import partial
 
 import docker.types
 import pytest
 import requests
+
+from tests.harness.wait import eventually
 
 pytestmark = pytest.mark.cluster
 
@@ -39,18 +42,7 @@ def _owned(app: str, labels: dict) -> dict:
     return {k: v for k, v in labels.items() if k.startswith(prefixes)}
 
 
-def _eventually(what: str, probe, timeout: float = 15, interval: float = 0.5):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        try:
-            last = probe()
-            if last:
-                return last
-        except Exception as exc:  # not there yet
-            last = exc
-        time.sleep(interval)
-    raise AssertionError(f"{what} not true after {timeout:.0f} s (last: {last!r})")
+_eventually = partial(eventually, timeout=15, interval=0.5)
 
 
 def _remove_network_when_free(client, name: str) -> None:
