@@ -60,14 +60,9 @@ def _remove_network_when_free(client, name: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def edge(cluster):
-    client = cluster.manager.client
-    created = not client.networks.list(names=[EDGE])
-    if created:
-        client.networks.create(EDGE, driver="overlay", attachable=True)
-    yield EDGE
-    if created:
-        _remove_network_when_free(client, EDGE)
+def edge(platform):
+    """The platform's edge network (init.yml makes it, with Traefik on it)."""
+    return EDGE
 
 
 class StandIn:
