@@ -42,6 +42,8 @@ DB_ENV_KEYS = ("PGHOST", "PGPORT", "PGUSER", "PGDATABASE", "PGPASSFILE")
 
 # Fields of the task (container) spec: a change to any of them starts new tasks and a new release.
 TASK_FIELDS = ("image", "env", "healthcheck", "limits", "secrets", "mounts", "stop_grace_period", "networks")
+# Changes that start new tasks, worth waiting for; a forced restart is no new release.
+RESTART_FIELDS = (*TASK_FIELDS, "replicas", "force_update")
 
 UPDATE_DEFAULTS = {
     "parallelism": 1,
@@ -130,7 +132,7 @@ def validate(params: dict) -> None:
     if params["state"] == "absent":
         return
     for key in ("image", "postgres_image"):
-        if params.get(key) is not None and not IMAGE_PATTERN.match(params[key]):
+        if params.get(key) is not None and not IMAGE_PATTERN.fullmatch(params[key]):
             raise AppSpecError(f"invalid image reference {params[key]!r}")
     if params.get("replicas") is not None and params["replicas"] < 0:
         raise AppSpecError(f"replicas must be 0 or more, got {params['replicas']}")
@@ -156,7 +158,9 @@ def validate(params: dict) -> None:
 
 
 # -- omitted options keep what the service has ----------------------------------------------
-# What an omitted option means for a service that does not exist yet.
+# What an omitted option means for a service that does not exist yet: the one place of these
+# defaults (swarm_app's DOCUMENTATION says "On creation ..." for each, checked by a unit test).
+DEFAULT_POSTGRES_IMAGE = "postgres:15"
 CREATE_DEFAULTS = {
     "replicas": 1,
     "env": {},
@@ -321,6 +325,7 @@ def build_view(params: dict, with_db: bool) -> dict:
         "constraints": [],
         "update": update,
         "rollback": rollback_settings(update),
+        "force_update": 0,
     }
 
 
@@ -354,7 +359,43 @@ def db_view(app: str, image: str, constraints: list[str]) -> dict:
         "constraints": sorted(constraints),
         "update": update,
         "rollback": rollback_settings(update),
+        "force_update": 0,
     }
+
+
+def with_restart(desired: dict, current: dict | None, restart: bool) -> dict:
+    """``desired`` keeping the current restart counter, one more when a restart is asked for
+    (Swarm starts new tasks whenever ``TaskTemplate.ForceUpdate`` changes)."""
+    counter = current["force_update"] if current else 0
+    return dict(desired, force_update=counter + 1 if restart else counter)
+
+
+# -- the database image -------------------------------------------------------------------
+_MAJOR_TAG = re.compile(r"(\d+)(?:[.-].*)?")
+
+
+def postgres_major(image: str) -> int | None:
+    """PostgreSQL's major version in an image tag (``postgres:16.2-bookworm`` -> 16), else None."""
+    name = strip_digest(image).rsplit("/", 1)[-1]
+    tag = name.split(":", 1)[1] if ":" in name else ""
+    match = _MAJOR_TAG.fullmatch(tag)
+    return int(match.group(1)) if match else None
+
+
+def postgres_upgrade_error(current: str, wanted: str) -> str | None:
+    """Why the database may not move from image ``current`` to ``wanted``, or None when it may.
+
+    A PostgreSQL server opens only data directories of its own major version: moving data to
+    another major needs pg_upgrade or a dump and restore, never just a new image.
+    """
+    old, new = postgres_major(current), postgres_major(wanted)
+    if old is None or new is None or old == new:
+        return None
+    return (
+        f"the database runs PostgreSQL {old} ({strip_digest(current)}) and postgres_image is PostgreSQL {new} "
+        f"({wanted}): a PostgreSQL {new} server cannot open data written by {old}; move the data with a dump "
+        "and restore (pg_dumpall) or pg_upgrade first, or keep the current image"
+    )
 
 
 # -- the current view ---------------------------------------------------------------------
@@ -423,6 +464,7 @@ def current_view(spec: dict, network_names: dict) -> dict:
         "constraints": sorted((template.get("Placement") or {}).get("Constraints") or []),
         "update": _update_view(spec.get("UpdateConfig")),
         "rollback": _update_view(spec.get("RollbackConfig")),
+        "force_update": int(template.get("ForceUpdate") or 0),
     }
 
 
@@ -528,6 +570,7 @@ def service_spec(
     }
     template.setdefault("Placement", {})["Constraints"] = list(view["constraints"])
     template["Networks"] = [{"Target": network_ids[n]} for n in view["networks"]]
+    template["ForceUpdate"] = view["force_update"]
     return {
         "name": name,
         "task_template": template,

@@ -96,19 +96,28 @@ class Swarm:
             return None
 
     def services(self, labels):
-        """Services carrying all of ``labels`` ({key: value})."""
-        return self.api.services(filters={"label": [f"{k}={v}" for k, v in labels.items()]})
+        """Services carrying all of ``labels`` ({key: value}; a None value: any value of that key)."""
+        return self.api.services(filters={"label": [k if v is None else f"{k}={v}" for k, v in labels.items()]})
 
-    def tasks(self, service_name, desired_state=None):
-        filters = {"service": service_name}
+    def tasks(self, service_name=None, desired_state=None):
+        """Tasks of one service, or of every service when ``service_name`` is None."""
+        filters = {"service": service_name} if service_name else {}
         if desired_state:
             filters["desired-state"] = desired_state
         return self.api.tasks(filters=filters)
+
+    def network_names(self):
+        """{network ID: name}: a service spec names its networks by ID."""
+        return {n["Id"]: n["Name"] for n in self.api.networks()}
 
     def nodes(self):
         return {n["ID"]: n for n in self.api.nodes()}
 
     # -- writing ----------------------------------------------------------------------
+    def create_service(self, **spec):
+        """Create a service from keyword arguments of APIClient.create_service."""
+        return self.api.create_service(**spec)
+
     def update_service(self, name, build_update):
         """Apply ``build_update(current_service) -> kwargs for APIClient.update_service``.
 
@@ -287,6 +296,65 @@ class Swarm:
                     f"{_task_errors(all_tasks)}"
                 )
             time.sleep(poll)
+
+    # -- logs ---------------------------------------------------------------------------
+    def service_logs(self, name, since=None, tail="all"):
+        """(log lines, engine errors) of every task of service ``name`` (stdout and stderr),
+        lines oldest first; None when the service does not exist.
+
+        Each line is the engine's timestamp (RFC 3339, UTC, nine fraction digits), a space and the
+        line as the task wrote it: what ``docker service logs --timestamps --raw`` printed. (The
+        CLI's ``service.N.task@node |`` prefix is built from the task attributes the engine adds
+        with ``details``; that stays off.) The errors are what the engine wrote into the stream
+        instead of a line (``Error grabbing logs: ...`` when a task's node does not answer).
+        ``since`` is in the engine's format, unix seconds with an optional fraction
+        (``1764624629.123456789``, what the docker CLI sends); None for every line kept.
+        """
+        service = self.service(name)
+        if service is None:
+            return None
+        # Given, so the SDK does not inspect the service a second time to learn it.
+        tty = bool(service["Spec"]["TaskTemplate"].get("ContainerSpec", {}).get("TTY"))
+        output = self.api.service_logs(
+            name,
+            details=False,
+            follow=False,
+            stdout=True,
+            stderr=True,
+            timestamps=True,
+            since=since or 0,
+            tail=tail,
+            is_tty=tty,
+        )
+        return self.log_lines(output)
+
+    @staticmethod
+    def log_lines(output):
+        """APIClient.service_logs' answer as (lines sorted by their leading timestamp, other lines).
+
+        The SDK (5.x and 7.x) already strips the 8-byte frame headers of a non-TTY service's
+        multiplexed stream and yields each frame's payload (of every stream: stdout, stderr and
+        the engine's own errors); for a TTY service it yields the raw bytes as they come. Either
+        way a generator of bytes (a bytes value is taken too), joined before decoding so a
+        character split across chunks survives. The timestamps have a fixed width, so they sort
+        as text; the sort is stable, so lines of one instant keep their order.
+        """
+        data = output if isinstance(output, bytes) else b"".join(output)
+        lines, other = [], []
+        for line in data.decode("utf-8", "replace").split("\n"):
+            line = line[:-1] if line.endswith("\r") else line  # a TTY ends lines with \r\n
+            if line:
+                (lines if Swarm._starts_with_timestamp(line) else other).append(line)
+        return sorted(lines, key=lambda line: line.split(" ", 1)[0]), other
+
+    @staticmethod
+    def _starts_with_timestamp(line):
+        stamp, space = line.partition(" ")[:2]
+        try:
+            time.strptime(stamp[:19], "%Y-%m-%dT%H:%M:%S")
+        except ValueError:
+            return False
+        return bool(space) and stamp[19:20] in (".", "Z", "+", "-")
 
 
 class ImageNotFound(Exception):

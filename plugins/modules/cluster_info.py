@@ -21,13 +21,7 @@ author: Sentinel developers (@sentinel)
 extends_documentation_fragment:
   - sentinel.paas.docker
   - sentinel.paas.attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  idempotent:
-    support: full
+  - sentinel.paas.attributes.info_module
 """
 
 EXAMPLES = r"""
@@ -101,10 +95,10 @@ from ansible_collections.sentinel.paas.plugins.module_utils._swarm import APIErr
 
 
 def read_cluster(swarm):
-    services = swarm.api.services(filters={"label": LABEL_ROLE})
+    services = swarm.services({LABEL_ROLE: None})
     ids = {s["ID"] for s in services}
     # One task listing for all services; the engine keeps old tasks too, running_tasks() sorts them out.
-    tasks = [t for t in swarm.api.tasks() if t.get("ServiceID") in ids]
+    tasks = [t for t in swarm.tasks() if t.get("ServiceID") in ids]
     return _cluster.describe_cluster(list(swarm.nodes().values()), services, tasks, swarm.local_node_id())
 
 

@@ -32,21 +32,14 @@ description:
 version_added: 0.1.0
 author: Sentinel developers (@sentinel)
 extends_documentation_fragment:
+  - sentinel.paas.app
   - sentinel.paas.docker
   - sentinel.paas.attributes
+  - sentinel.paas.attributes.reconcile
 attributes:
-  check_mode:
-    support: full
   diff_mode:
-    support: full
     details: Views of the created, removed or updated resources; for updated services only the changed fields.
-  idempotent:
-    support: full
 options:
-  name:
-    description: App name (a DNS label, C(^[a-z][a-z0-9-]{0,30}$), not C(edge)). Every Docker name derives from it.
-    type: str
-    required: true
   state:
     description:
       - V(present) creates or updates the app; V(absent) removes it.
@@ -122,7 +115,11 @@ options:
         app that has a database fails; remove the app (O(state=absent)) first. On creation V(false).
     type: bool
   postgres_image:
-    description: Image of the database service. On creation V(postgres:15).
+    description:
+      - Image of the database service. On creation V(postgres:15).
+      - A new image of another PostgreSQL major version (by its tag, such as V(postgres:16)) is refused, since
+        a server opens only data of its own major version; move the data with a dump and restore or pg_upgrade
+        first.
     type: str
   postgres_password:
     description:
@@ -167,6 +164,13 @@ options:
   stop_grace_period:
     description: Time a task gets to stop before it is killed (C(ContainerSpec.StopGracePeriod)). On creation V(10).
     type: raw
+  force_update:
+    description:
+      - Start new tasks of the service even though its spec is unchanged (C(TaskTemplate.ForceUpdate)), through the
+        rolling update (O(update)); the scheduler places them afresh, which spreads them over the nodes. Always a
+        change; not a new release.
+    type: bool
+    default: false
   wait:
     description:
       - After a change, wait until every desired task runs the new spec and is healthy; fail when the engine
@@ -258,6 +262,7 @@ from datetime import datetime, timezone
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.sentinel.paas.plugins.module_utils import _app_spec as spec
 from ansible_collections.sentinel.paas.plugins.module_utils import _naming
+from ansible_collections.sentinel.paas.plugins.module_utils._args import app_name_argument
 from ansible_collections.sentinel.paas.plugins.module_utils._diff import ChangeSet
 from ansible_collections.sentinel.paas.plugins.module_utils._swarm import (
     APIError,
@@ -267,14 +272,37 @@ from ansible_collections.sentinel.paas.plugins.module_utils._swarm import (
     docker_argument_spec,
 )
 
-DEFAULT_POSTGRES_IMAGE = "postgres:15"
+NETWORK = {"driver": "overlay"}
+VOLUME = {"driver": "local"}
 
 
 class AppError(Exception):
     """An expected failure, reported as the module's message."""
 
 
+class Step:
+    """One resource of the plan: its current and desired view (None: absent) and the write between them.
+
+    ``apply(fields)`` gets the changed fields; it runs only when there are some, outside check mode.
+    """
+
+    def __init__(self, key, before, after, apply):
+        self.key, self.before, self.after, self.apply = key, before, after, apply
+
+
+class ServiceStep(Step):
+    """A service's step: also the image reference it deploys and the labels it writes."""
+
+    def __init__(self, manager, name, service, before, after, image_ref):
+        super().__init__(name, before, after, lambda _fields: manager.write_service(service, self))
+        self.fields = spec.changed_fields(after, before, manager.app)
+        self.image_ref = image_ref
+        self.labels = after["labels"]
+
+
 class AppManager:
+    """Plans the whole app (every resource's current and desired view), then applies the plan."""
+
     def __init__(self, module, swarm):
         self.module = module
         self.swarm = swarm
@@ -284,7 +312,17 @@ class AppManager:
         self.changes = ChangeSet()
         self.warnings = []
         self.wrote = False  # set before the first write: a later failure still reports changed
-        self.with_db = False
+        self._network_names = None
+
+    def run(self):
+        steps, result = self.plan_present() if self.p["state"] == "present" else self.plan_absent()
+        planned = [(step, self.changes.record(step.key, step.before, step.after)) for step in steps]
+        if self.changes.changed and not self.module.check_mode:
+            self.wrote = True
+            for step, fields in planned:
+                if fields:
+                    step.apply(fields)
+        return self.result(**result)
 
     # -- reading ------------------------------------------------------------------------
     def owned_service(self, role):
@@ -300,76 +338,81 @@ class AppManager:
     def view_of(self, service):
         if service is None:
             return None
-        ids = {n["Id"]: n["Name"] for n in self.swarm.api.networks()}
-        return spec.comparable(spec.current_view(service["Spec"], ids), self.app)
-
-    # -- present ------------------------------------------------------------------------
-    def present(self):
-        prod = self.owned_service("prod")
-        db = self.owned_service("db")
-        network = _naming.app_network(self.app)
-        if self.role == "canary":
-            if prod is None or self.swarm.network(network) is None:
-                raise AppError(f"app {self.app} has no production service; deploy it (role=prod) first")
-            self.with_db = db is not None
-        else:
-            # Omitted, postgres keeps what the app has.
-            self.with_db = self.p["postgres"] if self.p["postgres"] is not None else db is not None
-            if db is not None and not self.with_db:
-                raise AppError(
-                    f"app {self.app} has a database ({db['Spec']['Name']}) but postgres is false; "
-                    "turning the database off is not supported: remove the app (state=absent) first"
-                )
-            for net in (network, _naming.EDGE_NETWORK):
-                self.changes.record(f"network {net}", self.network_view(net), {"driver": "overlay"})
-            if self.with_db:
-                self.plan_database(db)
-        service_name = _naming.service_name(self.app, self.role)
-        current = prod if self.role == "prod" else self.owned_service("canary")
-        current_view = self.view_of(current)
-        params = spec.effective_params(self.p, current_view, self.view_of(prod) if self.role == "canary" else None)
-        if not params["image"]:
-            raise AppError(f"image is required to create {service_name}")
-        if self.with_db:
-            self.check_env(params["env"])
-        desired = spec.build_view(params, with_db=self.with_db)
-        fields = self.changes.record(service_name, current_view, desired)
-        image_ref = self.image_ref(params["image"], current, fields)
-        release = spec.release_labels(current and current["Spec"].get("Labels"), fields, image_ref, _now())
-        if self.changes.changed and not self.module.check_mode:
-            self.wrote = True
-            self.apply_present(service_name, current, desired, image_ref, release, fields)
-        return self.result(service_name, exists=True, image=image_ref, release=int(release[_naming.LABEL_RELEASE]))
-
-    def check_env(self, env):
-        clash = sorted(set(env) & set(spec.DB_ENV_KEYS))
-        if clash:
-            raise AppError(f"env {', '.join(clash)} is set by the module for the app's database; remove it from env")
+        if self._network_names is None:
+            self._network_names = self.swarm.network_names()
+        return spec.comparable(spec.current_view(service["Spec"], self._network_names), self.app)
 
     def network_view(self, name):
         network = self.swarm.network(name)
         return {"driver": network["Driver"]} if network else None
 
-    def plan_database(self, db):
-        self.db_secrets = self.plan_secrets(db)
+    # -- present ------------------------------------------------------------------------
+    def plan_present(self):
+        prod, db = self.owned_service("prod"), self.owned_service("db")
+        if self.role == "canary":
+            if prod is None or self.swarm.network(_naming.app_network(self.app)) is None:
+                raise AppError(f"app {self.app} has no production service; deploy it (role=prod) first")
+            with_db, steps = db is not None, []
+        else:
+            # Omitted, postgres keeps what the app has.
+            with_db = self.p["postgres"] if self.p["postgres"] is not None else db is not None
+            if db is not None and not with_db:
+                raise AppError(
+                    f"app {self.app} has a database ({db['Spec']['Name']}) but postgres is false; "
+                    "turning the database off is not supported: remove the app (state=absent) first"
+                )
+            steps = self.network_steps()
+            if with_db:
+                steps += self.database_steps(db)
+        current = prod if self.role == "prod" else self.owned_service("canary")
+        step, image_ref, release = self.app_service_step(current, prod, with_db)
+        result = {"exists": True, "with_db": with_db, "image": image_ref, "release": release}
+        return [*steps, step], result
+
+    def network_steps(self):
+        steps = []
+        networks = ((_naming.app_network(self.app), {_naming.LABEL_APP: self.app}), (_naming.EDGE_NETWORK, {}))
+        for name, labels in networks:
+            current = self.network_view(name)
+            if current not in (None, NETWORK):
+                raise AppError(f"network {name} exists with driver {current['driver']}; Sentinel needs an overlay")
+            steps.append(Step(f"network {name}", current, NETWORK, self._create_network(name, labels)))
+        return steps
+
+    def _create_network(self, name, labels):
+        return lambda _fields: self.swarm.create_network(name, labels=labels)
+
+    def database_steps(self, db):
+        """Secrets, volume and service of NAME-db, in the order they must exist."""
+        steps = self.secret_steps(db)
         volume = _naming.db_volume(self.app)
+        current = self.view_of(db)
         if db is None:
             # Pin a new database to this node: the volume is created here, next to it.
-            self.db_constraints = [f"node.id=={self.swarm.local_node_id()}"]
-            self.changes.record(
-                f"volume {volume}", self.swarm.volume(volume) and {"driver": "local"}, {"driver": "local"}
+            constraints = [f"node.id=={self.swarm.local_node_id()}"]
+            steps.append(
+                Step(f"volume {volume}", VOLUME if self.swarm.volume(volume) else None, VOLUME, self._create_volume())
             )
         else:
-            self.db_constraints = self.view_of(db)["constraints"]
-        # Omitted, postgres_image keeps the database's image.
-        image = self.p["postgres_image"] or (self.view_of(db)["image"] if db else DEFAULT_POSTGRES_IMAGE)
-        self.db_desired = spec.db_view(self.app, image, self.db_constraints)
-        self.db_current = db
-        self.db_fields = self.changes.record(_naming.service_name(self.app, "db"), self.view_of(db), self.db_desired)
-        self.db_image = self.image_ref(image, db, self.db_fields)
+            constraints = current["constraints"]
+        image = self.p["postgres_image"]
+        if image is None:  # omitted: the database keeps its image
+            image = current["image"] if current else spec.DEFAULT_POSTGRES_IMAGE
+        elif current is not None:
+            refusal = spec.postgres_upgrade_error(current["image"], image)
+            if refusal:
+                raise AppError(refusal)
+        desired = spec.db_view(self.app, image, constraints)
+        steps.append(self.service_step(_naming.service_name(self.app, "db"), db, current, desired, image))
+        return steps
 
-    def plan_secrets(self, db):
-        """Secrets to create: {name: (content, labels)}. The password lives only in this data."""
+    def _create_volume(self):
+        return lambda _fields: self.swarm.create_volume(
+            _naming.db_volume(self.app), labels=_naming.app_labels(self.app, "db")
+        )
+
+    def secret_steps(self, db):
+        """Steps creating the password secrets that are missing. The password lives only in these steps."""
         names = (_naming.db_password_secret(self.app), _naming.db_pgpass_secret(self.app))
         existing = {n: self.swarm.secret(n) for n in names}
         given = self.p.get("postgres_password")
@@ -383,7 +426,7 @@ class AppManager:
                     )
         missing = [n for n, s in existing.items() if s is None]
         if not missing:
-            return {}
+            return []
         if len(missing) < len(names) and given is None:
             raise AppError(f"secret {missing[0]} is missing; pass postgres_password to recreate it")
         if len(missing) == len(names) and db is not None and given is None:
@@ -397,13 +440,39 @@ class AppManager:
             )
         password = given if given is not None else random_secrets.token_urlsafe(24)
         contents = {names[0]: password, names[1]: spec.pgpass_line(password)}
-        for name in missing:
-            self.changes.record(f"secret {name}", None, {"name": name})
         labels = {
             **_naming.app_labels(self.app, "db"),
             _naming.LABEL_CONFIG_HASH: spec.password_hash(password, random_secrets.token_hex(8)),
         }
-        return {name: (contents[name], labels) for name in missing}
+        return [Step(f"secret {n}", None, {"name": n}, self._create_secret(n, contents[n], labels)) for n in missing]
+
+    def _create_secret(self, name, content, labels):
+        return lambda _fields: self.swarm.create_secret(name, content.encode(), labels)
+
+    def app_service_step(self, current, prod, with_db):
+        """The step of NAME-prod or NAME-canary, with the image reference and release it deploys."""
+        name = _naming.service_name(self.app, self.role)
+        current_view = self.view_of(current)
+        params = spec.effective_params(self.p, current_view, self.view_of(prod) if self.role == "canary" else None)
+        if not params["image"]:
+            raise AppError(f"image is required to create {name}")
+        if with_db:
+            clash = sorted(set(params["env"]) & set(spec.DB_ENV_KEYS))
+            if clash:
+                raise AppError(
+                    f"env {', '.join(clash)} is set by the module for the app's database; remove it from env"
+                )
+        desired = spec.build_view(params, with_db=with_db)
+        step = self.service_step(name, current, current_view, desired, params["image"], self.p["force_update"])
+        labels = current and current["Spec"].get("Labels")
+        release = spec.release_labels(labels, step.fields, step.image_ref, _now())
+        step.labels = {**step.labels, **release}
+        return step, step.image_ref, int(release[_naming.LABEL_RELEASE])
+
+    def service_step(self, name, current, current_view, desired, image, restart=False):
+        desired = spec.with_restart(desired, current_view, restart)
+        fields = spec.changed_fields(desired, current_view, self.app)
+        return ServiceStep(self, name, current, current_view, desired, self.image_ref(image, current, fields))
 
     def image_ref(self, image, current, fields):
         """What to deploy: the running pinned reference when the image did not change, else the
@@ -418,105 +487,73 @@ class AppManager:
             self.warnings.append(f"could not ask the registry for the digest of {image}; deploying the tag unpinned")
         return pinned or image
 
-    def apply_present(self, service_name, current, desired, image_ref, release, fields):
-        if self.role == "prod":
-            for net, labels in (
-                (_naming.app_network(self.app), {_naming.LABEL_APP: self.app}),
-                (_naming.EDGE_NETWORK, {}),
-            ):
-                if self.swarm.network(net) is None:
-                    self.swarm.create_network(net, labels=labels)
-            if self.with_db:
-                self.apply_database()
-        labels = {**desired["labels"], **release}
-        if self.write_service(service_name, current, desired, image_ref, labels, fields) and self.p["wait"]:
-            self.wait(service_name, image_ref)
-
-    def apply_database(self):
-        for name, (content, labels) in self.db_secrets.items():
-            self.swarm.create_secret(name, content.encode(), labels)
-        volume = _naming.db_volume(self.app)
-        if self.db_current is None and self.swarm.volume(volume) is None:
-            self.swarm.create_volume(volume, labels=_naming.app_labels(self.app, "db"))
-        name = _naming.service_name(self.app, "db")
-        # The database is healthy before the app (re)starts against it.
-        changed = self.write_service(
-            name, self.db_current, self.db_desired, self.db_image, self.db_desired["labels"], self.db_fields
-        )
-        if changed and self.p["wait"]:
-            self.wait(name, self.db_image)
-
-    def write_service(self, name, current, desired, image_ref, labels, fields):
-        """Create or update one service; True when its tasks change (worth waiting for)."""
+    def write_service(self, current, step):
+        """Create or update one service, then wait (with O(wait)) when its tasks change."""
+        name = step.key
         if current is None:
-            self.swarm.api.create_service(**self.engine_spec(name, desired, image_ref, labels, None))
-            return True
-        if not fields:
-            return False
+            self.swarm.create_service(**self.engine_spec(name, step, None))
+        else:
 
-        def build(latest):
-            # Router labels of traefik_route are kept exactly as found at write time.
-            kept = spec.route_labels(latest["Spec"].get("Labels") or {}, self.app)
-            return self.engine_spec(name, desired, image_ref, {**labels, **kept}, latest["Spec"]["TaskTemplate"])
+            def build(latest):
+                # Router labels of traefik_route are kept exactly as found at write time.
+                kept = spec.route_labels(latest["Spec"].get("Labels") or {}, self.app)
+                return self.engine_spec(name, step, latest["Spec"]["TaskTemplate"], kept)
 
-        self.swarm.update_service(name, build)
-        return bool(set(fields) & set(spec.TASK_FIELDS + ("replicas",)))
+            self.swarm.update_service(name, build)
+        if (current is None or set(step.fields) & set(spec.RESTART_FIELDS)) and self.p["wait"]:
+            try:
+                self.swarm.wait_converged(name, self.p["wait_timeout"])
+            except ServiceNotConverged as exc:
+                raise AppError(f"service {name} (image {step.image_ref}) did not converge: {exc}") from None
 
-    def engine_spec(self, name, desired, image_ref, labels, base_template):
-        network_ids = {n: self.swarm.network(n)["Id"] for n in desired["networks"]}
-        secret_ids = {s["name"]: self.swarm.secret(s["name"])["ID"] for s in desired["secrets"]}
-        return spec.service_spec(name, desired, labels, image_ref, network_ids, secret_ids, base_template)
-
-    def wait(self, name, image):
-        try:
-            self.swarm.wait_converged(name, self.p["wait_timeout"])
-        except ServiceNotConverged as exc:
-            raise AppError(f"service {name} (image {image}) did not converge: {exc}") from None
+    def engine_spec(self, name, step, base_template, route_labels=None):
+        network_ids = {n: self.swarm.network(n)["Id"] for n in step.after["networks"]}
+        secret_ids = {s["name"]: self.swarm.secret(s["name"])["ID"] for s in step.after["secrets"]}
+        labels = {**step.labels, **(route_labels or {})}
+        return spec.service_spec(name, step.after, labels, step.image_ref, network_ids, secret_ids, base_template)
 
     # -- absent -------------------------------------------------------------------------
-    def absent(self):
-        if self.role == "canary":
-            canary = self.owned_service("canary")
-            self.changes.record(_naming.service_name(self.app, "canary"), self.view_of(canary), None)
-            if canary and not self.module.check_mode:
-                self.wrote = True
-                self.swarm.remove_service(canary["ID"])
-            return self.result(_naming.service_name(self.app, "canary"), exists=False)
-        services = {role: self.owned_service(role) for role in ("canary", "prod", "db")}
-        for role, service in services.items():
-            self.changes.record(_naming.service_name(self.app, role), self.view_of(service), None)
-        # The password secrets are the key to the data: they go with the volume, not before it.
-        secret_names = (_naming.db_password_secret(self.app), _naming.db_pgpass_secret(self.app))
-        secrets_found = [n for n in secret_names if self.p["delete_data"] and self.swarm.secret(n)]
-        for name in secrets_found:
-            self.changes.record(f"secret {name}", {"name": name}, None)
+    def plan_absent(self):
+        roles = ("canary",) if self.role == "canary" else ("canary", "prod", "db")
+        services = {role: self.owned_service(role) for role in roles}
+        steps = [
+            Step(s["Spec"]["Name"], self.view_of(s), None, self._remove_service(s)) for s in services.values() if s
+        ]
+        if self.role == "prod":
+            steps += self.app_resources_absent_steps(services["db"])
+        return steps, {"exists": False, "with_db": False, "image": None, "release": None}
+
+    def _remove_service(self, service):
+        return lambda _fields: self.swarm.remove_service(service["ID"])
+
+    def app_resources_absent_steps(self, db):
+        """Secrets (only with delete_data: they are the key to the data), network, and volume (delete_data)."""
+        steps = []
+        delete_data = self.p["delete_data"]
+        for name in (_naming.db_password_secret(self.app), _naming.db_pgpass_secret(self.app)):
+            if delete_data and self.swarm.secret(name):
+                steps.append(Step(f"secret {name}", {"name": name}, None, self._remove(self.swarm.remove_secret, name)))
         network = _naming.app_network(self.app)
-        self.changes.record(f"network {network}", self.network_view(network), None)
+        remove_network = self._remove(self.swarm.remove_network, network)
+        steps.append(Step(f"network {network}", self.network_view(network), None, remove_network))
         volume = _naming.db_volume(self.app)
-        remove_volume = self.p["delete_data"] and self.swarm.volume(volume) is not None
-        if remove_volume:
-            self.changes.record(f"volume {volume}", {"driver": "local"}, None)
-        elif self.p["delete_data"] and services["db"] is not None:
-            pinned = self.view_of(services["db"])["constraints"]
+        if delete_data and self.swarm.volume(volume) is not None:
+            steps.append(Step(f"volume {volume}", VOLUME, None, self._remove(self.swarm.remove_volume, volume)))
+        elif delete_data and db:
+            pinned = self.view_of(db)["constraints"]
             if f"node.id=={self.swarm.local_node_id()}" not in pinned:
                 raise AppError(f"the database volume {volume} is on another node ({', '.join(pinned)}); run there")
-        if self.changes.changed and not self.module.check_mode:
-            self.wrote = True
-            for service in services.values():
-                if service:
-                    self.swarm.remove_service(service["ID"])
-            for name in secrets_found:
-                self.swarm.remove_secret(name)
-            if self.network_view(network):
-                self.swarm.remove_network(network)
-            if remove_volume:
-                self.swarm.remove_volume(volume)
-        return self.result(_naming.service_name(self.app, "prod"), exists=False)
+        return steps
+
+    @staticmethod
+    def _remove(remove, name):
+        return lambda _fields: remove(name)
 
     # -- result -------------------------------------------------------------------------
-    def result(self, service_name, exists, image=None, release=None):
+    def result(self, exists, with_db, image, release):
+        service_name = _naming.service_name(self.app, self.role)
         database = None
-        if self.role == "prod" and exists and self.with_db:
+        if self.role == "prod" and exists and with_db:
             database = {
                 "service": _naming.service_name(self.app, "db"),
                 "volume": _naming.db_volume(self.app),
@@ -547,7 +584,7 @@ def argument_spec():
     # Options without a default keep the service's current value when omitted (see DOCUMENTATION).
     duration = {"type": "raw"}
     return docker_argument_spec(
-        name={"type": "str", "required": True},
+        **app_name_argument(),
         state={"type": "str", "choices": ["present", "absent"], "default": "present"},
         role={"type": "str", "choices": ["prod", "canary"], "default": "prod"},
         image={"type": "str"},
@@ -581,6 +618,7 @@ def argument_spec():
             },
         },
         stop_grace_period=duration,
+        force_update={"type": "bool", "default": False},
         wait={"type": "bool", "default": True},
         wait_timeout={"type": "int", "default": 300},
         delete_data={"type": "bool", "default": False},
@@ -597,7 +635,7 @@ def main():
         module.fail_json(msg=f"Error {verb} app {name}: {exc}", changed=False)
     manager = AppManager(module, Swarm(module))
     try:
-        result = manager.present() if module.params["state"] == "present" else manager.absent()
+        result = manager.run()
     except (AppError, spec.AppSpecError) as exc:
         module.fail_json(msg=f"Error {verb} app {name}: {exc}", changed=manager.wrote)
     except APIError as exc:

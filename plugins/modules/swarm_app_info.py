@@ -17,19 +17,14 @@ description:
 version_added: 0.1.0
 author: Sentinel developers (@sentinel)
 extends_documentation_fragment:
+  - sentinel.paas.app
   - sentinel.paas.docker
   - sentinel.paas.attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  idempotent:
-    support: full
+  - sentinel.paas.attributes.info_module
 options:
   name:
     description: App to describe; without it, every app on the Swarm.
-    type: str
+    required: false
   tasks:
     description: Include the tasks of every service (node hostname, state, error).
     type: bool
@@ -82,6 +77,7 @@ import json
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.sentinel.paas.plugins.module_utils import _app_spec as spec
 from ansible_collections.sentinel.paas.plugins.module_utils import _naming
+from ansible_collections.sentinel.paas.plugins.module_utils._args import app_name_argument
 from ansible_collections.sentinel.paas.plugins.module_utils._swarm import APIError, Swarm, docker_argument_spec
 from ansible_collections.sentinel.paas.plugins.module_utils._traefik import parse_route
 
@@ -141,7 +137,7 @@ def describe_app(swarm, app, with_tasks):
 def app_names(swarm):
     """Apps with at least one prod, canary or db service (platform services carry role platform)."""
     names = set()
-    for service in swarm.api.services(filters={"label": _naming.LABEL_APP}):
+    for service in swarm.services({_naming.LABEL_APP: None}):
         labels = service["Spec"].get("Labels") or {}
         if labels.get(_naming.LABEL_ROLE) in _naming.ROLES:
             names.add(labels[_naming.LABEL_APP])
@@ -151,7 +147,7 @@ def app_names(swarm):
 def main():
     module = AnsibleModule(
         argument_spec=docker_argument_spec(
-            name={"type": "str"},
+            **app_name_argument(required=False),
             tasks={"type": "bool", "default": True},
         ),
         supports_check_mode=True,

@@ -317,13 +317,39 @@ def test_user_label_removed_is_a_change():
 
 
 def test_update_keeps_fields_sentinel_does_not_manage():
-    desired = spec.build_view(params(), with_db=False)
+    desired = spec.with_restart(spec.build_view(params(), with_db=False), {"force_update": 3}, restart=False)
     base = {"ContainerSpec": {"Image": "old", "Isolation": "default", "Hostname": "kept"}, "ForceUpdate": 3}
     kwargs = spec.service_spec("todo-prod", desired, desired["labels"], IMAGE, NETWORK_IDS, {}, base)
     assert kwargs["task_template"]["ContainerSpec"]["Hostname"] == "kept"
     assert kwargs["task_template"]["ForceUpdate"] == 3
     assert kwargs["task_template"]["ContainerSpec"]["Image"] == IMAGE
     assert base["ContainerSpec"]["Image"] == "old"  # the current spec is not mutated
+
+
+def test_a_restart_is_one_more_force_update_and_no_release():
+    current = {"force_update": 3}
+    desired = spec.with_restart(spec.build_view(params(), with_db=False), current, restart=True)
+    assert desired["force_update"] == 4
+    assert not spec.needs_release(["force_update"])
+    assert "force_update" in spec.RESTART_FIELDS
+
+
+@pytest.mark.parametrize(
+    ("current", "wanted", "refused"),
+    [
+        ("postgres:15", "postgres:16", True),
+        ("postgres:15@sha256:" + "a" * 64, "postgres:16.2-bookworm", True),
+        ("registry:5000/postgres:15.4", "postgres:15.6", False),
+        ("postgres:15", "postgres:15-alpine", False),
+        ("sentinel-test/postgres:latest", "postgres:16", False),  # no version in the tag: cannot tell
+        ("postgres", "postgres:16", False),
+    ],
+)
+def test_a_new_postgres_major_is_refused(current, wanted, refused):
+    error = spec.postgres_upgrade_error(current, wanted)
+    assert bool(error) is refused
+    if refused:
+        assert "cannot open data" in error and "pg_upgrade" in error
 
 
 def test_removed_healthcheck_is_removed_from_the_spec():

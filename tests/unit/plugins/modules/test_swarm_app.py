@@ -1,33 +1,35 @@
-"""swarm_app's main(): bad input is refused before the engine is even contacted.
+"""swarm_app's main() against an in-memory engine (memory_swarm): what it plans, writes and reports.
 
-Everything that needs an engine (changed/unchanged, check mode, waits) is proven against the
-real Swarm in tests/integration/test_swarm_app_on_cluster.py; here the engine wrapper explodes if touched.
+These prove the module's own logic: bad input refused before the engine is touched, the four
+steps (check, apply, check, apply), omitted options keeping current values, refusals that
+write nothing. That the real engine takes the specs and runs the tasks is proven in
+tests/integration/test_swarm_app_on_cluster.py.
 """
 
 from __future__ import annotations
 
 import pytest
-from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
+from ansible_collections.sentinel.paas.plugins.module_utils import _app_spec as spec
 from ansible_collections.sentinel.paas.plugins.modules import swarm_app
+from memory_swarm import MemorySwarm
+from module_harness import fail, run
 
-
-class Failed(Exception):
-    def __init__(self, result: dict):
-        super().__init__(result.get("msg"))
-        self.result = result
+APP = {"name": "todo", "image": "registry:5000/todo:1", "postgres": True, "pgpass_uid": "10001"}
 
 
 @pytest.fixture(autouse=True)
-def no_engine(monkeypatch):
-    def fail_json(self, **kwargs):
-        raise Failed(kwargs)
+def engine(monkeypatch):
+    MemorySwarm.reset()
+    monkeypatch.setattr(swarm_app, "Swarm", MemorySwarm)
+    return MemorySwarm
 
-    def engine(module):
-        raise AssertionError("the engine was contacted before the input was validated")
 
-    monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
-    monkeypatch.setattr(swarm_app, "Swarm", engine)
+def writes(kind: str | None = None) -> list:
+    return [w for w in MemorySwarm.writes if kind is None or w[0] == kind]
+
+
+def prod_spec() -> dict:
+    return MemorySwarm.services["todo-prod"]["Spec"]
 
 
 @pytest.mark.parametrize(
@@ -36,6 +38,7 @@ def no_engine(monkeypatch):
         ({"name": "Bad_Name", "image": "todo:1"}, "Error deploying app Bad_Name: invalid app name"),
         ({"name": "edge", "image": "todo:1"}, "reserved by the platform"),
         ({"name": "todo", "image": "Not An Image"}, "invalid image reference"),
+        ({"name": "todo", "image": "todo:1\n"}, "invalid image reference"),
         ({"name": "todo", "image": "todo:1", "replicas": -1}, "replicas must be 0 or more"),
         ({"name": "todo", "image": "todo:1", "labels": {"traefik.enable": "false"}}, "reserved prefix"),
         ({"name": "todo", "image": "todo:1", "limits": {"memory": "lots"}}, "limits.memory"),
@@ -43,12 +46,150 @@ def no_engine(monkeypatch):
     ],
 )
 @pytest.mark.parametrize("check", [False, True])
-def test_bad_input_fails_before_the_engine(args, message, check):
-    with patch_module_args({**args, "_ansible_check_mode": check}), pytest.raises(Failed) as failed:
-        swarm_app.main()
-    assert message in failed.value.result["msg"]
-    assert failed.value.result["changed"] is False
+def test_bad_input_fails_before_the_engine(monkeypatch, args, message, check):
+    def no_engine(module):
+        raise AssertionError("the engine was contacted before the input was validated")
+
+    monkeypatch.setattr(swarm_app, "Swarm", no_engine)
+    result = fail(swarm_app, {**args, "_ansible_check_mode": check})
+    assert message in result["msg"] and result["changed"] is False
 
 
 def test_password_is_no_log():
     assert swarm_app.argument_spec()["postgres_password"]["no_log"] is True
+
+
+def test_check_apply_check_apply():
+    check = run(swarm_app, {**APP, "_ansible_diff": True}, check=True)
+    assert check["changed"] and writes() == []
+    applied = run(swarm_app, {**APP, "_ansible_diff": True})
+    assert applied["changed"] and applied["changes"] == check["changes"]
+    assert applied["diff"]["after"].keys() == check["diff"]["after"].keys()
+    assert {name for kind, name in writes("create service")} == {"todo-db", "todo-prod"}
+    assert ("create network", "sentinel-todo") in writes() and ("create volume", "sentinel-todo-db") in writes()
+    # The database is up before the app starts against it.
+    assert writes().index(("wait", "todo-db")) < writes().index(("create service", "todo-prod"))
+    count = len(writes())
+    again = run(swarm_app, APP, check=True)
+    assert not again["changed"] and again["changes"] == []
+    assert not run(swarm_app, APP)["changed"]
+    assert len(writes()) == count, "an unchanged app is not written"
+
+
+def test_diff_only_in_diff_mode():
+    assert "diff" not in run(swarm_app, APP, check=True)
+    assert "diff" in run(swarm_app, {**APP, "_ansible_diff": True}, check=True)
+
+
+def test_the_password_is_in_no_result_or_label():
+    result = run(swarm_app, {**APP, "postgres_password": "s3cret-Passw0rd", "_ansible_diff": True})
+    assert "s3cret-Passw0rd" not in repr(result)
+    labels = [s["Spec"]["Labels"] for s in MemorySwarm.services.values()]
+    labels += [s["Spec"]["Labels"] for s in MemorySwarm.secrets.values()]
+    assert "s3cret-Passw0rd" not in repr(labels)
+
+
+@pytest.mark.parametrize(
+    ("given", "field"),
+    [
+        ({"image": "registry:5000/todo:2"}, "image"),
+        ({"replicas": 3}, "replicas"),
+        ({"env": {"A": "2"}}, "env"),
+        ({"port": 9000}, "labels"),
+    ],
+)
+def test_omitted_options_keep_the_current_values(given, field):
+    run(swarm_app, {**APP, "replicas": 2, "env": {"A": "1"}, "postgres_image": "postgres:16"})
+    before = spec.current_view(prod_spec(), MemorySwarm().network_names())
+    db_before = MemorySwarm.services["todo-db"]["Version"]
+    result = run(swarm_app, {"name": "todo", **given})
+    assert result["changes"] == [f"todo-prod.{field}"]
+    after = spec.current_view(prod_spec(), MemorySwarm().network_names())
+    assert spec.changed_keys(before, after) == [field]
+    assert MemorySwarm.services["todo-db"]["Version"] == db_before, "the database is untouched"
+
+
+def test_the_database_keeps_its_image_and_refuses_another_major():
+    run(swarm_app, {**APP, "postgres_image": "postgres:16.1"})
+    assert not run(swarm_app, {"name": "todo", "image": "registry:5000/todo:2"})["changes"].count("todo-db.image")
+    count = len(writes())
+    refused = fail(swarm_app, {"name": "todo", "postgres_image": "postgres:17"})
+    assert "PostgreSQL 16" in refused["msg"] and "PostgreSQL 17" in refused["msg"]
+    assert refused["changed"] is False and len(writes()) == count
+    minor = run(swarm_app, {"name": "todo", "postgres_image": "postgres:16.4"})
+    assert minor["changes"] == ["todo-db.image"]
+
+
+def test_release_counts_task_changes_only():
+    first = run(swarm_app, APP)["app"]["release"]
+    assert run(swarm_app, {"name": "todo", "replicas": 3})["app"]["release"] == first
+    assert run(swarm_app, {"name": "todo", "image": "registry:5000/todo:2"})["app"]["release"] == first + 1
+
+
+def test_force_update_restarts_without_a_new_release():
+    release = run(swarm_app, APP)["app"]["release"]
+    counter = prod_spec()["TaskTemplate"]["ForceUpdate"]
+    forced = run(swarm_app, {"name": "todo", "force_update": True})
+    assert forced["changes"] == ["todo-prod.force_update"] and forced["app"]["release"] == release
+    assert prod_spec()["TaskTemplate"]["ForceUpdate"] == counter + 1
+    assert writes()[-1] == ("wait", "todo-prod")
+
+
+def test_route_labels_are_kept_on_update():
+    run(swarm_app, APP)
+    MemorySwarm.services["todo-prod"]["Spec"]["Labels"]["traefik.http.routers.todo.rule"] = "Host(`a.example.com`)"
+    assert not run(swarm_app, APP)["changed"]
+    run(swarm_app, {"name": "todo", "replicas": 2})
+    assert prod_spec()["Labels"]["traefik.http.routers.todo.rule"] == "Host(`a.example.com`)"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ({"name": "todo", "postgres": False}, "turning the database off is not supported"),
+        ({"name": "todo", "env": {"PGHOST": "elsewhere"}}, "env PGHOST is set by the module"),
+        ({"name": "todo", "image": "registry:5000/missing:1"}, "does not exist in its registry"),
+        ({"name": "todo", "postgres_password": "another"}, "changing the database password is not supported"),
+    ],
+)
+def test_refusals_write_nothing(args, message):
+    run(swarm_app, APP)
+    MemorySwarm.missing_images = {"registry:5000/missing:1"}
+    before = (repr(MemorySwarm.services), repr(MemorySwarm.secrets), len(writes()))
+    refused = fail(swarm_app, args)
+    assert message in refused["msg"] and refused["changed"] is False
+    assert (repr(MemorySwarm.services), repr(MemorySwarm.secrets), len(writes())) == before
+
+
+def test_a_new_app_needs_an_image():
+    assert "image is required to create todo-prod" in fail(swarm_app, {"name": "todo"})["msg"]
+    assert writes() == []
+
+
+def test_canary_starts_from_production_and_absent_removes_it_alone():
+    run(swarm_app, {**APP, "env": {"A": "1"}, "replicas": 3})
+    canary = run(swarm_app, {"name": "todo", "role": "canary", "image": "registry:5000/todo:2"})
+    assert canary["changed"]
+    canary_view = spec.current_view(MemorySwarm.services["todo-canary"]["Spec"], MemorySwarm().network_names())
+    assert canary_view["env"]["A"] == "1" and canary_view["replicas"] == 1
+    assert not run(swarm_app, {"name": "todo", "role": "canary", "image": "registry:5000/todo:2"})["changed"]
+    assert run(swarm_app, {"name": "todo", "role": "canary", "state": "absent"})["changes"] == ["todo-canary"]
+    assert set(MemorySwarm.services) == {"todo-prod", "todo-db"}
+
+
+def test_absent_keeps_the_data_unless_asked_four_steps():
+    run(swarm_app, APP)
+    absent = {"name": "todo", "state": "absent"}
+    check = run(swarm_app, absent, check=True)
+    assert check["changed"] and MemorySwarm.services
+    assert run(swarm_app, absent)["changes"] == check["changes"]
+    assert not run(swarm_app, absent, check=True)["changed"] and not run(swarm_app, absent)["changed"]
+    assert MemorySwarm.services == {} and "sentinel-todo-db" in MemorySwarm.volumes
+    assert len(MemorySwarm.secrets) == 2, "the password is kept with the data"
+    deleted = run(swarm_app, {**absent, "delete_data": True})
+    assert deleted["changes"] == [
+        "secret sentinel-todo-db-password",
+        "secret sentinel-todo-db-pgpass",
+        "volume sentinel-todo-db",
+    ]
+    assert MemorySwarm.volumes == {} and MemorySwarm.secrets == {}

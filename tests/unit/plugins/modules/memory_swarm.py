@@ -1,0 +1,122 @@
+"""An in-memory stand-in for plugins/module_utils/_swarm.Swarm, for swarm_app's own logic.
+
+It keeps service specs, networks, secrets and volumes the way the engine returns them (specs
+as written, a version per write), so a module run against it shows what the module plans,
+writes and reports. What it cannot show (the engine's own normalising of specs, tasks really
+starting, rolling updates) is proven against a real Swarm in tests/integration.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+
+from ansible_collections.sentinel.paas.plugins.module_utils._swarm import ImageNotFound
+
+NODE_ID = "node-1"
+
+
+class MemorySwarm:
+    """One engine's state, shared by every module run of a test (class attributes, reset per test)."""
+
+    services: dict = {}
+    networks: dict = {}
+    secrets: dict = {}
+    volumes: dict = {}
+    writes: list = []
+    missing_images: set = set()
+
+    def __init__(self, module=None):
+        pass
+
+    @classmethod
+    def reset(cls):
+        cls.services, cls.networks, cls.secrets, cls.volumes = {}, {}, {}, {}
+        cls.writes, cls.missing_images = [], set()
+
+    # -- reading ----------------------------------------------------------------------
+    def service(self, name):
+        return copy.deepcopy(self.services.get(name))
+
+    def network(self, name):
+        return copy.deepcopy(self.networks.get(name))
+
+    def network_names(self):
+        return {n["Id"]: n["Name"] for n in self.networks.values()}
+
+    def secret(self, name):
+        return copy.deepcopy(self.secrets.get(name))
+
+    def volume(self, name):
+        return copy.deepcopy(self.volumes.get(name))
+
+    def local_node_id(self):
+        return NODE_ID
+
+    def image_digest(self, image):
+        if image.split("@")[0] in self.missing_images:
+            raise ImageNotFound(f"image {image} does not exist in its registry (manifest unknown)")
+        return f"{image.split('@')[0]}@sha256:{hashlib.sha256(image.encode()).hexdigest()}"
+
+    def wait_converged(self, name, timeout):
+        self.writes.append(("wait", name))
+        return self.service(name)
+
+    # -- writing ----------------------------------------------------------------------
+    def create_network(self, name, labels=None):
+        self.writes.append(("create network", name))
+        self.networks[name] = {"Id": f"id-{name}", "Name": name, "Driver": "overlay", "Labels": labels or {}}
+
+    def create_secret(self, name, data, labels=None):
+        self.writes.append(("create secret", name))
+        self.secrets[name] = {"ID": f"id-{name}", "Spec": {"Name": name, "Labels": labels or {}}, "data": data}
+
+    def create_volume(self, name, labels=None):
+        self.writes.append(("create volume", name))
+        self.volumes[name] = {"Name": name, "Driver": "local", "Labels": labels or {}}
+
+    def create_service(self, name, **spec):
+        self.writes.append(("create service", name))
+        self.services[name] = {"ID": f"id-{name}", "Version": {"Index": 1}, "Spec": _spec(name, spec)}
+
+    def update_service(self, name, build_update):
+        self.writes.append(("update service", name))
+        current = self.service(name)
+        kwargs = build_update(current)
+        self.services[name] = {
+            "ID": current["ID"],
+            "Version": {"Index": current["Version"]["Index"] + 1},
+            "Spec": _spec(kwargs.pop("name"), kwargs),
+        }
+
+    def remove_service(self, service_id):
+        name = next(n for n, s in self.services.items() if s["ID"] == service_id)
+        self.writes.append(("remove service", name))
+        del self.services[name]
+
+    def remove_network(self, name):
+        self.writes.append(("remove network", name))
+        self.networks.pop(name, None)
+
+    def remove_secret(self, name):
+        self.writes.append(("remove secret", name))
+        self.secrets.pop(name, None)
+
+    def remove_volume(self, name):
+        self.writes.append(("remove volume", name))
+        self.volumes.pop(name, None)
+
+
+def _spec(name, kwargs):
+    """A service Spec as the engine returns it, from APIClient.create_service/update_service arguments."""
+    return copy.deepcopy(
+        {
+            "Name": name,
+            "Labels": kwargs.get("labels") or {},
+            "TaskTemplate": kwargs["task_template"],
+            "Mode": kwargs.get("mode"),
+            "UpdateConfig": kwargs.get("update_config"),
+            "RollbackConfig": kwargs.get("rollback_config"),
+            "EndpointSpec": kwargs.get("endpoint_spec"),
+        }
+    )
