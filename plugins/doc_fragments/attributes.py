@@ -16,3 +16,26 @@ attributes:
   idempotent:
     description: When run twice in a row outside check mode, with the same arguments, the second run reports no change.
 """
+
+    # Modules that change things: full support of all three (each may add its own details).
+    RECONCILE = r"""
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+  idempotent:
+    support: full
+"""
+
+    # Modules that only read (the *_info modules, swarm_app_logs).
+    INFO_MODULE = r"""
+attributes:
+  check_mode:
+    support: full
+    details: The module only reads.
+  diff_mode:
+    support: none
+  idempotent:
+    support: full
+"""

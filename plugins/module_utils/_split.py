@@ -65,6 +65,24 @@ def cookie_name_error(name: object) -> str | None:
     return None
 
 
+# What an omitted option means for a split that does not exist yet: the one place of these
+# defaults (canary_weights' DOCUMENTATION says "on creation ..."); the cookie's default is
+# _naming.sticky_cookie(app).
+SPLIT_DEFAULTS = {"weight": 10, "secure": False}
+
+
+def effective_settings(app: str, given: dict, current: dict) -> dict:
+    """desired_document's arguments: each ``given`` option (None: omitted), else what the
+    ``current`` split has (read_split's answer, {} without one), else SPLIT_DEFAULTS."""
+    current_weight = (current.get("weights") or {}).get("canary")
+    choices = {
+        "canary_weight": (given.get("weight"), current_weight, SPLIT_DEFAULTS["weight"]),
+        "cookie_name": (given.get("cookie_name"), current.get("cookie_name"), _naming.sticky_cookie(app)),
+        "secure": (given.get("secure"), current.get("secure"), SPLIT_DEFAULTS["secure"]),
+    }
+    return {key: next(v for v in values if v is not None) for key, values in choices.items()}
+
+
 def split_path(directory: str, app: str) -> str:
     return os.path.join(directory, _naming.split_file(app))
 

@@ -16,6 +16,9 @@ import re
 
 from ansible_collections.sentinel.paas.plugins.module_utils._naming import (
     TRAEFIK_CERT_RESOLVER,
+    redirect_middleware,
+    redirect_router,
+    retry_middleware,
     route_label_prefixes,
     router_name,
     service_name,
@@ -24,7 +27,17 @@ from ansible_collections.sentinel.paas.plugins.module_utils._naming import (
 
 SERVICES = ("prod", "split")
 DEFAULT_ENTRYPOINTS = {"http": "web", "https": "websecure"}
-DEFAULT_CERT_RESOLVER = TRAEFIK_CERT_RESOLVER
+# What an omitted option means for a route that does not exist yet: the one place of these
+# defaults (traefik_route's DOCUMENTATION says "On creation ..." for each).
+ROUTE_DEFAULTS = {
+    "tls": True,
+    "entrypoints": DEFAULT_ENTRYPOINTS,
+    "cert_resolver": TRAEFIK_CERT_RESOLVER,
+    "middlewares": [],
+    "service": "prod",
+    "retry_attempts": 3,
+    "priority": None,
+}
 MAX_RETRY_ATTEMPTS = 10
 
 _HOST_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?", re.ASCII)
@@ -99,7 +112,7 @@ def normalize_middlewares(app: str, middlewares: object) -> list[str]:
         return []
     if not isinstance(middlewares, list):
         raise RouteError("middlewares must be a list")
-    own = {_retry_middleware(app), _redirect_middleware(app)}
+    own = {retry_middleware(app), redirect_middleware(app)}
     seen = []
     for ref in middlewares:
         if not isinstance(ref, str) or not _MIDDLEWARE_REF.fullmatch(ref):
@@ -113,30 +126,70 @@ def normalize_middlewares(app: str, middlewares: object) -> list[str]:
     return seen
 
 
+def effective_params(params: dict, current: dict | None) -> dict:
+    """``params`` with omitted options (None) taken from the ``current`` route (parse_route's
+    answer, None when there is none); desired_route fills what is still missing from ROUTE_DEFAULTS."""
+    current = current or {}
+    effective = {}
+    for key in ("domains", *ROUTE_DEFAULTS):
+        value = params.get(key)
+        if key == "entrypoints":
+            # Per entrypoint: the given one, else the current one.
+            value = {**_given(current.get(key) or {}), **_given(value or {})}
+        elif value is None:
+            value = current.get(key)
+        if value is not None:
+            effective[key] = value
+    if "domains" not in effective:
+        raise RouteError(
+            "the route's rule was edited by hand (it is not the Host() rule Sentinel writes): give the domains"
+            if current
+            else "domains are required to create the route"
+        )
+    return effective
+
+
+def _given(values: dict) -> dict:
+    return {k: v for k, v in values.items() if v is not None}
+
+
 def desired_route(app: str, params: dict) -> dict:
-    """The route the module parameters ask for, validated and normalised (comparable with parse_route)."""
-    tls = bool(params.get("tls", True))
-    entrypoints = dict(DEFAULT_ENTRYPOINTS, **{k: v for k, v in (params.get("entrypoints") or {}).items() if v})
-    service = params.get("service") or "prod"
+    """The route the module parameters ask for, validated and normalised (comparable with parse_route).
+
+    Options missing from ``params`` (or None) take their ROUTE_DEFAULTS value.
+    """
+    return {"domains": normalize_domains(params.get("domains")), **route_settings(app, params)}
+
+
+def check_given(app: str, params: dict) -> None:
+    """Refuse bad given options before the cluster is read; omitted ones come from the current route."""
+    if params.get("domains") is not None:
+        normalize_domains(params["domains"])
+    route_settings(app, params)
+
+
+def route_settings(app: str, params: dict) -> dict:
+    """Everything of the route but its domains, validated, with ROUTE_DEFAULTS for what is missing."""
+    params = {**ROUTE_DEFAULTS, **_given(params)}
+    tls = bool(params["tls"])
+    entrypoints = dict(DEFAULT_ENTRYPOINTS, **{k: v for k, v in (params["entrypoints"] or {}).items() if v})
+    service = params["service"]
     if service not in SERVICES:
         raise RouteError(f"invalid service {service!r}: use one of {', '.join(SERVICES)}")
-    retry = params.get("retry_attempts", 3)
+    retry = params["retry_attempts"]
     if not isinstance(retry, int) or isinstance(retry, bool) or not 0 <= retry <= MAX_RETRY_ATTEMPTS:
         raise RouteError(f"invalid retry_attempts {retry!r}: use 0 (off) to {MAX_RETRY_ATTEMPTS}")
-    priority = params.get("priority")
+    priority = params["priority"]
     if priority is not None and (not isinstance(priority, int) or isinstance(priority, bool) or priority < 1):
         raise RouteError(f"invalid priority {priority!r}: use a positive integer")
     return {
-        "domains": normalize_domains(params.get("domains")),
         "tls": tls,
         "entrypoints": {
             "http": _traefik_name("entrypoint", entrypoints["http"]),
             "https": _traefik_name("entrypoint", entrypoints["https"]) if tls else None,
         },
-        "cert_resolver": _traefik_name("cert_resolver", params.get("cert_resolver") or DEFAULT_CERT_RESOLVER)
-        if tls
-        else None,
-        "middlewares": normalize_middlewares(app, params.get("middlewares")),
+        "cert_resolver": _traefik_name("cert_resolver", params["cert_resolver"]) if tls else None,
+        "middlewares": normalize_middlewares(app, params["middlewares"]),
         "service": service,
         "retry_attempts": retry,
         "priority": priority,
@@ -160,18 +213,6 @@ def parse_rule(rule: str) -> list[str] | None:
     return domains
 
 
-def _retry_middleware(app: str) -> str:
-    return f"{app}-retry"
-
-
-def _redirect_middleware(app: str) -> str:
-    return f"{app}-https"
-
-
-def _redirect_router(app: str) -> str:
-    return f"{router_name(app)}-http"
-
-
 def service_target(app: str, service: str) -> str:
     """The Traefik service the app router sends traffic to."""
     return service_name(app, "prod") if service == "prod" else f"{split_service(app)}@file"
@@ -186,8 +227,8 @@ def build_labels(app: str, route: dict) -> dict[str, str]:
     if route["retry_attempts"]:
         # Innermost, next to the service: a task that just stopped during a rolling update
         # costs a retry on another task, not a failed request.
-        middlewares.append(_retry_middleware(app))
-        labels[f"traefik.http.middlewares.{_retry_middleware(app)}.retry.attempts"] = str(route["retry_attempts"])
+        middlewares.append(retry_middleware(app))
+        labels[f"traefik.http.middlewares.{retry_middleware(app)}.retry.attempts"] = str(route["retry_attempts"])
     labels[f"{main}.rule"] = rule
     labels[f"{main}.service"] = service_target(app, route["service"])
     if middlewares:
@@ -200,16 +241,16 @@ def build_labels(app: str, route: dict) -> dict[str, str]:
     labels[f"{main}.entrypoints"] = route["entrypoints"]["https"]
     labels[f"{main}.tls"] = "true"
     labels[f"{main}.tls.certresolver"] = route["cert_resolver"]
-    redirect = f"traefik.http.routers.{_redirect_router(app)}"
+    redirect = f"traefik.http.routers.{redirect_router(app)}"
     labels[f"{redirect}.rule"] = rule
     labels[f"{redirect}.entrypoints"] = route["entrypoints"]["http"]
-    labels[f"{redirect}.middlewares"] = _redirect_middleware(app)
+    labels[f"{redirect}.middlewares"] = redirect_middleware(app)
     # The redirect never reaches a backend; noop keeps it valid whatever the app's target is.
     labels[f"{redirect}.service"] = "noop@internal"
     if route["priority"] is not None:
         labels[f"{redirect}.priority"] = str(route["priority"])
-    labels[f"traefik.http.middlewares.{_redirect_middleware(app)}.redirectscheme.scheme"] = "https"
-    labels[f"traefik.http.middlewares.{_redirect_middleware(app)}.redirectscheme.permanent"] = "true"
+    labels[f"traefik.http.middlewares.{redirect_middleware(app)}.redirectscheme.scheme"] = "https"
+    labels[f"traefik.http.middlewares.{redirect_middleware(app)}.redirectscheme.permanent"] = "true"
     return labels
 
 
@@ -224,9 +265,9 @@ def parse_route(app: str, labels: dict) -> dict | None:
     if rule is None:
         return None
     tls = labels.get(f"{main}.tls") == "true"
-    redirect = f"traefik.http.routers.{_redirect_router(app)}"
+    redirect = f"traefik.http.routers.{redirect_router(app)}"
     refs = [m for m in labels.get(f"{main}.middlewares", "").split(",") if m]
-    retry = labels.get(f"traefik.http.middlewares.{_retry_middleware(app)}.retry.attempts")
+    retry = labels.get(f"traefik.http.middlewares.{retry_middleware(app)}.retry.attempts")
     targets = {service_target(app, s): s for s in SERVICES}
     target = labels.get(f"{main}.service")
     priority = labels.get(f"{main}.priority")
@@ -238,9 +279,9 @@ def parse_route(app: str, labels: dict) -> dict | None:
             "https": labels.get(f"{main}.entrypoints") if tls else None,
         },
         "cert_resolver": labels.get(f"{main}.tls.certresolver") if tls else None,
-        "middlewares": [m for m in refs if m != _retry_middleware(app)],
+        "middlewares": [m for m in refs if m != retry_middleware(app)],
         "service": targets.get(target, target),
-        "retry_attempts": int(retry) if retry and retry.isdigit() and _retry_middleware(app) in refs else 0,
+        "retry_attempts": int(retry) if retry and retry.isdigit() and retry_middleware(app) in refs else 0,
         "priority": int(priority) if priority and priority.isdigit() else None,
     }
 

@@ -22,12 +22,6 @@ description:
 version_added: 0.1.0
 author: Sentinel developers (@sentinel)
 options:
-  app:
-    description:
-      - Name of the app. Sets the file name C(NAME-split.yml), the Traefik service C(NAME-split)
-        and its children C(NAME-prod@swarm) and C(NAME-canary@swarm).
-    type: str
-    required: true
   state:
     description:
       - V(present) writes the split, V(absent) removes the file (Traefik then drops C(NAME-split)).
@@ -44,40 +38,28 @@ options:
         anything is written.
       - V(0) keeps the split but sends every client to production, including clients whose
         cookie names the canary (Traefik skips children of weight 0). This is the first step of a rollback.
-      - Required when O(state=present).
+      - Omitted, the split keeps its weight; on creation V(10).
     type: raw
   cookie_name:
     description:
       - Name of the sticky cookie. Sets Traefik C(weighted.sticky.cookie.name).
       - Must be an RFC 6265 token (letters, digits and C(!#$%&'*+-.^_`|~)).
-      - Defaults to C(sentinel_NAME) with hyphens turned into underscores.
+      - Omitted, the split keeps its cookie; on creation C(sentinel_NAME) with hyphens turned into underscores.
     type: str
   secure:
     description:
       - Send the sticky cookie over HTTPS only. Sets Traefik C(weighted.sticky.cookie.secure).
       - The cookie is always C(httpOnly) and C(sameSite=lax).
+      - Omitted, the split keeps its setting; on creation V(false).
     type: bool
-    default: false
-  directory:
-    description:
-      - Traefik's watched file-provider directory on this host (C(--providers.file.directory)).
-      - It must exist (the C(control_plane) role creates it and mounts it into Traefik); the
-        module fails rather than create it, since Traefik would not see a file in a directory
-        it does not watch.
-    type: path
-    default: /etc/sentinel/traefik/dynamic
 extends_documentation_fragment:
+  - sentinel.paas.app
+  - sentinel.paas.traefik_files
   - sentinel.paas.attributes
+  - sentinel.paas.attributes.reconcile
 attributes:
-  check_mode:
-    support: full
   diff_mode:
-    support: full
     details: The diff shows the file's text before and after.
-  idempotent:
-    support: full
-requirements:
-  - PyYAML on the host the module runs on (Debian package C(python3-yaml))
 notes:
   - Traefik keeps serving the last valid configuration if the file is removed by hand; remove
     the split with O(state=absent) after switching the router back to C(NAME-prod).
@@ -91,17 +73,17 @@ seealso:
 EXAMPLES = r"""
 - name: Send 10% of new clients to the canary of todo
   sentinel.paas.canary_weights:
-    app: todo
+    name: todo
     weight: 10
 
 - name: First step of a rollback, everybody back on production
   sentinel.paas.canary_weights:
-    app: todo
+    name: todo
     weight: 0
 
 - name: Remove the split once the router points at todo-prod again
   sentinel.paas.canary_weights:
-    app: todo
+    name: todo
     state: absent
 """
 
@@ -131,7 +113,7 @@ changes:
   sample: ["http.services.todo-split.weighted.services.todo-canary@swarm.weight"]
 diff:
   description: The file's text before and after (empty when the file is absent).
-  returned: always
+  returned: when diff mode is on
   type: dict
   sample:
     before: ""
@@ -144,6 +126,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.sentinel.paas.plugins.module_utils import _files, _naming, _split
+from ansible_collections.sentinel.paas.plugins.module_utils._args import app_name_argument, traefik_directory_argument
 
 FILE_MODE = 0o644  # Traefik may run as another user; the document holds no secret
 
@@ -152,26 +135,31 @@ class SplitFile:
     """The split document of one app in this host's Traefik directory."""
 
     def __init__(self, module):
-        """Validates every parameter (ValueError) before anything on the host is read."""
+        """Validates every given parameter (ValueError) before anything on the host is read."""
         self.module = module
         p = module.params
-        self.app = p["app"]
+        self.app = p["name"]
         _raise_if(_naming.app_name_error(self.app))
         self.path = _split.split_path(p["directory"], self.app)
         self.present = p["state"] == "present"
-        if self.present:
-            weight = _split.parse_weight(p["weight"])
-            self.cookie_name = p["cookie_name"] or _naming.sticky_cookie(self.app)
-            _raise_if(_split.cookie_name_error(self.cookie_name))
-            document = _split.desired_document(self.app, weight, self.cookie_name, p["secure"])
-            self.weights = {"prod": 100 - weight, "canary": weight}
-            self.desired = _split.normalise(document)
-            self.desired_text = _split.render(self.app, document)
-        else:
-            self.cookie_name = self.weights = self.desired = None
-            self.desired_text = ""
+        self.given = {
+            "weight": None if p["weight"] is None else _split.parse_weight(p["weight"]),
+            "cookie_name": p["cookie_name"],
+            "secure": p["secure"],
+        }
+        if p["cookie_name"] is not None:
+            _raise_if(_split.cookie_name_error(p["cookie_name"]))
 
-    def changes(self, current_text):
+    def desired(self, current_text):
+        """The split asked for: given options, else the current document's, else the creation defaults."""
+        try:
+            current = _split.read_split(_split.parse(current_text), self.app) if current_text else {}
+        except ValueError:
+            current = {}  # a foreign or broken document is replaced whole
+        settings = _split.effective_settings(self.app, self.given, current)
+        return settings, _split.desired_document(self.app, **settings)
+
+    def changes(self, current_text, desired):
         if current_text is None:
             return ["file"] if self.present else []
         if not self.present:
@@ -180,7 +168,7 @@ class SplitFile:
             current = _split.normalise(_split.parse(current_text))
         except ValueError:
             return ["document"]
-        found = _split.differences(current, self.desired)
+        found = _split.differences(current, _split.normalise(desired))
         if _files.file_mode(self.path) != FILE_MODE:
             found.append("mode")
         return found
@@ -192,27 +180,33 @@ class SplitFile:
                 "(the control_plane role creates it and mounts it into Traefik)"
             )
         current_text = _files.read_text(self.path)
-        changes = self.changes(current_text)
+        settings, document = self.desired(current_text) if self.present else (None, None)
+        desired_text = _split.render(self.app, document) if self.present else ""
+        changes = self.changes(current_text, document)
         if changes and not self.module.check_mode:
             if self.present:
                 # Staged outside the watched directory (see atomic_write) so Traefik reloads at once.
                 staging = os.path.dirname(os.path.dirname(self.path))
-                _files.atomic_write(self.path, self.desired_text, FILE_MODE, staging_dir=staging)
+                _files.atomic_write(self.path, desired_text, FILE_MODE, staging_dir=staging)
             else:
                 _files.remove(self.path)
-        return {
+        result = {
             "changed": bool(changes),
             "changes": changes,
             "path": self.path,
-            "weights": self.weights,
-            "cookie_name": self.cookie_name,
-            "diff": {
+            "weights": {"prod": 100 - settings["canary_weight"], "canary": settings["canary_weight"]}
+            if settings
+            else None,
+            "cookie_name": settings["cookie_name"] if settings else None,
+        }
+        if self.module._diff:
+            result["diff"] = {
                 "before": current_text or "",
-                "after": self.desired_text,
+                "after": desired_text,
                 "before_header": self.path,
                 "after_header": self.path,
-            },
-        }
+            }
+        return result
 
 
 def _raise_if(error):
@@ -223,17 +217,16 @@ def _raise_if(error):
 def main():
     module = AnsibleModule(
         argument_spec={
-            "app": {"type": "str", "required": True},
+            **app_name_argument(),
             "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
             "weight": {"type": "raw"},
             "cookie_name": {"type": "str"},
-            "secure": {"type": "bool", "default": False},
-            "directory": {"type": "path", "default": _naming.TRAEFIK_DYNAMIC_DIR},
+            "secure": {"type": "bool"},
+            **traefik_directory_argument(),
         },
-        required_if=[("state", "present", ["weight"])],
         supports_check_mode=True,
     )
-    app = module.params["app"]
+    app = module.params["name"]
     verb = "writing" if module.params["state"] == "present" else "removing"
     if _split.YAML_IMPORT_ERROR:
         module.fail_json(msg=missing_required_lib("PyYAML"), exception=_split.YAML_IMPORT_ERROR)

@@ -14,27 +14,11 @@ description:
     of C(NAME-prod@swarm) and C(NAME-canary@swarm) and the sticky cookie.
 version_added: 0.1.0
 author: Sentinel developers (@sentinel)
-options:
-  app:
-    description: Name of the app whose split C(NAME-split.yml) is read.
-    type: str
-    required: true
-  directory:
-    description: Traefik's watched file-provider directory on this host (C(--providers.file.directory)).
-    type: path
-    default: /etc/sentinel/traefik/dynamic
 extends_documentation_fragment:
+  - sentinel.paas.app
+  - sentinel.paas.traefik_files
   - sentinel.paas.attributes
-attributes:
-  check_mode:
-    support: full
-    details: The module only reads.
-  diff_mode:
-    support: none
-  idempotent:
-    support: full
-requirements:
-  - PyYAML on the host the module runs on (Debian package C(python3-yaml))
+  - sentinel.paas.attributes.info_module
 seealso:
   - module: sentinel.paas.canary_weights
 """
@@ -42,7 +26,7 @@ seealso:
 EXAMPLES = r"""
 - name: Read the split of todo on each Traefik host
   sentinel.paas.canary_weights_info:
-    app: todo
+    name: todo
   register: split
 
 - name: Show it
@@ -79,6 +63,7 @@ secure:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.sentinel.paas.plugins.module_utils import _files, _naming, _split
+from ansible_collections.sentinel.paas.plugins.module_utils._args import app_name_argument, traefik_directory_argument
 
 
 def read(app, directory):
@@ -93,12 +78,12 @@ def read(app, directory):
 def main():
     module = AnsibleModule(
         argument_spec={
-            "app": {"type": "str", "required": True},
-            "directory": {"type": "path", "default": _naming.TRAEFIK_DYNAMIC_DIR},
+            **app_name_argument(),
+            **traefik_directory_argument(),
         },
         supports_check_mode=True,
     )
-    app = module.params["app"]
+    app = module.params["name"]
     error = _naming.app_name_error(app)
     if error:
         module.fail_json(msg=f"Error reading traffic split {app}: {error}")

@@ -11,7 +11,7 @@ short_description: Traffic of an app (production vs canary) and load of the node
 description:
   - Read-only. Asks the platform's Prometheus (service C(sentinel-prometheus), see the
     C(sentinel.paas.prometheus) role) for the requests, error ratios and 95th percentile latency
-    of O(app)'s production and canary over O(window), as Traefik measured them, and for the CPU,
+    of O(name)'s production and canary over O(window), as Traefik measured them, and for the CPU,
     memory and disk use of every node (node_exporter).
   - Prometheus publishes no port. The module runs on the manager where Prometheus' task runs
     (the role pins it to the first host of its manager group) and runs C(wget) inside that task's
@@ -19,18 +19,21 @@ description:
     opened to the network, and no container is started.
   - Without a Prometheus service, or when its task is not on this node or not answering, returns
     RV(available=false) and a RV(reason) instead of failing.
-  - Without O(app), returns just the nodes.
+  - Without O(name), returns just the nodes.
 version_added: 0.1.0
 author: Sentinel developers (@sentinel)
 extends_documentation_fragment:
+  - sentinel.paas.app
   - sentinel.paas.docker
   - sentinel.paas.attributes
+  - sentinel.paas.attributes.info_module
 options:
-  app:
+  name:
     description:
-      - The app whose Traefik services C(APP-prod@swarm) and C(APP-canary@swarm) are measured.
-      - Versions whose Swarm service (C(APP-prod), C(APP-canary)) does not exist are returned as null.
-    type: str
+      - The app whose Traefik services C(NAME-prod@swarm) and C(NAME-canary@swarm) are measured.
+      - Versions whose Swarm service (C(NAME-prod), C(NAME-canary)) does not exist are returned as null.
+      - Omitted, only the nodes are measured.
+    required: false
   window:
     description:
       - The range over which rates, ratios and latency are computed (the PromQL range of C(rate())).
@@ -41,13 +44,6 @@ options:
     description: Seconds C(wget) waits for each answer of Prometheus.
     type: int
     default: 10
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  idempotent:
-    support: full
 requirements:
   - C(wget) in the Prometheus image (busybox's, as in C(prom/prometheus), or GNU wget)
 seealso:
@@ -57,7 +53,7 @@ seealso:
 EXAMPLES = r"""
 - name: How are production and canary of todo doing?
   sentinel.paas.metrics_info:
-    app: todo
+    name: todo
     window: 10m
   register: todo_metrics
 
@@ -87,7 +83,7 @@ window:
   sample: 5m
 app:
   description:
-    - By version (V(prod), V(canary)); a version whose service does not exist is null. Null without O(app)
+    - By version (V(prod), V(canary)); a version whose service does not exist is null. Null without O(name)
       or when RV(available=false).
     - C(requests) counted over the window (Prometheus' increase(), extrapolated to the window's edges, so
       not always a whole number), C(requests_per_second) (the same divided by the window),
@@ -111,6 +107,7 @@ nodes:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.sentinel.paas.plugins.module_utils import _metrics
+from ansible_collections.sentinel.paas.plugins.module_utils._args import app_name_argument
 from ansible_collections.sentinel.paas.plugins.module_utils._naming import (
     PLATFORM_SERVICES,
     app_name_error,
@@ -156,7 +153,8 @@ class MetricsReader:
         queries = dict(nodes)
         if app:
             queries.update(_metrics.app_queries(app, window))
-        answers = dict(zip(queries, self.query(list(queries.values())), strict=True))
+        # No zip(strict=): managers may run Python 3.9; query() answers each query, in order.
+        answers = dict(zip(queries, self.query(list(queries.values()))))  # noqa: B905
         result = {"nodes": _metrics.parse_nodes({m: answers[m] for m in nodes}), "app": None}
         if app:
             running = [v for v in _metrics.VERSIONS if self.swarm.service(service_name(app, v)) is not None]
@@ -167,13 +165,13 @@ class MetricsReader:
 def main():
     module = AnsibleModule(
         argument_spec=docker_argument_spec(
-            app={"type": "str"},
+            **app_name_argument(required=False),
             window={"type": "str", "default": "5m"},
             query_timeout={"type": "int", "default": 10},
         ),
         supports_check_mode=True,
     )
-    app, window = module.params["app"], module.params["window"]
+    app, window = module.params["name"], module.params["window"]
     what = f"the metrics of app {app}" if app else "the metrics of the nodes"
     errors = [
         app_name_error(app) if app is not None else None,

@@ -20,16 +20,16 @@ description:
     next poll of the Swarm.
   - Domains and names are validated before the cluster is touched, so nothing can be injected into
     a Traefik rule.
+  - Options shown without a default keep the route's current value when omitted, so O(name) and O(service) alone
+    switch where the router sends traffic. When the route is created they take the value given as "on creation".
 version_added: 0.1.0
 author: Sentinel developers (@sentinel)
 extends_documentation_fragment:
+  - sentinel.paas.app
   - sentinel.paas.docker
   - sentinel.paas.attributes
+  - sentinel.paas.attributes.reconcile
 options:
-  app:
-    description: The app name; the labels go on its service C(APP-prod).
-    type: str
-    required: true
   state:
     description:
       - V(present) writes the route; V(absent) removes every label this module owns and nothing else.
@@ -42,68 +42,61 @@ options:
         C(NAME-http)) to one C(Host) matcher per domain, joined with C(||).
       - Lowercased; each must be a full host name (RFC 1123 labels, at least one dot, at most 253
         characters). Wildcards and IP addresses are rejected. The first names the certificate.
-      - Required with O(state=present).
+      - Required to create the route (and when its rule was edited by hand).
     type: list
     elements: str
   entrypoints:
     description: Traefik entrypoints of the routers (C(traefik.http.routers.NAME.entrypoints)).
     type: dict
-    default: {}
     suboptions:
       http:
-        description: Plain HTTP entrypoint (the app with O(tls=false), the redirect with O(tls=true)).
+        description:
+          - Plain HTTP entrypoint (the app with O(tls=false), the redirect with O(tls=true)). On creation V(web).
         type: str
-        default: web
       https:
-        description: HTTPS entrypoint of the app with O(tls=true).
+        description: HTTPS entrypoint of the app with O(tls=true). On creation V(websecure).
         type: str
-        default: websecure
   tls:
     description:
       - Serve over HTTPS (C(traefik.http.routers.NAME.tls=true)) and redirect HTTP to it
-        (C(traefik.http.middlewares.NAME-https.redirectscheme), permanent).
+        (C(traefik.http.middlewares.NAME-https.redirectscheme), permanent). On creation V(true).
     type: bool
-    default: true
   cert_resolver:
-    description: ACME resolver for the certificate (C(traefik.http.routers.NAME.tls.certresolver)).
+    description:
+      - ACME resolver for the certificate (C(traefik.http.routers.NAME.tls.certresolver)). On creation V(sentinel).
     type: str
-    default: sentinel
   middlewares:
     description:
       - Extra middlewares applied to the app router, in order, as Traefik references (V(name) or
         V(name@provider), for example V(auth@file)); sets C(traefik.http.routers.NAME.middlewares).
       - Define them outside C(NAME-prod)'s C(traefik.http.middlewares.NAME-*) labels, which this module owns.
+      - On creation none.
     type: list
     elements: str
-    default: []
   service:
     description:
       - Where the app router sends traffic (C(traefik.http.routers.NAME.service)).
       - V(prod) is the Swarm service C(NAME-prod); V(split) is the weighted file-provider service
         C(NAME-split@file) that M(sentinel.paas.canary_weights) writes while a canary takes traffic.
+      - On creation V(prod).
     type: str
     choices: [prod, split]
-    default: prod
   retry_attempts:
     description:
       - Attempts of the retry middleware C(NAME-retry) (C(traefik.http.middlewares.NAME-retry.retry.attempts)),
         so a request that meets a task which just stopped in a rolling update is retried on another.
-      - V(0) disables it.
+      - V(0) disables it. On creation V(3).
     type: int
-    default: 3
   priority:
-    description: Router priority (C(traefik.http.routers.NAME.priority)); Traefik's default (rule length) when unset.
+    description:
+      - Router priority (C(traefik.http.routers.NAME.priority)). On creation unset, which is Traefik's default
+        (the rule's length).
     type: int
 attributes:
-  check_mode:
-    support: full
   diff_mode:
-    support: full
     details: Before and after of the labels this module owns.
-  idempotent:
-    support: full
 notes:
-  - The service C(APP-prod) must exist (deploy the app first with M(sentinel.paas.swarm_app)).
+  - The service C(NAME-prod) must exist (deploy the app first with M(sentinel.paas.swarm_app)).
 seealso:
   - module: sentinel.paas.traefik_route_info
   - module: sentinel.paas.swarm_app
@@ -113,44 +106,37 @@ seealso:
 EXAMPLES = r"""
 - name: Publish todo on two domains over HTTPS, HTTP redirected
   sentinel.paas.traefik_route:
-    app: todo
+    name: todo
     domains: [todo.example.com, www.todo.example.com]
 
 - name: Plain HTTP only, with an extra middleware from the file provider
   sentinel.paas.traefik_route:
-    app: todo
+    name: todo
     domains: [todo.internal.example.com]
     tls: false
     middlewares: [office-only@file]
 
-- name: Send traffic through the canary split
+- name: Send traffic through the canary split (the rest of the route stays)
   sentinel.paas.traefik_route:
-    app: todo
-    domains: [todo.example.com]
+    name: todo
     service: split
 
 - name: Unpublish todo (the service keeps running)
   sentinel.paas.traefik_route:
-    app: todo
+    name: todo
     state: absent
 """
 
 RETURN = r"""
 route:
-  description: The route now in place (in check mode, the one that would be), null when absent.
+  description:
+    - The route now in place (in check mode, the one that would be), null when absent; in the shape of
+      M(sentinel.paas.traefik_route_info)'s RV(sentinel.paas.traefik_route_info#module:route), every key set.
   returned: always
   type: dict
-  sample:
-    domains: [todo.example.com]
-    tls: true
-    entrypoints: {http: web, https: websecure}
-    cert_resolver: sentinel
-    middlewares: []
-    service: prod
-    retry_attempts: 3
-    priority: null
+  sample: {domains: [todo.example.com], tls: true, entrypoints: {http: web, https: websecure}, service: prod}
 labels:
-  description: The labels this module owns on C(APP-prod) after the run.
+  description: The labels this module owns on C(NAME-prod) after the run.
   returned: always
   type: dict
   sample: {"traefik.http.routers.todo.rule": "Host(`todo.example.com`)"}
@@ -161,12 +147,13 @@ changes:
   elements: str
   sample: ["traefik.http.routers.todo.rule"]
 diff:
-  description: The labels this module owns on C(APP-prod), before and after.
-  returned: always
+  description: The labels this module owns on C(NAME-prod), before and after.
+  returned: when diff mode is on
   type: dict
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.sentinel.paas.plugins.module_utils._args import app_name_argument
 from ansible_collections.sentinel.paas.plugins.module_utils._diff import changed_keys
 from ansible_collections.sentinel.paas.plugins.module_utils._naming import app_name_error, service_name
 from ansible_collections.sentinel.paas.plugins.module_utils._swarm import (
@@ -175,92 +162,75 @@ from ansible_collections.sentinel.paas.plugins.module_utils._swarm import (
     docker_argument_spec,
 )
 from ansible_collections.sentinel.paas.plugins.module_utils._traefik import (
-    DEFAULT_CERT_RESOLVER,
-    DEFAULT_ENTRYPOINTS,
     RouteError,
     build_labels,
+    check_given,
     desired_route,
+    effective_params,
     owned_labels,
+    parse_route,
     replace_owned_labels,
 )
-
-
-class ServiceMissing(Exception):
-    pass
 
 
 class RouteManager:
     def __init__(self, module, swarm):
         self.module = module
         self.swarm = swarm
-        self.app = module.params["app"]
+        self.app = module.params["name"]
         self.service = service_name(self.app, "prod")
 
-    def run(self, route):
-        """``route`` is the desired route, or None to remove it."""
-        desired = build_labels(self.app, route) if route else {}
+    def run(self):
+        """Compare the route the service has with the one asked for (None: no route), then write."""
         spec = self.swarm.service(self.service)
-        if spec is None:
-            if route is None:  # nothing to unpublish
-                return {
-                    "changed": False,
-                    "changes": [],
-                    "route": None,
-                    "labels": {},
-                    "diff": {"before": {}, "after": {}},
-                }
-            raise ServiceMissing(f"service {self.service} not found; deploy the app first")
-        current = owned_labels(self.app, spec["Spec"].get("Labels"))
+        present = self.module.params["state"] == "present"
+        if spec is None and present:
+            raise RouteError(f"service {self.service} not found; deploy the app first")
+        current = owned_labels(self.app, spec["Spec"].get("Labels")) if spec else {}
+        route = self.desired(parse_route(self.app, current)) if present else None
+        desired = build_labels(self.app, route) if route else {}
         changes = changed_keys(current, desired)
         if changes and not self.module.check_mode:
             # Applied to the labels as re-read at write time, so a concurrent swarm_app run keeps its own.
             self.swarm.set_service_labels(self.service, lambda labels: replace_owned_labels(self.app, labels, desired))
-        return {
-            "changed": bool(changes),
-            "changes": changes,
-            "route": route,
-            "labels": desired,
-            "diff": {"before": current, "after": desired},
-        }
+        result = {"changed": bool(changes), "changes": changes, "route": route, "labels": desired}
+        if self.module._diff:
+            result["diff"] = {"before": current, "after": desired}
+        return result
+
+    def desired(self, current_route):
+        """The route asked for: given options, else the current route's, else the creation defaults."""
+        return desired_route(self.app, effective_params(self.module.params, current_route))
+
+
+def argument_spec():
+    # Options without a default keep the route's current value when omitted (see DOCUMENTATION).
+    return docker_argument_spec(
+        **app_name_argument(),
+        state={"type": "str", "choices": ["present", "absent"], "default": "present"},
+        domains={"type": "list", "elements": "str"},
+        entrypoints={"type": "dict", "options": {"http": {"type": "str"}, "https": {"type": "str"}}},
+        tls={"type": "bool"},
+        cert_resolver={"type": "str"},
+        middlewares={"type": "list", "elements": "str"},
+        service={"type": "str", "choices": ["prod", "split"]},
+        retry_attempts={"type": "int"},
+        priority={"type": "int"},
+    )
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=docker_argument_spec(
-            app={"type": "str", "required": True},
-            state={"type": "str", "choices": ["present", "absent"], "default": "present"},
-            domains={"type": "list", "elements": "str"},
-            entrypoints={
-                "type": "dict",
-                "default": {},
-                "options": {
-                    "http": {"type": "str", "default": DEFAULT_ENTRYPOINTS["http"]},
-                    "https": {"type": "str", "default": DEFAULT_ENTRYPOINTS["https"]},
-                },
-            },
-            tls={"type": "bool", "default": True},
-            cert_resolver={"type": "str", "default": DEFAULT_CERT_RESOLVER},
-            middlewares={"type": "list", "elements": "str", "default": []},
-            service={"type": "str", "choices": ["prod", "split"], "default": "prod"},
-            retry_attempts={"type": "int", "default": 3},
-            priority={"type": "int"},
-        ),
-        supports_check_mode=True,
-    )
-    p = module.params
-    present = p["state"] == "present"
-    verb = "routing" if present else "removing the route of"
-    error = app_name_error(p["app"])
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    name = module.params["name"]
+    verb = "routing" if module.params["state"] == "present" else "removing the route of"
+    error = app_name_error(name)
     if error:
-        module.fail_json(msg=f"Error {verb} app {p['app']!r}: {error}")
+        module.fail_json(msg=f"Error {verb} app {name!r}: {error}")
     try:
-        route = desired_route(p["app"], p) if present else None
-    except RouteError as exc:
-        module.fail_json(msg=f"Error {verb} app {p['app']}: {exc}")
-    try:
-        result = RouteManager(module, Swarm(module)).run(route)
-    except (ServiceMissing, APIError) as exc:
-        module.fail_json(msg=f"Error {verb} app {p['app']}: {exc}")
+        check_given(name, module.params)
+        result = RouteManager(module, Swarm(module)).run()
+    except (RouteError, APIError) as exc:
+        module.fail_json(msg=f"Error {verb} app {name}: {exc}")
     module.exit_json(**result)
 
 

@@ -9,25 +9,15 @@ DOCUMENTATION = r"""
 module: traefik_route_info
 short_description: Read an app's Traefik route back from its service labels
 description:
-  - Reads the router-side Traefik labels that M(sentinel.paas.traefik_route) owns on C(APP-prod)
+  - Reads the router-side Traefik labels that M(sentinel.paas.traefik_route) owns on C(NAME-prod)
     and returns the route they describe. Changes nothing.
 version_added: 0.1.0
 author: Sentinel developers (@sentinel)
 extends_documentation_fragment:
+  - sentinel.paas.app
   - sentinel.paas.docker
   - sentinel.paas.attributes
-options:
-  app:
-    description: The app name; its labels are read from the service C(APP-prod).
-    type: str
-    required: true
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  idempotent:
-    support: full
+  - sentinel.paas.attributes.info_module
 seealso:
   - module: sentinel.paas.traefik_route
 """
@@ -35,7 +25,7 @@ seealso:
 EXAMPLES = r"""
 - name: Where is todo published?
   sentinel.paas.traefik_route_info:
-    app: todo
+    name: todo
   register: todo_route
 
 - name: Show its URLs
@@ -46,16 +36,16 @@ EXAMPLES = r"""
 
 RETURN = r"""
 exists:
-  description: Whether C(APP-prod) exists and carries an app router.
+  description: Whether C(NAME-prod) exists and carries an app router.
   returned: always
   type: bool
 service_exists:
-  description: Whether the service C(APP-prod) exists.
+  description: Whether the service C(NAME-prod) exists.
   returned: always
   type: bool
 route:
   description:
-    - The route, in the shape of M(sentinel.paas.traefik_route)'s options; null when O(app) has no router.
+    - The route, in the shape of M(sentinel.paas.traefik_route)'s options; null when the app has no router.
     - Values edited by hand so that they no longer follow that shape come back raw (C(service),
       C(entrypoints)) or as null (C(domains), see RV(labels) for the raw rule).
   returned: always
@@ -79,7 +69,7 @@ route:
       type: list
       elements: str
     service:
-      description: V(prod) (C(APP-prod)) or V(split) (C(APP-split@file)).
+      description: V(prod) (C(NAME-prod)) or V(split) (C(NAME-split@file)).
       type: str
     retry_attempts:
       description: Attempts of the retry middleware, 0 when off.
@@ -97,12 +87,13 @@ route:
     retry_attempts: 3
     priority: null
 labels:
-  description: The raw router-side labels of C(APP-prod).
+  description: The raw router-side labels of C(NAME-prod).
   returned: always
   type: dict
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.sentinel.paas.plugins.module_utils._args import app_name_argument
 from ansible_collections.sentinel.paas.plugins.module_utils._naming import app_name_error, service_name
 from ansible_collections.sentinel.paas.plugins.module_utils._swarm import APIError, Swarm, docker_argument_spec
 from ansible_collections.sentinel.paas.plugins.module_utils._traefik import owned_labels, parse_route
@@ -117,10 +108,10 @@ def read_route(swarm, app):
 
 def main():
     module = AnsibleModule(
-        argument_spec=docker_argument_spec(app={"type": "str", "required": True}),
+        argument_spec=docker_argument_spec(**app_name_argument()),
         supports_check_mode=True,
     )
-    app = module.params["app"]
+    app = module.params["name"]
     error = app_name_error(app)
     if error:
         module.fail_json(msg=f"Error reading the route of app {app!r}: {error}")

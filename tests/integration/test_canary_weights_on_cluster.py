@@ -70,7 +70,7 @@ def dynamic_dir(manager_node, app):
 
 def test_four_steps_with_diff_on_the_manager(ansible, manager_node, dynamic_dir, app):
     path = f"{dynamic_dir}/{app}-split.yml"
-    args = {"app": app, "weight": 10}
+    args = {"name": app, "weight": 10}
 
     check = ansible.module(MODULE, args, check=True, diff=True)
     assert not check.failed, check.msg
@@ -93,29 +93,29 @@ def test_four_steps_with_diff_on_the_manager(ansible, manager_node, dynamic_dir,
     assert mode == "644"
 
     for check_mode in (True, False):
-        again = ansible.module(MODULE, {"app": app, "weight": "10"}, check=check_mode, diff=True)
+        again = ansible.module(MODULE, {"name": app, "weight": "10"}, check=check_mode, diff=True)
         assert not again.changed, again.raw
         assert again["changes"] == []
 
-    info = ansible.module("sentinel.paas.canary_weights_info", {"app": app})
+    info = ansible.module("sentinel.paas.canary_weights_info", {"name": app})
     assert info["exists"] and info["weights"] == {"prod": 90, "canary": 10}
     assert info["cookie_name"] == f"sentinel_{app}"
 
     for bad in (10.5, True, 101, "abc", -1):
-        failed = ansible.module(MODULE, {"app": app, "weight": bad})
+        failed = ansible.module(MODULE, {"name": app, "weight": bad})
         assert failed.failed and f"Error writing traffic split {app}: invalid weight" in failed.msg, failed.raw
-    failed = ansible.module(MODULE, {"app": app, "weight": 50, "cookie_name": "a;b"})
+    failed = ansible.module(MODULE, {"name": app, "weight": 50, "cookie_name": "a;b"})
     assert failed.failed and "invalid cookie name" in failed.msg
     assert read_node_file(manager_node, path) == text, "bad input must leave the file as it was"
     for folder in (dynamic_dir, os.path.dirname(dynamic_dir)):  # the module stages in the parent
         listing = manager_node.exec_run(["ls", "-A", folder]).output.decode().split()
         assert [f for f in listing if f.startswith(f".{app}")] == [], f"temporary file left in {folder}"
 
-    gone = ansible.module(MODULE, {"app": app, "state": "absent"}, diff=True)
+    gone = ansible.module(MODULE, {"name": app, "state": "absent"}, diff=True)
     assert gone.changed and gone["diff"]["after"] == ""
     assert read_node_file(manager_node, path) is None
-    assert not ansible.module(MODULE, {"app": app, "state": "absent"}).changed
-    assert not ansible.module("sentinel.paas.canary_weights_info", {"app": app})["exists"]
+    assert not ansible.module(MODULE, {"name": app, "state": "absent"}).changed
+    assert not ansible.module("sentinel.paas.canary_weights_info", {"name": app})["exists"]
 
 
 # -- the real Traefik ---------------------------------------------------------------------
@@ -214,7 +214,7 @@ def edge(platform: Cluster, dynamic_dir, app):
 
 def test_traefik_splits_traffic_sticks_clients_and_follows_new_weights(ansible, manager_node, edge, app):
     path = f"{DYNAMIC_DIR}/{app}-split.yml"
-    assert ansible.module(MODULE, {"app": app, "weight": 10}).changed
+    assert ansible.module(MODULE, {"name": app, "weight": 10}).changed
     edge.wait_for("the 90/10 split", lambda c: c["1"] + c["2"] == 10 and c["2"] >= 1, window=10)
 
     # Fresh clients without cookies: Traefik's weighted round robin gives 90/10.
@@ -240,7 +240,7 @@ def test_traefik_splits_traffic_sticks_clients_and_follows_new_weights(ansible, 
 
     # New weights are served without restarting anything.
     tasks_before = edge.task_ids()
-    assert ansible.module(MODULE, {"app": app, "weight": 50}).changed
+    assert ansible.module(MODULE, {"name": app, "weight": 50}).changed
     returned = time.time()
     seconds = edge.wait_for("the 50/50 split", lambda c: c["2"] >= 4 and c["1"] >= 4, timeout=20)
     written = float(manager_node.exec_run(["python3", "-c", f"import os; print(os.stat('{path}').st_mtime)"]).output)
@@ -252,7 +252,7 @@ def test_traefik_splits_traffic_sticks_clients_and_follows_new_weights(ansible, 
     assert abs(counts["2"] - SPLIT_REQUESTS * 0.50) <= SPLIT_REQUESTS * 0.02, counts
 
     # Weight 0 (first step of a rollback): everybody on production, even the canary's cookie holder.
-    assert ansible.module(MODULE, {"app": app, "weight": 0}).changed
+    assert ansible.module(MODULE, {"name": app, "weight": 0}).changed
     seconds = edge.wait_for("weight 0", lambda c: c == {"1": 20}, timeout=20, window=20)
     print(f"weight 50 -> 0 served after {seconds:.2f} s")
     counts = edge.count(50)
@@ -261,13 +261,13 @@ def test_traefik_splits_traffic_sticks_clients_and_follows_new_weights(ansible, 
     assert edge.task_ids() == tasks_before, "Traefik or app tasks were restarted"
 
     # Absent: the file is gone on the node and Traefik drops the split (the router has no service).
-    assert ansible.module(MODULE, {"app": app, "state": "absent"}).changed
+    assert ansible.module(MODULE, {"name": app, "state": "absent"}).changed
     assert read_node_file(manager_node, path) is None
     edge.wait_for("the removed split", lambda c: c == {None: 5}, timeout=20, window=5)
 
     # Traefik fails the whole split when a child service is missing, even one of weight 0: a
     # rollback must route back to NAME-prod (or remove the split) BEFORE removing the canary.
-    assert ansible.module(MODULE, {"app": app, "weight": 0}).changed
+    assert ansible.module(MODULE, {"name": app, "weight": 0}).changed
     edge.wait_for("weight 0 again", lambda c: c == {"1": 10}, timeout=20)
     edge.services.pop("canary").remove()
     seconds = edge.wait_for("the split without its canary", lambda c: c == {None: 10}, timeout=30)

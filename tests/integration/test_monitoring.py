@@ -324,7 +324,7 @@ def test_dashboard_variables_find_the_app_and_the_nodes(monitoring, traffic):
 
 def test_metrics_info_reads_the_same_numbers_inside_the_prometheus_task(ansible, monitoring, traffic):
     window = f"{int(time.time() - traffic['started']) + 30}s"  # the measured traffic and a little before
-    result = ansible.module("sentinel.paas.metrics_info", {"app": "todo", "window": window})
+    result = ansible.module("sentinel.paas.metrics_info", {"name": "todo", "window": window})
     assert not result.failed, result.msg
     assert result["available"] is True and result["changed"] is False and result["window"] == window
     for version in ("prod", "canary"):

@@ -118,7 +118,7 @@ def _domain(app: str, name: str = "www") -> str:
 # -- module behaviour ---------------------------------------------------------------------
 def test_four_steps_with_diff(ansible, stand_in):
     app = stand_in.app
-    args = {"app": app, "domains": [_domain(app), _domain(app, "API")]}
+    args = {"name": app, "domains": [_domain(app), _domain(app, "API")]}
     before = stand_in.labels
 
     check = ansible.module(ROUTE, args, check=True, diff=True)
@@ -144,7 +144,7 @@ def test_four_steps_with_diff(ansible, stand_in):
     assert not last.changed and not last.failed, last.msg
     assert stand_in.labels == labels
 
-    info = ansible.module(INFO, {"app": app})
+    info = ansible.module(INFO, {"name": app})
     assert info["exists"] and info["route"] == applied["route"]
     assert info["route"]["domains"] == [_domain(app), _domain(app, "api")]
     assert info["route"]["tls"] is True and info["route"]["service"] == "prod"
@@ -152,11 +152,11 @@ def test_four_steps_with_diff(ansible, stand_in):
 
 def test_changing_domains_touches_only_owned_labels_and_no_task(ansible, stand_in):
     app = stand_in.app
-    assert not ansible.module(ROUTE, {"app": app, "domains": [_domain(app)]}).failed
+    assert not ansible.module(ROUTE, {"name": app, "domains": [_domain(app)]}).failed
     tasks = stand_in.wait_running()
     spec = stand_in.spec
 
-    result = ansible.module(ROUTE, {"app": app, "domains": [_domain(app, "new")], "tls": False}, diff=True)
+    result = ansible.module(ROUTE, {"name": app, "domains": [_domain(app, "new")], "tls": False}, diff=True)
     assert result.changed and not result.failed, result.msg
     assert result["changes"] and all(_owned(app, {k: ""}) for k in result["changes"])
     after = stand_in.spec
@@ -171,39 +171,39 @@ def test_changing_domains_touches_only_owned_labels_and_no_task(ansible, stand_i
 
 def test_service_prod_to_split(ansible, stand_in):
     app = stand_in.app
-    args = {"app": app, "domains": [_domain(app)]}
+    args = {"name": app, "domains": [_domain(app)]}
     assert not ansible.module(ROUTE, args).failed
     result = ansible.module(ROUTE, dict(args, service="split"), diff=True)
     assert result.changed and not result.failed, result.msg
     assert result["changes"] == [f"traefik.http.routers.{app}.service"]
     assert stand_in.labels[f"traefik.http.routers.{app}.service"] == f"{app}-split@file"
-    assert ansible.module(INFO, {"app": app})["route"]["service"] == "split"
+    assert ansible.module(INFO, {"name": app})["route"]["service"] == "split"
     assert not ansible.module(ROUTE, dict(args, service="split")).changed
 
 
 def test_absent_removes_only_owned_labels(ansible, stand_in):
     app = stand_in.app
     original = stand_in.labels
-    assert not ansible.module(ROUTE, {"app": app, "domains": [_domain(app)], "middlewares": ["x@file"]}).failed
+    assert not ansible.module(ROUTE, {"name": app, "domains": [_domain(app)], "middlewares": ["x@file"]}).failed
     owned = _owned(app, stand_in.labels)
     assert owned
 
-    check = ansible.module(ROUTE, {"app": app, "state": "absent"}, check=True, diff=True)
+    check = ansible.module(ROUTE, {"name": app, "state": "absent"}, check=True, diff=True)
     assert check.changed and check["diff"] == {"before": owned, "after": {}}
     assert _owned(app, stand_in.labels) == owned
-    removed = ansible.module(ROUTE, {"app": app, "state": "absent"}, diff=True)
+    removed = ansible.module(ROUTE, {"name": app, "state": "absent"}, diff=True)
     assert removed.changed and not removed.failed, removed.msg
     assert stand_in.labels == original
-    assert not ansible.module(ROUTE, {"app": app, "state": "absent"}).changed
-    info = ansible.module(INFO, {"app": app})
+    assert not ansible.module(ROUTE, {"name": app, "state": "absent"}).changed
+    info = ansible.module(INFO, {"name": app})
     assert info["exists"] is False and info["service_exists"] is True and info["route"] is None
 
 
 def test_info_and_absent_without_service(ansible, edge):
     app = f"rt{secrets.token_hex(3)}"
-    info = ansible.module(INFO, {"app": app})
+    info = ansible.module(INFO, {"name": app})
     assert not info.failed and info["exists"] is False and info["service_exists"] is False
-    absent = ansible.module(ROUTE, {"app": app, "state": "absent"})
+    absent = ansible.module(ROUTE, {"name": app, "state": "absent"})
     assert not absent.failed and not absent.changed
 
 
@@ -211,7 +211,7 @@ def test_info_and_absent_without_service(ansible, edge):
 def routed(cluster, edge, ansible):
     """One routed stand-in that every bad-input case below must leave exactly as it is."""
     app = StandIn(cluster, edge)
-    result = ansible.module(ROUTE, {"app": app.app, "domains": [_domain(app.app)]})
+    result = ansible.module(ROUTE, {"name": app.app, "domains": [_domain(app.app)]})
     assert not result.failed, result.msg
     yield app
     app.remove()
@@ -233,7 +233,7 @@ def routed(cluster, edge, ansible):
 def test_bad_domains_fail_before_touching_the_service(ansible, routed, domains, message):
     labels = routed.labels
     version = routed.client.api.inspect_service(routed.name)["Version"]["Index"]
-    result = ansible.module(ROUTE, {"app": routed.app, "domains": domains}, diff=True)
+    result = ansible.module(ROUTE, {"name": routed.app, "domains": domains}, diff=True)
     assert result.failed and not result.changed
     assert result.msg.startswith(f"Error routing app {routed.app}: "), result.msg
     assert message in result.msg
@@ -243,7 +243,7 @@ def test_bad_domains_fail_before_touching_the_service(ansible, routed, domains, 
 
 def test_missing_service_fails_clearly(ansible, cluster, edge):
     app = f"rt{secrets.token_hex(3)}"
-    result = ansible.module(ROUTE, {"app": app, "domains": [_domain(app)]}, check=True)
+    result = ansible.module(ROUTE, {"name": app, "domains": [_domain(app)]}, check=True)
     assert result.failed
     assert result.msg == f"Error routing app {app}: service {app}-prod not found; deploy the app first"
     assert not cluster.manager.client.services.list(filters={"name": app})
@@ -265,14 +265,16 @@ def _get(ip: str, host: str, scheme: str = "http") -> requests.Response:
 def test_traefik_routes_by_host_and_redirects_to_https(ansible, stand_in, traefik):
     app = stand_in.app
     stand_in.wait_running()
-    result = ansible.module(ROUTE, {"app": app, "domains": [_domain(app)], "tls": False})
+    result = ansible.module(ROUTE, {"name": app, "domains": [_domain(app)], "tls": False})
     assert result.changed and not result.failed, result.msg
 
     response = _eventually("the app through Traefik", lambda: (r := _get(traefik, _domain(app))).ok and r)
     assert response.status_code == 200 and response.headers["X-App-Version"] == "1"
     assert _get(traefik, _domain(app, "other")).status_code == 404
 
-    result = ansible.module(ROUTE, {"app": app, "domains": [_domain(app)]})
+    # Omitted, tls would keep its current value (false): turning TLS on is said.
+    assert not ansible.module(ROUTE, {"name": app, "domains": [_domain(app)]}).changed
+    result = ansible.module(ROUTE, {"name": app, "tls": True})
     assert result.changed and not result.failed, result.msg
     redirect = _eventually(
         "the redirect to https", lambda: (r := _get(traefik, _domain(app))).status_code in (301, 308) and r

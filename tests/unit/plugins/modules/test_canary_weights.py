@@ -35,7 +35,7 @@ def split_file(directory):
 
 
 def weights(directory, weight, **extra):
-    return {"app": "demo", "weight": weight, "directory": directory, **extra}
+    return {"name": "demo", "weight": weight, "directory": directory, "_ansible_diff": True, **extra}
 
 
 def test_check_mode_reports_the_change_and_writes_nothing(directory, split_file):
@@ -119,7 +119,7 @@ def test_wrong_mode_or_broken_yaml_is_repaired(directory, split_file):
 def test_cookie_name_and_secure(directory, split_file):
     result = run(canary_weights, weights(directory, 10, cookie_name="canary.v2", secure=True))
     assert result["cookie_name"] == "canary.v2"
-    info = run(canary_weights_info, {"app": "demo", "directory": directory})
+    info = run(canary_weights_info, {"name": "demo", "directory": directory})
     assert info == {
         "changed": False,
         "exists": True,
@@ -132,7 +132,7 @@ def test_cookie_name_and_secure(directory, split_file):
 
 def test_absent_removes_the_file_then_reports_no_change(directory, split_file):
     run(canary_weights, weights(directory, 10))
-    args = {"app": "demo", "state": "absent", "directory": directory}
+    args = {"name": "demo", "state": "absent", "directory": directory, "_ansible_diff": True}
     check = run(canary_weights, args, check=True)
     assert check["changed"] is True and os.path.exists(split_file)
     result = run(canary_weights, args)
@@ -153,8 +153,8 @@ def test_absent_removes_the_file_then_reports_no_change(directory, split_file):
         ({"weight": -1}, "invalid weight -1"),
         ({"weight": 101}, "invalid weight 101"),
         ({"weight": "abc"}, "invalid weight 'abc'"),
-        ({"weight": 10, "app": "Bad_Name"}, "invalid app name 'Bad_Name'"),
-        ({"weight": 10, "app": "edge"}, "reserved"),
+        ({"weight": 10, "name": "Bad_Name"}, "invalid app name 'Bad_Name'"),
+        ({"weight": 10, "name": "edge"}, "reserved"),
         ({"weight": 10, "cookie_name": "a b"}, "invalid cookie name 'a b'"),
         ({"weight": 10, "cookie_name": "a;b=c"}, "invalid cookie name"),
     ],
@@ -164,16 +164,28 @@ def test_bad_input_fails_and_leaves_the_file_unchanged(directory, split_file, ar
     with open(split_file) as f:
         before = f.read()
     result = fail(canary_weights, {**weights(directory, 10), **args})
-    assert result["msg"].startswith(f"Error writing traffic split {args.get('app', 'demo')}: ")
+    assert result["msg"].startswith(f"Error writing traffic split {args.get('name', 'demo')}: ")
     assert message in result["msg"]
     with open(split_file) as f:
         assert f.read() == before
     assert sorted(os.listdir(directory)) == ["demo-split.yml"]
 
 
-def test_weight_is_required_when_present(directory):
-    result = fail(canary_weights, {"app": "demo", "directory": directory})
-    assert "weight" in result["msg"]
+def test_omitted_options_keep_the_current_split(directory):
+    created = run(canary_weights, {"name": "demo", "directory": directory})
+    assert created["weights"] == {"prod": 90, "canary": 10}, "a new split starts at 10%"
+    run(canary_weights, weights(directory, 30, cookie_name="pick", secure=True))
+    kept = run(canary_weights, {"name": "demo", "directory": directory})
+    assert not kept["changed"]
+    assert kept["weights"] == {"prod": 70, "canary": 30} and kept["cookie_name"] == "pick"
+    assert run(canary_weights, {"name": "demo", "directory": directory, "weight": 40})["changes"] == [
+        "http.services.demo-split.weighted.services.demo-canary@swarm.weight",
+        "http.services.demo-split.weighted.services.demo-prod@swarm.weight",
+    ]
+
+
+def test_diff_only_in_diff_mode(directory):
+    assert "diff" not in run(canary_weights, {"name": "demo", "directory": directory, "weight": 5})
 
 
 def test_a_missing_directory_is_an_error_not_created(tmp_path):
@@ -201,7 +213,7 @@ def test_a_write_failure_is_reported_and_leaves_no_temporary_file(directory, spl
 
 
 def test_info_when_there_is_no_split(directory, split_file):
-    assert run(canary_weights_info, {"app": "demo", "directory": directory}) == {
+    assert run(canary_weights_info, {"name": "demo", "directory": directory}) == {
         "changed": False,
         "exists": False,
         "path": split_file,
@@ -214,11 +226,11 @@ def test_info_when_there_is_no_split(directory, split_file):
 def test_info_fails_on_a_document_that_is_not_a_split(directory, split_file):
     with open(split_file, "w") as f:
         f.write("http: {routers: {}}\n")
-    result = fail(canary_weights_info, {"app": "demo", "directory": directory})
+    result = fail(canary_weights_info, {"name": "demo", "directory": directory})
     assert result["msg"] == (
         "Error reading traffic split demo: no weighted service demo-split with prod and canary children"
     )
 
 
 def test_info_validates_the_app_name(directory):
-    assert "invalid app name" in fail(canary_weights_info, {"app": "-x", "directory": directory})["msg"]
+    assert "invalid app name" in fail(canary_weights_info, {"name": "-x", "directory": directory})["msg"]

@@ -121,12 +121,12 @@ def fail(args: dict) -> str:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        ({"app": "Todo"}, "invalid app name 'Todo'"),
-        ({"app": 'todo"} or vector(1) #'}, "invalid app name"),
-        ({"app": "edge"}, "reserved"),
-        ({"app": "todo", "window": "5m] or up[5m"}, "invalid window"),
+        ({"name": "Todo"}, "invalid app name 'Todo'"),
+        ({"name": 'todo"} or vector(1) #'}, "invalid app name"),
+        ({"name": "edge"}, "reserved"),
+        ({"name": "todo", "window": "5m] or up[5m"}, "invalid window"),
         ({"window": "5"}, "invalid window"),
-        ({"app": "todo", "query_timeout": 0}, "query_timeout must be at least 1"),
+        ({"name": "todo", "query_timeout": 0}, "query_timeout must be at least 1"),
     ],
 )
 def test_bad_input_fails_before_touching_the_engine(args, message):
@@ -137,7 +137,7 @@ def test_bad_input_fails_before_touching_the_engine(args, message):
 
 def test_app_and_nodes_in_one_exec(prometheus):
     StandIn.services.discard("todo-canary")  # the canary is gone: its old series do not count
-    result = run({"app": "todo", "window": "5m"})
+    result = run({"name": "todo", "window": "5m"})
     assert result["changed"] is False
     assert result["available"] is True and result["reason"] is None and result["window"] == "5m"
     assert len(StandIn.execs) == 1 and len(StandIn.asked) == 5
@@ -156,7 +156,7 @@ def test_app_and_nodes_in_one_exec(prometheus):
 
 
 def test_canary_numbers(prometheus):
-    canary = run({"app": "todo"})["app"]["canary"]
+    canary = run({"name": "todo"})["app"]["canary"]
     assert canary["requests"] == 40 and canary["error_ratio_5xx"] == 0.25 and canary["p95_seconds"] == 0.04
 
 
@@ -168,7 +168,7 @@ def test_without_app_only_the_nodes(prometheus):
 
 def test_no_prometheus_service_is_not_a_failure():
     StandIn.services = {"todo-prod"}
-    result = run({"app": "todo"})
+    result = run({"name": "todo"})
     assert result["available"] is False and "no sentinel-prometheus service" in result["reason"]
     assert result["app"] is None and result["nodes"] == {}
     assert StandIn.execs == []
@@ -177,7 +177,7 @@ def test_no_prometheus_service_is_not_a_failure():
 def test_prometheus_on_another_node_says_where():
     StandIn.local_containers = []
     StandIn.tasks = [{"node": "node2", "state": "running"}, {"node": "node1", "state": "shutdown"}]
-    result = run({"app": "todo"})
+    result = run({"name": "todo"})
     assert result["available"] is False
     assert result["reason"] == "sentinel-prometheus runs on node2, not on this node: ask the manager it runs on"
 
@@ -186,10 +186,10 @@ def test_prometheus_not_answering_is_not_a_failure():
     if not shutil.which("wget"):
         pytest.skip("wget is not installed on this machine")
     StandIn.api = "http://127.0.0.1:9/api/v1/query"  # nothing listens on the discard port
-    result = run({"app": "todo", "query_timeout": 2})
+    result = run({"name": "todo", "query_timeout": 2})
     assert result["available"] is False and "is not answering" in result["reason"]
 
 
 def test_no_wget_in_the_image_is_a_failure():
     StandIn.exit_code = 127
-    assert "cannot run wget in the sentinel-prometheus container: sh: wget: not found" in fail({"app": "todo"})
+    assert "cannot run wget in the sentinel-prometheus container: sh: wget: not found" in fail({"name": "todo"})

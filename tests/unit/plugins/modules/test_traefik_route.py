@@ -45,7 +45,7 @@ def writes() -> int:
     return sum(s.writes for s in MemorySwarm.instances)
 
 
-ARGS = {"app": "todo", "domains": ["todo.example.com"]}
+ARGS = {"name": "todo", "domains": ["todo.example.com"], "_ansible_diff": True}
 
 
 def test_check_apply_check_apply():
@@ -69,33 +69,57 @@ def test_change_reports_only_changed_labels():
 
 def test_absent_removes_owned_labels_and_is_idempotent():
     run(traefik_route, ARGS)
-    removed = run(traefik_route, {"app": "todo", "state": "absent"})
+    removed = run(traefik_route, {"name": "todo", "state": "absent", "_ansible_diff": True})
     assert removed["changed"] and removed["diff"]["after"] == {}
     assert MemorySwarm.services["todo-prod"] == OTHER
-    assert not run(traefik_route, {"app": "todo", "state": "absent"})["changed"]
+    assert not run(traefik_route, {"name": "todo", "state": "absent"})["changed"]
 
 
 def test_absent_without_service_is_not_an_error():
-    result = run(traefik_route, {"app": "gone", "state": "absent"})
+    result = run(traefik_route, {"name": "gone", "state": "absent"})
     assert not result["changed"] and result["route"] is None
 
 
+def test_a_new_route_needs_domains():
+    result = fail(traefik_route, {"name": "todo"})
+    assert result["msg"] == "Error routing app todo: domains are required to create the route"
+    assert writes() == 0
+
+
+def test_omitted_options_keep_the_current_route():
+    created = run(traefik_route, {**ARGS, "tls": False, "middlewares": ["auth@file"], "retry_attempts": 5})
+    switched = run(traefik_route, {"name": "todo", "service": "split"})
+    assert switched["changes"] == ["traefik.http.routers.todo.service"]
+    assert switched["route"] == {**created["route"], "service": "split"}
+    assert not run(traefik_route, {"name": "todo"})["changed"]
+
+
+def test_a_hand_edited_rule_needs_the_domains_given():
+    run(traefik_route, ARGS)
+    MemorySwarm.services["todo-prod"]["traefik.http.routers.todo.rule"] = "PathPrefix(`/`)"
+    assert "edited by hand" in fail(traefik_route, {"name": "todo", "service": "split"})["msg"]
+    assert run(traefik_route, {**ARGS, "service": "split"})["changed"]
+
+
+def test_diff_only_in_diff_mode():
+    assert "diff" not in run(traefik_route, {"name": "todo", "domains": ["todo.example.com"]}, check=True)
+
+
 def test_missing_service_fails():
-    msg = fail(traefik_route, {"app": "gone", "domains": ["gone.example.com"]})["msg"]
+    msg = fail(traefik_route, {"name": "gone", "domains": ["gone.example.com"]})["msg"]
     assert msg == "Error routing app gone: service gone-prod not found; deploy the app first"
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        ({"app": "Todo", "domains": ["a.example.com"]}, "Error routing app 'Todo': invalid app name"),
-        ({"app": "edge", "domains": ["a.example.com"]}, "reserved"),
-        ({"app": "todo"}, "Error routing app todo: domains must list at least one host name"),
-        ({"app": "todo", "domains": []}, "domains must list at least one host name"),
-        ({"app": "todo", "domains": ["a.com`) || Host(`b.com"]}, "invalid domain 'a.com`) || Host(`b.com'"),
-        ({"app": "todo", "domains": ["a.com"], "middlewares": ["x,y"]}, "invalid middleware 'x,y'"),
-        ({"app": "todo", "domains": ["a.com"], "retry_attempts": -1}, "invalid retry_attempts"),
-        ({"app": "todo", "domains": ["a.com"], "entrypoints": {"http": "w b"}}, "invalid entrypoint 'w b'"),
+        ({"name": "Todo", "domains": ["a.example.com"]}, "Error routing app 'Todo': invalid app name"),
+        ({"name": "edge", "domains": ["a.example.com"]}, "reserved"),
+        ({"name": "todo", "domains": []}, "domains must list at least one host name"),
+        ({"name": "todo", "domains": ["a.com`) || Host(`b.com"]}, "invalid domain 'a.com`) || Host(`b.com'"),
+        ({"name": "todo", "domains": ["a.com"], "middlewares": ["x,y"]}, "invalid middleware 'x,y'"),
+        ({"name": "todo", "domains": ["a.com"], "retry_attempts": -1}, "invalid retry_attempts"),
+        ({"name": "todo", "domains": ["a.com"], "entrypoints": {"http": "w b"}}, "invalid entrypoint 'w b'"),
     ],
 )
 def test_bad_input_fails_before_reaching_the_engine(args, message):
@@ -105,12 +129,12 @@ def test_bad_input_fails_before_reaching_the_engine(args, message):
 
 def test_info_reads_the_route_back():
     applied = run(traefik_route, {**ARGS, "tls": False, "service": "split"})
-    info = run(traefik_route_info, {"app": "todo"})
+    info = run(traefik_route_info, {"name": "todo"})
     assert info["exists"] and not info["changed"]
     assert info["route"] == applied["route"] and info["labels"] == applied["labels"]
 
 
 def test_info_without_route_or_service():
-    assert run(traefik_route_info, {"app": "todo"})["exists"] is False
-    missing = run(traefik_route_info, {"app": "gone"})
+    assert run(traefik_route_info, {"name": "todo"})["exists"] is False
+    missing = run(traefik_route_info, {"name": "gone"})
     assert missing["exists"] is False and missing["service_exists"] is False
