@@ -12,8 +12,11 @@ import re
 
 # A DNS label short enough that every derived name stays within Docker's limits.
 APP_NAME_PATTERN = re.compile(r"^[a-z](?:[a-z0-9-]{0,29}[a-z0-9])?$")
-# Names whose derived network would collide with the platform's own (sentinel-edge).
-RESERVED_APP_NAMES = frozenset({"edge"})
+# Names whose derived objects (network sentinel-NAME, ...) would collide with the platform's own.
+RESERVED_APP_NAMES = frozenset({"edge", "monitoring", "traefik", "prometheus", "grafana", "node-exporter"})
+# App X's routers are X and X-http (see route_label_prefixes): an app named X-http would take
+# X's redirect router, and Traefik drops both routers of a name defined twice.
+RESERVED_APP_SUFFIXES = ("-http",)
 
 EDGE_NETWORK = "sentinel-edge"
 ROLES = ("prod", "canary", "db")
@@ -33,13 +36,15 @@ PLATFORM_SERVICES = {
 
 def app_name_error(name: object) -> str | None:
     """Why ``name`` is not a valid app name, or None when it is."""
-    if not isinstance(name, str) or not APP_NAME_PATTERN.match(name):
+    if not isinstance(name, str) or not APP_NAME_PATTERN.fullmatch(name):
         return (
             f"invalid app name {name!r}: use 1-31 lowercase letters, digits and hyphens, "
             "starting with a letter and not ending with a hyphen"
         )
-    if name in RESERVED_APP_NAMES:
+    if name in RESERVED_APP_NAMES or name.startswith("sentinel"):
         return f"invalid app name {name!r}: it is reserved by the platform"
+    if name.endswith(RESERVED_APP_SUFFIXES):
+        return f"invalid app name {name!r}: names ending in -http are reserved (app X's redirect router is X-http)"
     return None
 
 
@@ -71,6 +76,19 @@ def router_name(app: str) -> str:
     return app
 
 
+def redirect_router(app: str) -> str:
+    """The router that sends plain HTTP to HTTPS (see RESERVED_APP_SUFFIXES)."""
+    return f"{router_name(app)}-http"
+
+
+def redirect_middleware(app: str) -> str:
+    return f"{app}-https"
+
+
+def retry_middleware(app: str) -> str:
+    return f"{app}-retry"
+
+
 def split_service(app: str) -> str:
     """The file-provider weighted service that splits traffic between prod and canary."""
     return f"{app}-split"
@@ -95,9 +113,43 @@ def route_label_prefixes(app: str) -> tuple[str, ...]:
 
     The dot and hyphen after the router name keep app ``todo`` off routers of app ``todo2``.
     """
-    return (f"traefik.http.routers.{app}.", f"traefik.http.routers.{app}-", f"traefik.http.middlewares.{app}-")
+    router = router_name(app)
+    return (f"traefik.http.routers.{router}.", f"traefik.http.routers.{router}-", f"traefik.http.middlewares.{app}-")
 
 
 TRAEFIK_DYNAMIC_DIR = "/etc/sentinel/traefik/dynamic"
 TRAEFIK_CERT_RESOLVER = "sentinel"
 TRAEFIK_ENTRYPOINTS = ("web", "websecure")
+
+
+# -- Platform names for the roles (exposed to roles and playbooks by plugins/filter/naming.py) --
+PLATFORM_ROLE = "platform"  # the LABEL_ROLE value of every platform object
+PLATFORM_LABELS = {LABEL_ROLE: PLATFORM_ROLE}
+TRAEFIK_SWARM_PROVIDER = "swarm"  # Traefik calls the service of Swarm service NAME "NAME@swarm"
+TRAEFIK_DASHBOARD_ROUTER = "sentinel-dashboard"
+TRAEFIK_DASHBOARD_AUTH_MIDDLEWARE = "sentinel-dashboard-auth"
+PLATFORM_SUFFIX_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")  # fullmatch: $ would pass a trailing newline
+
+
+def platform_name(component: str, suffix: str = "") -> str:
+    """The platform service of ``component`` (a key of PLATFORM_SERVICES), or with a suffix an object it owns.
+
+    ``platform_name("prometheus")`` is ``sentinel-prometheus``; ``platform_name("prometheus", "data")`` is
+    its volume ``sentinel-prometheus-data``.
+    """
+    if component not in PLATFORM_SERVICES:
+        raise ValueError(f"unknown platform component {component!r}: use one of {', '.join(sorted(PLATFORM_SERVICES))}")
+    if suffix and not (isinstance(suffix, str) and PLATFORM_SUFFIX_PATTERN.fullmatch(suffix)):
+        raise ValueError(f"invalid suffix {suffix!r}: use lowercase letters and digits, joined by single hyphens")
+    return f"{PLATFORM_SERVICES[component]}-{suffix}" if suffix else PLATFORM_SERVICES[component]
+
+
+def traefik_service_regex(roles: tuple[str, ...] | list[str] = ("prod", "canary")) -> str:
+    """A regular expression for Traefik's names of apps' services, ``service_name(app, role)@swarm``.
+
+    Group 1 is the app, group 2 the role. Python and Prometheus (RE2, which anchors it) read it alike.
+    """
+    unknown = [role for role in roles if role not in ROLES]
+    if unknown or not roles:
+        raise ValueError(f"unknown roles {unknown!r}" if unknown else "give at least one role")
+    return f"(.+)-({'|'.join(roles)})@{TRAEFIK_SWARM_PROVIDER}"

@@ -1,26 +1,69 @@
 """The shipped alert rules, unit-tested by a real promtool (`promtool test rules`).
 
-promtool runs inside the Prometheus test image (Debian's Prometheus, the same promtool the
-role's `validate:` uses), so the host engine must answer and the image must exist.
+The rules are a template of the prometheus role (templates/sentinel.rules.yml.j2), rendered here
+by Ansible as the role renders it (fixture prometheus_rules in conftest.py). promtool runs inside
+the Prometheus test image (Debian's Prometheus, the same promtool the role's `validate:` uses), so
+the host engine must answer and the image must exist.
 """
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
 import pytest
-
-docker = pytest.importorskip("docker")
+import yaml
+from ansible_collections.sentinel.paas.plugins.module_utils import _naming
 
 ROOT = Path(__file__).resolve().parents[3]
-RULES = ROOT / "roles" / "prometheus" / "files" / "sentinel.rules.yml"
+TEMPLATE = ROOT / "roles" / "prometheus" / "templates" / "sentinel.rules.yml.j2"
+RULES_NAME = "sentinel.rules.yml"
 RULE_TESTS = Path(__file__).parent / "prometheus" / "sentinel.rules.test.yml"
 IMAGE = "sentinel-test/prometheus:latest"
+APP_SERVICES = _naming.traefik_service_regex(("prod", "canary"))
+
+
+def _exprs(rules: Path) -> dict[str, str]:
+    groups = yaml.safe_load(rules.read_text())["groups"]
+    return {rule.get("record") or rule["alert"]: rule["expr"] for group in groups for rule in group["rules"]}
+
+
+# -- the template, without promtool ---------------------------------------------------
+def test_template_spells_no_service_name_pattern_itself():
+    """The prod/canary pattern comes from _naming.py through the role's vars, not from the template."""
+    text = TEMPLATE.read_text()
+    assert "(prod|canary)" not in text
+    assert text.startswith("{{ ansible_managed | comment }}\n")
+
+
+def test_recording_rules_match_and_split_traefik_service_names_with_naming_regex(prometheus_rules):
+    exprs = _exprs(prometheus_rules)
+    for record in ("sentinel_app:requests:rate5m", "sentinel_app:errors_5xx:rate5m"):
+        assert f'service=~"{APP_SERVICES}"' in exprs[record]
+        assert f'"app", "$1", "service", "{APP_SERVICES}"' in exprs[record]
+        assert f'"version", "$2", "service", "{APP_SERVICES}"' in exprs[record]
+    # Group 1 and 2 are what label_replace takes as $1 (app) and $2 (version).
+    for app in ("todo", "my-shop", "a-prod"):
+        for role in ("prod", "canary"):
+            match = re.fullmatch(APP_SERVICES, f"{_naming.service_name(app, role)}@swarm")
+            assert match and match.groups() == (app, role)
+
+
+def test_prometheus_templates_stay_for_prometheus(prometheus_rules):
+    """Jinja renders only the regex; Prometheus' own {{ $labels.x }} and {{ $value }} reach the file."""
+    text = prometheus_rules.read_text()
+    assert text.startswith("#\n# ") and "\n#\n---\n" in text  # the ansible_managed comment, then the document
+    assert "{{ $labels.app }}" in text and "{{ $value | humanizePercentage }}" in text
+    assert "{#" not in text and "{%" not in text
+
+
+# -- promtool -------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
 def promtool():
+    docker = pytest.importorskip("docker")
     try:
         client = docker.from_env()
         client.images.get(IMAGE)
@@ -49,16 +92,16 @@ def promtool():
 
 
 @pytest.fixture
-def workdir(tmp_path):
+def workdir(tmp_path, prometheus_rules):
     tmp_path.chmod(0o755)
-    for source in (RULES, RULE_TESTS):
-        shutil.copy(source, tmp_path / source.name)
-        (tmp_path / source.name).chmod(0o644)
+    for source, name in ((prometheus_rules, RULES_NAME), (RULE_TESTS, RULE_TESTS.name)):
+        shutil.copy(source, tmp_path / name)
+        (tmp_path / name).chmod(0o644)
     return tmp_path
 
 
 def test_rules_are_valid(promtool, workdir):
-    status, output = promtool(workdir, "check", "rules", RULES.name)
+    status, output = promtool(workdir, "check", "rules", RULES_NAME)
     assert status == 0, output
     assert "SUCCESS: 7 rules found" in output  # 3 recording rules, 4 alerts
 
@@ -71,7 +114,7 @@ def test_rules_behave_as_their_unit_tests_say(promtool, workdir):
 
 def test_the_rule_tests_can_fail(promtool, workdir):
     """A margin of 50 points instead of 5 must break the canary test: the tests really look."""
-    rules = workdir / RULES.name
+    rules = workdir / RULES_NAME
     rules.write_text(rules.read_text().replace("+ 0.05)", "+ 0.50)"))
     status, output = promtool(workdir, "test", "rules", RULE_TESTS.name)
     assert status != 0

@@ -1,0 +1,39 @@
+"""App names: a DNS label, and nothing that collides with the platform or another app's names."""
+
+from __future__ import annotations
+
+import pytest
+from ansible_collections.sentinel.paas.plugins.module_utils import _naming
+
+
+@pytest.mark.parametrize("name", ["todo", "a", "my-app2", "a" * 31, "http", "todo-https", "shop-api"])
+def test_valid_names(name):
+    assert _naming.app_name_error(name) is None
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("Todo", "lowercase"),
+        ("todo\n", "lowercase"),  # a pattern with $ would accept the trailing newline
+        ("-todo", "lowercase"),
+        ("todo-", "lowercase"),
+        ("a" * 32, "lowercase"),
+        ("1todo", "lowercase"),
+        (None, "lowercase"),
+        ("edge", "reserved by the platform"),
+        ("monitoring", "reserved by the platform"),
+        ("prometheus", "reserved by the platform"),
+        ("node-exporter", "reserved by the platform"),
+        ("sentinel", "reserved by the platform"),
+        ("sentinel-web", "reserved by the platform"),
+        ("todo-http", "redirect router is X-http"),
+    ],
+)
+def test_invalid_names(name, reason):
+    assert reason in _naming.app_name_error(name)
+
+
+def test_every_platform_service_name_is_reserved_as_an_app_name():
+    for component, service in _naming.PLATFORM_SERVICES.items():
+        assert _naming.app_name_error(component.replace("_", "-")), service
