@@ -32,6 +32,7 @@ lint: venv
 	$(BIN)/ruff format --check .
 	$(BIN)/yamllint --strict .
 	$(BIN)/ansible-lint
+	$(BIN)/antsibull-docs lint-collection-docs --plugin-docs playbooks/collections/ansible_collections/sentinel/paas
 
 sanity: venv
 	scripts/ansible-test-sanity.sh

@@ -1,0 +1,110 @@
+"""The filters of plugins/filter/cluster.py as playbooks call them (on cluster_info's nodes).
+
+The rules themselves are tested in tests/unit/plugins/module_utils/test_cluster.py; here the
+filter signatures, the '' / {} answers and the examples of their docs.
+"""
+
+from __future__ import annotations
+
+import pytest
+from ansible_collections.sentinel.paas.plugins.filter import cluster
+
+FILTERS = cluster.FilterModule().filters()
+
+
+def node(hostname, node_id, role="worker", availability="active", state="ready", pinned=(), local=False):
+    """A node as cluster_info returns it."""
+    return {
+        "id": node_id,
+        "hostname": hostname,
+        "role": role,
+        "availability": availability,
+        "state": state,
+        "reachability": "reachable" if role == "manager" else None,
+        "pinned": list(pinned),
+        "local": local,
+    }
+
+
+NODES = [
+    node("m1", "aaa111", "manager", local=True),
+    node("m2", "aab222", "manager"),
+    node("m3", "bbb333", "manager"),
+    node("w1", "ccc444"),
+    node("w2", "ddd555", pinned=["todo-db"]),
+]
+
+
+def test_the_filters_are_registered():
+    assert set(FILTERS) == {"node_availability_error", "node_removal_error", "manager_count_error", "find_node"}
+
+
+@pytest.mark.parametrize(
+    ("ref", "hostname"), [("w1", "w1"), ("ccc444", "w1"), ("ccc", "w1"), ("bbb", "m3"), ("aab", "m2")]
+)
+def test_find_node_by_hostname_id_or_prefix(ref, hostname):
+    assert FILTERS["find_node"](NODES, ref)["hostname"] == hostname
+
+
+@pytest.mark.parametrize("ref", ["nope", "aa", "", None])
+def test_find_node_gives_an_empty_dict_when_not_unique(ref):
+    assert FILTERS["find_node"](NODES, ref) == {}
+
+
+def test_find_node_prefers_the_hostname():
+    nodes = [*NODES, node("ccc", "eee666")]
+    assert FILTERS["find_node"](nodes, "ccc")["id"] == "eee666"
+
+
+@pytest.mark.parametrize(
+    ("ref", "availability", "why"),
+    [
+        ("w1", "drain", ""),
+        ("w1", "active", ""),
+        ("m2", "drain", ""),
+        ("w2", "drain", "cannot move off node w2"),
+        ("w1", "pause", "invalid availability 'pause'"),
+        ("aa", "drain", "ambiguous"),
+        ("nope", "drain", "not in the Swarm"),
+    ],
+)
+def test_node_availability_error(ref, availability, why):
+    error = FILTERS["node_availability_error"](NODES, ref, availability)
+    assert (why in error) if why else error == ""
+
+
+def test_node_availability_error_takes_keywords_as_its_docs_name_them():
+    assert "cannot move off" in FILTERS["node_availability_error"](NODES, node="w2", availability="drain")
+
+
+def test_draining_the_only_active_manager_is_refused():
+    nodes = [node("m1", "a1", "manager", local=True), node("m2", "a2", "manager", availability="drain"), node("w", "b")]
+    assert "only active manager" in FILTERS["node_availability_error"](nodes, "m1", "drain")
+
+
+@pytest.mark.parametrize(
+    ("nodes", "ref", "why"),
+    [
+        ([*NODES[:3], node("w1", "ccc444", availability="drain"), NODES[4]], "w1", ""),
+        (NODES, "w1", ""),  # not drained yet, but draining it would be fine
+        (NODES, "w2", "cannot move off node w2"),
+        (NODES, "m1", "the manager Sentinel runs on"),
+        ([NODES[0], node("w1", "ccc444")], "m1", "last manager"),
+        (NODES, "nope", "not in the Swarm"),
+    ],
+)
+def test_node_removal_error(nodes, ref, why):
+    error = FILTERS["node_removal_error"](nodes, ref)
+    assert (why in error) if why else error == ""
+
+
+@pytest.mark.parametrize(("count", "fine"), [(1, True), (3, True), (5, True), ("3", True), (0, False), (2, False)])
+def test_manager_count_error(count, fine):
+    assert (FILTERS["manager_count_error"](count) == "") is fine
+
+
+def test_manager_count_error_example_from_its_docs():
+    assert FILTERS["manager_count_error"](2) == (
+        "the inventory has 2 managers: use an odd number (1 or 3); 2 managers survive no more failures than 1 "
+        "and split votes more easily"
+    )
