@@ -19,3 +19,8 @@ def key_value_pairs(_ctx, _param, values: tuple[str, ...]) -> dict[str, str]:
 env_option = click.option(
     "--env", "env", multiple=True, metavar="KEY=VALUE", callback=key_value_pairs, help="Environment (repeatable)."
 )
+
+
+def only_given(options: dict) -> dict:
+    """The options the user gave: the playbooks keep the current value of everything left out."""
+    return {key: value for key, value in options.items() if value is not None}

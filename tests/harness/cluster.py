@@ -45,6 +45,10 @@ PUSHED_IMAGES = (
     "sentinel-test/base:latest",
 )
 
+# More names for some images in the registry. The PostgreSQL image is Debian's PostgreSQL 15: named
+# by its major version, as the official images are, so deploys can be told a major upgrade apart.
+REGISTRY_ALIASES = {"sentinel-test/postgres:latest": ("sentinel-test/postgres:15",)}
+
 
 _wait = partial(eventually, timeout=90, interval=0.5)
 
@@ -218,8 +222,9 @@ class ClusterFactory:
     def _push_images(self, cluster: Cluster) -> None:
         """Push the test images through the host's loopback port (trusted without TLS)."""
         started = time.monotonic()
-        for ref in PUSHED_IMAGES:
-            local = f"127.0.0.1:{cluster.registry_port}/{ref}"
+        pushes = [(ref, name) for ref in PUSHED_IMAGES for name in (ref, *REGISTRY_ALIASES.get(ref, ()))]
+        for ref, name in pushes:
+            local = f"127.0.0.1:{cluster.registry_port}/{name}"
             image = self.host.images.get(ref)
             repo, tag = local.rsplit(":", 1)
             image.tag(repo, tag)

@@ -222,7 +222,7 @@ def test_unknown_apps_are_refused(platform, sentinel, todo, args):
 
 def test_a_conflicting_spec_is_refused(platform, sentinel, todo):
     before = cluster_state(platform)
-    run = sentinel("deploy", APP, "--image", platform.image("sentinel-test/todo:1"), "--domain", DOMAIN, "--no-tls")
+    run = sentinel("deploy", APP, "--no-postgres")
     assert run.returncode == 1
     assert "has a database" in run.error
     assert cluster_state(platform) == before

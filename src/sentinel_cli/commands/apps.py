@@ -6,7 +6,7 @@ import click
 
 from ..context import Context, confirm_or_abort, pass_context
 from ..output import replicas_text, table
-from ..params import env_option, key_value_pairs
+from ..params import env_option, key_value_pairs, only_given
 
 
 @click.command()
@@ -17,7 +17,7 @@ from ..params import env_option, key_value_pairs
     multiple=True,
     metavar="K=V",
     callback=key_value_pairs,
-    help="Role variables for the control plane (e.g. control_plane_acme_email=me@example.com).",
+    help="Role variables for the control plane (e.g. control_plane_traefik_acme_email=me@example.com).",
 )
 @pass_context
 def init(ctx: Context, extra: dict) -> None:
@@ -31,40 +31,38 @@ def init(ctx: Context, extra: dict) -> None:
 
 @click.command()
 @click.argument("name")
-@click.option("--image", required=True, help="Docker image to run, e.g. ghcr.io/acme/todo:1.4.")
-@click.option("--domain", "domains", multiple=True, required=True, help="Public host name (repeat for several).")
-@click.option("--postgres", is_flag=True, help="Give the app its own PostgreSQL (password in a Docker secret).")
-@click.option("--postgres-image", default="postgres:15", show_default=True)
+@click.option("--image", help="Docker image to run, e.g. ghcr.io/acme/todo:1.4. Needed for a new app.")
+@click.option("--domain", "domains", multiple=True, help="Public host name (repeat for several). Needed for a new app.")
 @click.option(
-    "--run-as",
-    default="0",
-    show_default=True,
-    metavar="UID",
-    help="User id the image runs as; the database password file is readable by it alone.",
+    "--postgres/--no-postgres",
+    default=None,
+    help="Give the app its own PostgreSQL (password in a Docker secret). An app keeps its database.",
 )
+@click.option("--postgres-image", help="Database image; a new app gets postgres:15. Same major version only.")
+@click.option("--run-as", metavar="UID", help="User id the image runs as; the database password file is its alone.")
 @env_option
-@click.option("--replicas", type=click.IntRange(min=0), default=1, show_default=True)
-@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="Port the app listens on.")
-@click.option("--no-tls", is_flag=True, help="Serve plain HTTP only (no ACME certificate).")
+@click.option("--replicas", type=click.IntRange(min=0), help="Tasks of production; a new app gets 1.")
+@click.option("--port", type=click.IntRange(1, 65535), help="Port the app listens on; a new app gets 8000.")
+@click.option("--tls/--no-tls", default=None, help="HTTPS with an ACME certificate (a new app: on) or plain HTTP.")
 @pass_context
-def deploy(ctx: Context, name, image, domains, postgres, postgres_image, run_as, env, replicas, port, no_tls) -> None:
-    """Deploy NAME (or update it) and print its URL."""
-    result = ctx.run(
-        "deploy.yml",
-        {
-            "app": name,
-            "image": image,
-            "domains": list(domains),
-            "postgres": postgres,
-            "postgres_image": postgres_image,
-            "run_as": run_as,
-            "env": env,
-            "replicas": replicas,
-            "app_port": port,
-            "tls": not no_tls,
-        },
-        f"Deploying {name}",
-    )
+def deploy(ctx: Context, name, image, domains, postgres, postgres_image, run_as, env, replicas, port, tls) -> None:
+    """Deploy NAME, or change it, and print its URL.
+
+    Only what you give changes: `sentinel deploy todo --image todo:2` ships a new image and
+    keeps the replicas, env, domains, port and database. A new app needs --image and --domain.
+    """
+    given = {
+        "image": image,
+        "domains": list(domains) or None,
+        "postgres": postgres,
+        "postgres_image": postgres_image,
+        "run_as": run_as,
+        "env": env or None,
+        "replicas": replicas,
+        "app_port": port,
+        "tls": tls,
+    }
+    result = ctx.run("deploy.yml", {"app": name, **only_given(given)}, f"Deploying {name}")
     urls = " ".join(result.get("urls", []))
     ctx.out.emit(result, f"{name} is live at {urls}" + ("" if result.get("changed") else " (no change)"))
 
@@ -112,7 +110,7 @@ def destroy(ctx: Context, name, delete_data, yes) -> None:
     what = "and its DATA " if delete_data else ""
     confirm_or_abort(ctx, yes, f"Destroy app {name} {what}on this cluster?")
     result = ctx.run("destroy.yml", {"app": name, "delete_data": delete_data}, f"Destroying {name}")
-    kept = "" if delete_data else " (database volume kept; --delete-data removes it)"
+    kept = " (database volume kept; --delete-data removes it)" if result.get("data_kept") else ""
     ctx.out.emit(result, f"{name} destroyed{kept}")
 
 

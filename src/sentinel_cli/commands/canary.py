@@ -6,7 +6,7 @@ import click
 
 from ..context import Context, confirm_or_abort, pass_context
 from ..output import replicas_text
-from ..params import env_option
+from ..params import env_option, only_given
 
 WEIGHT = click.IntRange(0, 100)
 
@@ -19,13 +19,18 @@ def canary() -> None:
 @canary.command(name="deploy")
 @click.argument("name")
 @click.option("--image", required=True, help="The new version's image.")
-@click.option("--weight", type=WEIGHT, default=10, show_default=True, help="Canary's share of traffic, 0-100 %.")
+@click.option("--weight", type=WEIGHT, help="Canary's share of traffic, 0-100 % (a new canary: 10).")
 @env_option
-@click.option("--replicas", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--replicas", type=click.IntRange(min=1), help="Tasks of the canary (a new canary: 1).")
 @pass_context
 def canary_deploy(ctx: Context, name, image, weight, env, replicas) -> None:
-    """Start NAME's canary from IMAGE and send it WEIGHT % of new users."""
-    extravars = {"app": name, "image": image, "weight": weight, "env": env, "replicas": replicas}
+    """Start NAME's canary from IMAGE and send it WEIGHT % of new users.
+
+    A new canary runs with production's settings (env, port, database) and the new image;
+    --env replaces its environment.
+    """
+    given = {"image": image, "weight": weight, "env": env or None, "replicas": replicas}
+    extravars = {"app": name, **only_given(given)}
     result = ctx.run("canary.yml", extravars, f"Starting canary {image} for {name}")
     ctx.out.emit(result, _weights_line(name, result))
 

@@ -1,0 +1,109 @@
+"""A redeploy changes only what the user names (issue: "Deploy changes only what you name").
+
+An app with 3 replicas, env A=1, two domains and PostgreSQL on a non-default image is deployed
+by the CLI; `sentinel deploy NAME --image v2` under continuous load through the real Traefik
+must change the production image alone: both service specs before and after are compared field
+by field, and every request counted.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.harness.http import Edge, Load
+
+pytestmark = pytest.mark.cluster
+
+APP = "keep"
+DOMAINS = ("keep.sentinel.test", "www.keep.sentinel.test")
+TODO_UID = "10001"
+# What a new release writes besides the image: its own record, nothing the user set.
+RELEASE_RECORD = {"sentinel.release", "sentinel.release.image", "sentinel.release.time", "sentinel.history"}
+
+
+def flatten(value, path=""):
+    """{dotted path: leaf} of a service Spec, so two specs compare field by field."""
+    if isinstance(value, dict):
+        return {k: v for key, sub in value.items() for k, v in flatten(sub, f"{path}.{key}" if path else key).items()}
+    if isinstance(value, list):
+        return {k: v for i, sub in enumerate(value) for k, v in flatten(sub, f"{path}[{i}]").items()}
+    return {path: value}
+
+
+def spec_changes(before: dict, after: dict) -> dict:
+    keys = sorted(set(before) | set(after))
+    return {k: (before.get(k), after.get(k)) for k in keys if before.get(k) != after.get(k)}
+
+
+def specs(platform) -> dict:
+    client = platform.manager.client
+    return {role: flatten(client.services.get(f"{APP}-{role}").attrs["Spec"]) for role in ("prod", "db")}
+
+
+@pytest.fixture(scope="module")
+def keep(platform, sentinel):
+    run = sentinel(
+        "deploy", APP, "--image", platform.image("sentinel-test/todo:1"), "--no-tls",
+        "--domain", DOMAINS[0], "--domain", DOMAINS[1], "--replicas", "3", "--env", "A=1",
+        "--postgres", "--postgres-image", platform.image("sentinel-test/postgres:15"), "--run-as", TODO_UID,
+    )  # fmt: skip
+    assert run.returncode == 0, run.error
+    edge = Edge(platform.manager.ip, DOMAINS[1])
+    edge.wait_until("keep through Traefik", lambda e: e.get("/healthz").status_code == 200, timeout=60)
+    yield edge
+    sentinel("destroy", APP, "--delete-data", "--yes")
+
+
+def test_deploy_with_only_an_image_changes_only_the_image_under_load(platform, sentinel, keep):
+    before = specs(platform)
+    image_v2 = platform.image("sentinel-test/todo:2")
+    with Load(keep) as load:
+        run = sentinel("deploy", APP, "--image", image_v2)
+    assert run.returncode == 0, run.error
+    after = specs(platform)
+
+    prod = spec_changes(before["prod"], after["prod"])
+    print(f"\nproduction spec changes: {prod}\nrequests: {len(load.results)}, failed: {dict(load.failures)}")
+    image_key = "TaskTemplate.ContainerSpec.Image"
+    assert prod.pop(image_key)[1].startswith(image_v2 + "@sha256:")
+    assert {key.removeprefix("Labels.") for key in prod} == RELEASE_RECORD, prod
+    assert spec_changes(before["db"], after["db"]) == {}, "the database service is untouched"
+
+    assert len(load.results) >= 300, f"only {len(load.results)} requests during the deploy"
+    assert not load.failures, f"failed requests during the deploy: {load.failures}"
+    assert {Edge(platform.manager.ip, d).version() for d in DOMAINS} == {"2"}
+    assert run.data["urls"] == [f"http://{d}" for d in DOMAINS]
+
+
+def test_deploy_again_with_nothing_given_changes_nothing(platform, sentinel, keep):
+    before = specs(platform)
+    run = sentinel("deploy", APP)
+    assert run.returncode == 0, run.error
+    assert run.data["changed"] is False and run.data["ok"] is True
+    assert specs(platform) == before
+
+
+def test_another_postgres_major_is_refused_and_changes_nothing(platform, sentinel, keep):
+    before = specs(platform)
+    run = sentinel("deploy", APP, "--postgres-image", platform.image("sentinel-test/postgres:16"))
+    assert run.returncode == 1
+    assert "PostgreSQL 15" in run.error and "PostgreSQL 16" in run.error and "pg_upgrade" in run.error
+    assert specs(platform) == before
+
+
+def test_a_blank_survey_answer_keeps_the_current_value(platform, ansible, keep):
+    """AWX sends a blank survey field as "" (or null): the playbook treats it as not given."""
+    before = specs(platform)
+    blanks = {"app": APP, "image": "", "replicas": "", "domains": "", "postgres_image": None, "tls": None, "env": ""}
+    play = ansible.playbook("deploy.yml", blanks)
+    assert play.ok, play.failures
+    assert specs(platform) == before
+
+
+def test_a_new_app_needs_an_image_and_a_domain(platform, sentinel, keep):
+    client = platform.manager.client
+    before = sorted(s.name for s in client.services.list())
+    run = sentinel("deploy", "fresh")
+    assert run.returncode == 1
+    assert "app fresh is new: give an image (-e image=REF) and a domain (-e domains=HOST)" in run.error
+    assert sorted(s.name for s in client.services.list()) == before

@@ -1,0 +1,66 @@
+"""deploy and canary deploy send only what the user gave: the playbooks keep the rest."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from sentinel_cli.context import Context
+from sentinel_cli.main import cli
+
+
+@pytest.fixture
+def calls(monkeypatch):
+    made = []
+
+    def fake_run(self, playbook, extravars, title):
+        made.append((playbook, extravars))
+        return {"urls": ["http://todo.example.com"], "changed": True}
+
+    monkeypatch.setattr(Context, "run", fake_run)
+    return made
+
+
+def invoke(*args):
+    result = CliRunner().invoke(cli, list(args))
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def test_deploy_with_an_image_sends_the_image_alone(calls):
+    invoke("deploy", "todo", "--image", "todo:2")
+    assert calls == [("deploy.yml", {"app": "todo", "image": "todo:2"})]
+
+
+def test_deploy_sends_every_given_option(calls):
+    invoke(
+        "deploy", "todo", "--image", "todo:1", "--domain", "a.example.com", "--domain", "b.example.com",
+        "--postgres", "--postgres-image", "postgres:16", "--run-as", "10001", "--env", "A=1",
+        "--replicas", "0", "--port", "9000", "--no-tls",
+    )  # fmt: skip
+    assert calls[0][1] == {
+        "app": "todo",
+        "image": "todo:1",
+        "domains": ["a.example.com", "b.example.com"],
+        "postgres": True,
+        "postgres_image": "postgres:16",
+        "run_as": "10001",
+        "env": {"A": "1"},
+        "replicas": 0,
+        "app_port": 9000,
+        "tls": False,
+    }
+
+
+def test_canary_deploy_sends_only_what_is_given(calls):
+    invoke("canary", "deploy", "todo", "--image", "todo:2")
+    assert calls == [("canary.yml", {"app": "todo", "image": "todo:2"})]
+
+
+def test_deploy_help_says_what_a_new_app_gets():
+    text = invoke("deploy", "--help").output
+    assert "Only what you give changes" in text and "a new app gets 1" in text
+
+
+def test_init_help_names_the_real_acme_variable():
+    assert "control_plane_traefik_acme_email" in invoke("init", "--help").output
