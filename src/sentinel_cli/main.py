@@ -14,10 +14,11 @@ import click
 from . import __version__, project, runner
 from .commands import apps, canary, cluster, inspect
 from .context import Context
+from .global_options import GlobalOptionsGroup
 from .output import Output
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(cls=GlobalOptionsGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="sentinel")
 @click.option(
     "-i",
@@ -46,7 +47,10 @@ def cli(click_ctx, inventory, limit, check, diff, verbose, output) -> None:
 
     Every command runs one playbook of the sentinel.paas collection, so AWX job
     templates and plain ansible-playbook can do all of it too.
+
+    The options below also work after the command: sentinel apps -o json.
     """
+    # Nothing but ctx.obj: GlobalOptionsGroup runs this again for an option given after the subcommand.
     options = runner.Options(inventory=inventory, limit=limit, check=check, diff=diff, verbose=verbose)
     click_ctx.obj = Context(options, Output(output))
 

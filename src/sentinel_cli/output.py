@@ -18,7 +18,11 @@ class Output:
             click.echo(click.style(line, dim=True), err=True)
 
     def emit(self, data: dict, text: str) -> None:
-        click.echo(json.dumps(data, indent=2, sort_keys=True, default=str) if self.json else text)
+        """The result: text, or a JSON document whose "ok" tells success from fail()'s errors."""
+        if self.json:
+            click.echo(json.dumps({**data, "ok": True}, indent=2, sort_keys=True, default=str))
+        else:
+            click.echo(text)
 
     def fail(self, errors: list[str]) -> None:
         if self.json:

@@ -1,12 +1,15 @@
-"""Run one playbook with ansible-runner, stream progress, and collect its result.
+"""Run one playbook with ansible-playbook, stream its progress, and collect its result.
 
 Playbooks hand their result to the CLI with ``ansible.builtin.set_stats`` under the key
-``sentinel_result``; failures come back as the failing task's message, in one line.
+``sentinel_result``; failures come back as the failing task's message, in one line. Both
+arrive as they happen, through the sentinel_events callback and a pipe.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -14,9 +17,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import ansible_runner
-
 from . import project
+from .progress import ProgressPrinter
+
+CALLBACK_PLUGINS = Path(__file__).resolve().parent / "callback_plugins"
+EVENTS_CALLBACK = "sentinel_events"
+ANSIBLE_OUTPUT = 2  # -vv and more: Ansible's own output goes to our stderr, beside the progress lines
 
 
 @dataclass
@@ -39,87 +45,87 @@ class Outcome:
     seconds: float = 0.0
 
 
-class ProgressPrinter:
-    """Turns runner events into one line per task that ran (skipped ones stay quiet), with its time."""
-
-    def __init__(self, say: Callable[[str], None], verbose: int):
-        self.say = say
-        self.verbose = verbose
-        self.failures: dict[str, str] = {}  # host -> the last failure, the one that ended its run
-        self.result: dict = {}
-        self.changed = 0
-        self._task, self._task_started, self._task_reported = "", 0.0, True
-
-    def __call__(self, event: dict) -> bool:
-        kind = event.get("event")
-        data = event.get("event_data", {})
-        if kind == "playbook_on_task_start":
-            self._task, self._task_started, self._task_reported = data.get("task", ""), time.monotonic(), False
-        elif kind in ("runner_on_ok", "runner_on_failed", "runner_on_unreachable"):
-            changed = bool(data.get("res", {}).get("changed"))
-            self.changed += changed
-            self._report_task(changed, data.get("host", ""))
-            if kind != "runner_on_ok" and not data.get("ignore_errors"):
-                # A rescued failure is followed by the rescue's own, clearer one: keep the last.
-                self.failures[data.get("host", "")] = _failure_message(data)
-        elif kind == "playbook_on_stats":
-            self.result = (data.get("artifact_data") or {}).get("sentinel_result", {})
-        return True  # keep the event in the artifacts
-
-    def _report_task(self, changed: bool, host: str) -> None:
-        if self._task_reported and not self.verbose:
-            return
-        self._task_reported = True
-        mark = "changed" if changed else "ok"
-        where = f" on {host}" if self.verbose else ""
-        self.say(f"  {self._task}  ({mark}{where}, {time.monotonic() - self._task_started:.1f} s)")
-
-
-def _failure_message(data: dict) -> str:
-    res = data.get("res", {})
-    msg = res.get("msg") or res.get("stderr") or res.get("reason") or "failed"
-    if isinstance(msg, list):
-        msg = "; ".join(str(m) for m in msg)
-    return " ".join(str(msg).split())  # one readable line
-
-
 def run(name: str, extravars: dict, options: Options, say: Callable[[str], None]) -> Outcome:
     """Run playbooks/<name> and return what happened."""
     printer = ProgressPrinter(say, options.verbose)
-    cmdline = []
-    if options.check:
-        cmdline.append("--check")
-    if options.diff:
-        cmdline.append("--diff")
-    if options.verbose > 1:
-        cmdline.append("-" + "v" * (options.verbose - 1))
     started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="sentinel-run-") as private:
-        runner = ansible_runner.run(
-            private_data_dir=private,
-            project_dir=str(project.PLAYBOOKS),
-            playbook=str(project.playbook(name)),
-            inventory=str(options.inventory),
-            limit=options.limit,
-            extravars=extravars,
-            cmdline=" ".join(cmdline) or None,
-            envvars={
-                # The ansible-playbook installed beside this CLI, whether or not its venv is activated.
-                "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
-                "ANSIBLE_COLLECTIONS_PATH": str(project.COLLECTIONS),
-                # ansible-runner's event callback wraps this one; another inherited from the caller's
-                # environment (json, say) would starve it of task events and so of error messages.
-                "ANSIBLE_STDOUT_CALLBACK": "default",
-                "ANSIBLE_HOST_KEY_CHECKING": "False",
-                # One round trip per module instead of copy-then-run: inspect feels instant.
-                "ANSIBLE_PIPELINING": "True",
-                "ANSIBLE_RETRY_FILES_ENABLED": "False",
-                "ANSIBLE_DISPLAY_SKIPPED_HOSTS": "False",
-            },
-            event_handler=printer,
-            quiet=True,
-            suppress_env_files=True,
-        )
-    ok = runner.rc == 0  # failures the playbook rescued or ignored do not count
-    errors = [] if ok else sorted(set(printer.failures.values())) or [f"ansible-playbook exited {runner.rc}"]
-    return Outcome(ok, printer.result, errors, printer.changed, time.monotonic() - started)
+    with tempfile.TemporaryDirectory(prefix="sentinel-run-") as private:  # only we can read it
+        # Extra vars may hold secrets: in a file, never on a command line that ps shows.
+        extravars_file = Path(private) / "extravars.json"
+        extravars_file.write_text(json.dumps(extravars))
+        stderr_file = Path(private) / "stderr"
+        with stderr_file.open("w") as stderr:
+            cmd = command(project.playbook(name), options, extravars_file)
+            if options.verbose > 1:
+                returncode = _play(cmd, ANSIBLE_OUTPUT, ANSIBLE_OUTPUT, printer)
+            else:  # stderr kept for the errors Ansible reports outside any task
+                returncode = _play(cmd, subprocess.DEVNULL, stderr, printer)
+        stderr_errors = _ansible_errors(stderr_file.read_text())
+    ok = returncode == 0  # failures the playbook rescued or ignored do not count
+    errors = printer.errors or stderr_errors or [f"ansible-playbook exited {returncode}"]
+    return Outcome(ok, printer.result, [] if ok else errors, printer.changed, time.monotonic() - started)
+
+
+def command(playbook: Path, options: Options, extravars_file: Path) -> list[str]:
+    # Absolute: ansible-playbook runs in the playbooks directory.
+    cmd = ["ansible-playbook", "-i", str(options.inventory.resolve()), "-e", f"@{extravars_file}"]
+    if options.limit:
+        cmd += ["--limit", options.limit]
+    cmd += ["--check"] * options.check + ["--diff"] * options.diff
+    if options.verbose > 1:
+        cmd.append("-" + "v" * (options.verbose - 1))
+    return [*cmd, str(playbook)]
+
+
+def environment(events_fd: int) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        {
+            # The ansible-playbook installed beside this CLI, whether or not its venv is activated.
+            "PATH": os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")]),
+            "ANSIBLE_COLLECTIONS_PATH": str(project.COLLECTIONS),
+            "ANSIBLE_CALLBACK_PLUGINS": os.pathsep.join(
+                filter(None, [str(CALLBACK_PLUGINS), env.get("ANSIBLE_CALLBACK_PLUGINS")])
+            ),
+            "ANSIBLE_CALLBACKS_ENABLED": ",".join(
+                filter(None, [env.get("ANSIBLE_CALLBACKS_ENABLED"), EVENTS_CALLBACK])
+            ),
+            "SENTINEL_EVENTS_FD": str(events_fd),
+            # What -vv shows, as it happens; the caller's (json, say) might print only at the end.
+            "ANSIBLE_STDOUT_CALLBACK": "default",
+            "ANSIBLE_HOST_KEY_CHECKING": "False",
+            # One round trip per module instead of copy-then-run: inspect feels instant.
+            "ANSIBLE_PIPELINING": "True",
+            "ANSIBLE_RETRY_FILES_ENABLED": "False",
+            "ANSIBLE_DISPLAY_SKIPPED_HOSTS": "False",
+        }
+    )
+    return env
+
+
+def _play(cmd: list[str], stdout, stderr, on_event: Callable[[dict], None]) -> int:
+    """Run ansible-playbook, handing on each event as it comes; return its exit code."""
+    events, events_for_ansible = os.pipe()
+    with open(events, encoding="utf-8") as lines:
+        try:
+            process = subprocess.Popen(
+                cmd,
+                cwd=project.PLAYBOOKS,
+                env=environment(events_for_ansible),
+                pass_fds=(events_for_ansible,),
+                stdin=subprocess.DEVNULL,
+                stdout=stdout,
+                stderr=stderr,
+            )
+        finally:
+            os.close(events_for_ansible)  # ansible-playbook has its own copy: the pipe ends when it does
+        with process:
+            for line in lines:
+                on_event(json.loads(line))
+    return process.returncode
+
+
+def _ansible_errors(stderr: str) -> list[str]:
+    """Ansible's own errors, outside any task: a playbook that does not parse, an interrupted run."""
+    prefixes = ("[ERROR]: ", "ERROR! ")  # ansible-core 2.19, 2.18
+    return [line.split(" ", 1)[1] for line in stderr.splitlines() if line.startswith(prefixes)]

@@ -1,0 +1,71 @@
+"""Turn a playbook's events into progress lines, and keep its failures and its result."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+# A task's line shows the worst of its hosts' outcomes.
+SEVERITY = {"ok": 0, "changed": 1, "failed": 2}
+
+
+class ProgressPrinter:
+    """One line per task that ran (skipped ones stay quiet): its outcome and time; -v: one per host.
+
+    Takes the events of the sentinel_events callback (see callback_plugins/sentinel_events.py).
+    """
+
+    def __init__(self, say: Callable[[str], None], verbose: int):
+        self.say = say
+        self.verbose = verbose
+        self.failures: dict[str, str] = {}  # host -> its last failure, the one that may have ended its run
+        self.failed_hosts: list[str] | None = None  # those it did end, as the final stats count them
+        self.result: dict = {}
+        self.changed = 0
+        self._task, self._task_started = "", 0.0
+        self._outcome: str | None = None  # of the current task, over the hosts that reported so far
+        self._seconds = 0.0
+
+    def __call__(self, event: dict) -> None:
+        kind = event.get("event")
+        if kind == "task_start":
+            self._end_task()
+            self._task, self._task_started, self._outcome = event.get("task", ""), time.monotonic(), None
+        elif kind in ("ok", "failed", "unreachable"):
+            self._host_result(kind, event)
+        elif kind == "stats":
+            self._end_task()
+            self.result = event.get("result") or {}
+            self.failed_hosts = event.get("failed_hosts", [])
+
+    @property
+    def errors(self) -> list[str]:
+        """What ended the failed hosts' runs; without the stats (an interrupted run), every last failure."""
+        hosts = self.failures if self.failed_hosts is None else self.failed_hosts
+        return sorted({self.failures[host] for host in hosts if host in self.failures})
+
+    def _host_result(self, kind: str, event: dict) -> None:
+        res, host = event.get("res", {}), event.get("host", "")
+        changed = bool(res.get("changed"))
+        self.changed += changed
+        outcome = "failed" if kind != "ok" else "changed" if changed else "ok"
+        if kind != "ok" and not event.get("ignore_errors"):
+            # A failed rescue's own failure is clearer than the one it rescued: keep the last.
+            self.failures[host] = _failure_message(res)
+        self._seconds = time.monotonic() - self._task_started
+        if self.verbose:
+            self.say(f"  {self._task}  ({outcome} on {host}, {self._seconds:.1f} s)")
+        elif self._outcome is None or SEVERITY[outcome] > SEVERITY[self._outcome]:
+            self._outcome = outcome
+
+    def _end_task(self) -> None:
+        if self._outcome is not None:
+            self.say(f"  {self._task}  ({self._outcome}, {self._seconds:.1f} s)")
+        self._outcome = None
+
+
+def _failure_message(res: dict) -> str:
+    msg = res.get("msg") or res.get("stderr") or res.get("reason") or "failed"
+    if isinstance(msg, list):
+        msg = "; ".join(str(m) for m in msg)
+    return " ".join(str(msg).split())  # one readable line

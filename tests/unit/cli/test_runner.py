@@ -1,0 +1,112 @@
+"""runner.run against this machine: real ansible-playbook, local connection, no cluster."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sentinel_cli import project, runner
+
+INVENTORY = """
+all:
+  vars:
+    ansible_connection: local
+    ansible_python_interpreter: "{{ ansible_playbook_python }}"
+  hosts:
+    localhost:
+    other:
+"""
+
+REPORT = """
+- name: Report
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Say hello
+      ansible.builtin.debug:
+        msg: hello
+    - name: Report
+      ansible.builtin.set_stats:
+        per_host: false
+        data:
+          sentinel_result:
+            password: "{{ password }}"
+"""
+
+FAILS = """
+- name: Fails
+  hosts: all
+  gather_facts: false
+  tasks:
+    - name: Try
+      block:
+        - name: Fail inside the block
+          ansible.builtin.fail:
+            msg: rescued
+      rescue:
+        - name: Rescue
+          ansible.builtin.debug:
+            msg: rescued
+    - name: Ignored
+      ansible.builtin.fail:
+        msg: ignored
+      ignore_errors: true
+    - name: Break
+      ansible.builtin.fail:
+        msg: "app   todo\\n not found"
+      when: inventory_hostname == "other"
+"""
+
+
+@pytest.fixture
+def playbooks(tmp_path, monkeypatch):
+    monkeypatch.setattr(project, "PLAYBOOKS", tmp_path)
+    (tmp_path / "report.yml").write_text(REPORT)
+    (tmp_path / "fails.yml").write_text(FAILS)
+    (tmp_path / "broken.yml").write_text("- hosts: localhost\n  tasks: [{name: x\n")
+    inventory = tmp_path / "hosts.yml"
+    inventory.write_text(INVENTORY)
+    return runner.Options(inventory=inventory)
+
+
+def test_result_progress_and_with_vv_ansible_output_of_a_run(playbooks, capfd):
+    playbooks.verbose = 2
+    lines = []
+    outcome = runner.run("report.yml", {"password": "s3cret"}, playbooks, lines.append)
+    assert outcome.ok and outcome.errors == []
+    assert outcome.result == {"password": "s3cret"}  # the extra vars reached the playbook
+    assert [line.split(",")[0] for line in lines] == ["  Say hello  (ok on localhost", "  Report  (ok on localhost"]
+    assert "PLAY RECAP" in capfd.readouterr().err
+
+
+def test_a_failed_run_reports_the_task_that_ended_it(playbooks):
+    lines = []
+    outcome = runner.run("fails.yml", {}, playbooks, lines.append)
+    assert not outcome.ok
+    assert outcome.errors == ["app todo not found"]  # not localhost's rescued one, nor the ignored ones
+    assert [line.split("  (")[1].split(",")[0] for line in lines] == ["failed", "ok", "failed", "failed"]
+
+
+def test_ansible_errors_outside_any_task_come_back_too(playbooks):
+    outcome = runner.run("broken.yml", {}, playbooks, print)
+    assert not outcome.ok and len(outcome.errors) == 1 and "YAML" in outcome.errors[0]
+
+
+def test_the_command_line_carries_the_options_but_never_the_extra_vars(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    options = runner.Options(inventory=Path("hosts.yml"), limit="node1", check=True, diff=True, verbose=3)
+    cmd = runner.command(tmp_path / "apps.yml", options, tmp_path / "extravars.json")
+    assert cmd == [
+        "ansible-playbook",
+        "-i",
+        str(tmp_path / "hosts.yml"),  # absolute: ansible-playbook runs in the playbooks directory
+        "-e",
+        f"@{tmp_path / 'extravars.json'}",
+        "--limit",
+        "node1",
+        "--check",
+        "--diff",
+        "-vv",
+        str(tmp_path / "apps.yml"),
+    ]
