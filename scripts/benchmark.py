@@ -57,7 +57,7 @@ class Bench:
     def record(self, name: str, seconds: float, goal: float | None = None, unit: str = "s") -> None:
         self.results[name] = round(seconds, 2)
         verdict = (
-            "" if goal is None else ("  (goal <= {:.0f} s: {})".format(goal, "met" if seconds <= goal else "MISSED"))
+            "" if goal is None else "  (goal <= {:g} {}: {})".format(goal, unit, "met" if seconds <= goal else "MISSED")
         )
         print(f"{name:52} {seconds:7.2f} {unit}{verdict}", flush=True)
 
@@ -82,7 +82,14 @@ class Bench:
         self.until(lambda: len(self.served_by(40)) >= 4)
         self.record("scale 1 -> 4: start until all 4 answer", time.monotonic() - started, 10)
 
-        self.record("inspect app", self.sentinel("inspect", "app", APP), 2)
+        for read in (("inspect", "app", APP), ("apps",), ("canary", "status", APP)):
+            self.record(f"read: sentinel {' '.join(read)}", min(self.sentinel(*read) for _ in range(3)), 1)
+
+        started = time.monotonic()
+        self.sentinel("deploy", APP, "--image", self.images["2"])
+        self.until(lambda: all(self.version() == "2" for _ in range(10)))
+        self.record("redeploy with only --image, 4 replicas: until all serve it", time.monotonic() - started)
+        self.sentinel("deploy", APP, "--image", self.images["1"])
 
         self.record(
             "canary deploy (weight 10)",
@@ -101,10 +108,26 @@ class Bench:
             self.sentinel("scale", APP, replicas)
             other = "2" if production == "1" else "1"
             self.sentinel("canary", "deploy", APP, "--image", self.images[other], "--weight", "10")
-            self.record(f"canary promote, {replicas} replicas", self.sentinel("canary", "promote", APP, "--yes"))
+            promote = self.sentinel("canary", "promote", APP, "--yes")
+            self.record(f"canary promote, {replicas} replicas", promote)
+            # The engine alone, same service and update config, to the version production does not run.
+            raw = self.raw_update(self.images[production])
+            self.record(f"raw docker service update --image, {replicas} replicas", raw)
+            self.record(f"promote / raw update, {replicas} replicas", promote / raw, 1.3, unit="x")
+            self.sentinel("deploy", APP, "--image", self.images[other])  # production back on `other`
             production = other
 
         self.sentinel("destroy", APP, "--yes")
+
+    def raw_update(self, image: str) -> float:
+        """``docker service update --image`` of production, waiting as the CLI does (local engine)."""
+        started = time.monotonic()
+        subprocess.run(
+            ["docker", "service", "update", "--quiet", "--detach=false", "--image", image, f"{APP}-prod"],
+            check=True,
+            capture_output=True,
+        )
+        return time.monotonic() - started
 
     def prometheus_memory(self, apps: int) -> None:
         """Prometheus' memory with ``apps`` apps taking traffic (local cluster: reads docker stats)."""

@@ -258,6 +258,7 @@ diff:
 
 import secrets as random_secrets
 from datetime import datetime, timezone
+from functools import partial
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.sentinel.paas.plugins.module_utils import _app_spec as spec
@@ -283,7 +284,7 @@ class AppError(Exception):
 class Step:
     """One resource of the plan: its current and desired view (None: absent) and the write between them.
 
-    ``apply(fields)`` gets the changed fields; it runs only when there are some, outside check mode.
+    ``apply()`` runs only when the two differ, outside check mode.
     """
 
     def __init__(self, key, before, after, apply):
@@ -294,7 +295,7 @@ class ServiceStep(Step):
     """A service's step: also the image reference it deploys and the labels it writes."""
 
     def __init__(self, manager, name, service, before, after, image_ref):
-        super().__init__(name, before, after, lambda _fields: manager.write_service(service, self))
+        super().__init__(name, before, after, lambda: manager.write_service(service, self))
         self.fields = spec.changed_fields(after, before, manager.app)
         self.image_ref = image_ref
         self.labels = after["labels"]
@@ -321,7 +322,7 @@ class AppManager:
             self.wrote = True
             for step, fields in planned:
                 if fields:
-                    step.apply(fields)
+                    step.apply()
         return self.result(**result)
 
     # -- reading ------------------------------------------------------------------------
@@ -376,11 +377,8 @@ class AppManager:
             current = self.network_view(name)
             if current not in (None, NETWORK):
                 raise AppError(f"network {name} exists with driver {current['driver']}; Sentinel needs an overlay")
-            steps.append(Step(f"network {name}", current, NETWORK, self._create_network(name, labels)))
+            steps.append(Step(f"network {name}", current, NETWORK, partial(self.swarm.create_network, name, labels)))
         return steps
-
-    def _create_network(self, name, labels):
-        return lambda _fields: self.swarm.create_network(name, labels=labels)
 
     def database_steps(self, db):
         """Secrets, volume and service of NAME-db, in the order they must exist."""
@@ -391,7 +389,12 @@ class AppManager:
             # Pin a new database to this node: the volume is created here, next to it.
             constraints = [f"node.id=={self.swarm.local_node_id()}"]
             steps.append(
-                Step(f"volume {volume}", VOLUME if self.swarm.volume(volume) else None, VOLUME, self._create_volume())
+                Step(
+                    f"volume {volume}",
+                    VOLUME if self.swarm.volume(volume) else None,
+                    VOLUME,
+                    partial(self.swarm.create_volume, volume, _naming.app_labels(self.app, "db")),
+                )
             )
         else:
             constraints = current["constraints"]
@@ -405,11 +408,6 @@ class AppManager:
         desired = spec.db_view(self.app, image, constraints)
         steps.append(self.service_step(_naming.service_name(self.app, "db"), db, current, desired, image))
         return steps
-
-    def _create_volume(self):
-        return lambda _fields: self.swarm.create_volume(
-            _naming.db_volume(self.app), labels=_naming.app_labels(self.app, "db")
-        )
 
     def secret_steps(self, db):
         """Steps creating the password secrets that are missing. The password lives only in these steps."""
@@ -444,10 +442,10 @@ class AppManager:
             **_naming.app_labels(self.app, "db"),
             _naming.LABEL_CONFIG_HASH: spec.password_hash(password, random_secrets.token_hex(8)),
         }
-        return [Step(f"secret {n}", None, {"name": n}, self._create_secret(n, contents[n], labels)) for n in missing]
-
-    def _create_secret(self, name, content, labels):
-        return lambda _fields: self.swarm.create_secret(name, content.encode(), labels)
+        return [
+            Step(f"secret {n}", None, {"name": n}, partial(self.swarm.create_secret, n, contents[n].encode(), labels))
+            for n in missing
+        ]
 
     def app_service_step(self, current, prod, with_db):
         """The step of NAME-prod or NAME-canary, with the image reference and release it deploys."""
@@ -517,14 +515,13 @@ class AppManager:
         roles = ("canary",) if self.role == "canary" else ("canary", "prod", "db")
         services = {role: self.owned_service(role) for role in roles}
         steps = [
-            Step(s["Spec"]["Name"], self.view_of(s), None, self._remove_service(s)) for s in services.values() if s
+            Step(s["Spec"]["Name"], self.view_of(s), None, partial(self.swarm.remove_service, s["ID"]))
+            for s in services.values()
+            if s
         ]
         if self.role == "prod":
             steps += self.app_resources_absent_steps(services["db"])
         return steps, {"exists": False, "with_db": False, "image": None, "release": None}
-
-    def _remove_service(self, service):
-        return lambda _fields: self.swarm.remove_service(service["ID"])
 
     def app_resources_absent_steps(self, db):
         """Secrets (only with delete_data: they are the key to the data), network, and volume (delete_data)."""
@@ -532,22 +529,18 @@ class AppManager:
         delete_data = self.p["delete_data"]
         for name in (_naming.db_password_secret(self.app), _naming.db_pgpass_secret(self.app)):
             if delete_data and self.swarm.secret(name):
-                steps.append(Step(f"secret {name}", {"name": name}, None, self._remove(self.swarm.remove_secret, name)))
+                steps.append(Step(f"secret {name}", {"name": name}, None, partial(self.swarm.remove_secret, name)))
         network = _naming.app_network(self.app)
-        remove_network = self._remove(self.swarm.remove_network, network)
+        remove_network = partial(self.swarm.remove_network, network)
         steps.append(Step(f"network {network}", self.network_view(network), None, remove_network))
         volume = _naming.db_volume(self.app)
         if delete_data and self.swarm.volume(volume) is not None:
-            steps.append(Step(f"volume {volume}", VOLUME, None, self._remove(self.swarm.remove_volume, volume)))
+            steps.append(Step(f"volume {volume}", VOLUME, None, partial(self.swarm.remove_volume, volume)))
         elif delete_data and db:
             pinned = self.view_of(db)["constraints"]
             if f"node.id=={self.swarm.local_node_id()}" not in pinned:
                 raise AppError(f"the database volume {volume} is on another node ({', '.join(pinned)}); run there")
         return steps
-
-    @staticmethod
-    def _remove(remove, name):
-        return lambda _fields: remove(name)
 
     # -- result -------------------------------------------------------------------------
     def result(self, exists, with_db, image, release):
