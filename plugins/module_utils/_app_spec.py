@@ -80,7 +80,7 @@ def parse_duration(value, what: str) -> float:
     """Seconds from ``10``, ``"10"``, ``"1m30s"`` or ``"500ms"`` (Docker's duration syntax)."""
     if isinstance(value, bool):
         raise AppSpecError(f"{what}: {value!r} is not a duration")
-    if isinstance(value, int | float):
+    if isinstance(value, (int, float)):
         seconds = float(value)
     else:
         text = str(value).strip()
@@ -215,6 +215,9 @@ def effective_params(params: dict, current: dict | None, prod: dict | None = Non
         if effective.get(key) is None:
             value = known.get(key)
             effective[key] = value if value is not None else CREATE_DEFAULTS.get(key)
+    # Per setting: the given one, else the current one (update_settings fills UPDATE_DEFAULTS).
+    given_update = {k: v for k, v in (params.get("update") or {}).items() if v is not None}
+    effective["update"] = {**(known.get("update") or {}), **given_update} or CREATE_DEFAULTS["update"]
     return effective
 
 
@@ -388,8 +391,17 @@ def postgres_upgrade_error(current: str, wanted: str) -> str | None:
     A PostgreSQL server opens only data directories of its own major version: moving data to
     another major needs pg_upgrade or a dump and restore, never just a new image.
     """
+    if strip_digest(current) == strip_digest(wanted):
+        return None
     old, new = postgres_major(current), postgres_major(wanted)
-    if old is None or new is None or old == new:
+    if old is None or new is None:
+        unknown = current if old is None else wanted
+        return (
+            f"cannot tell the PostgreSQL major version of {strip_digest(unknown)} (its tag names none), so the "
+            f"move from {strip_digest(current)} to {wanted} may hand the data to a server that cannot open it: "
+            "name database images by their major version (postgres:16, postgres:16.2)"
+        )
+    if old == new:
         return None
     return (
         f"the database runs PostgreSQL {old} ({strip_digest(current)}) and postgres_image is PostgreSQL {new} "

@@ -20,6 +20,8 @@ import math
 import re
 from urllib.parse import urlencode
 
+from ansible_collections.sentinel.paas.plugins.module_utils import _naming
+
 VERSIONS = ("prod", "canary")
 REQUESTS = "traefik_service_requests_total"
 DURATION_BUCKETS = "traefik_service_request_duration_seconds_bucket"
@@ -44,12 +46,12 @@ _NO_ANSWER = '{"status":"error","errorType":"no_answer","error":"no answer from 
 
 # -- PromQL ---------------------------------------------------------------------------------
 def service_selector(app: str, version: str) -> str:
-    return f'service="{app}-{version}@swarm"'
+    return f'service="{_naming.traefik_service(app, version)}"'
 
 
 def versions_selector(app: str) -> str:
     """Both versions of an app, in one selector (one series per version and label set)."""
-    return f'service=~"{app}-({"|".join(VERSIONS)})@swarm"'
+    return f'service=~"{_naming.traefik_service_regex(VERSIONS, app=app)}"'
 
 
 def request_rate(app: str, version: str, window: str) -> str:
@@ -165,14 +167,14 @@ def split_answers(output: str, promqls: list[str]) -> list[list[dict]]:
     if len(parts) != len(promqls) + 1 or parts[-1].strip():
         raise PrometheusError(f"expected {len(promqls)} answers from Prometheus, got: {output[:300]!r}")
     decoded = []
-    for promql, text in zip(promqls, answers, strict=True):
+    for promql, text in zip(promqls, answers):  # noqa: B905 (Python 3.9 on managers; lengths checked above)
         try:
             decoded.append(json.loads(text))
         except ValueError:
             raise PrometheusError(f"unreadable answer to {promql!r}: {text[:300]!r}") from None
     if all(a.get("errorType") == "no_answer" for a in decoded):
         raise PrometheusUnreachable(decoded[0].get("error"))
-    for promql, answer in zip(promqls, decoded, strict=True):
+    for promql, answer in zip(promqls, decoded):  # noqa: B905 (Python 3.9 on managers)
         if answer.get("status") != "success":
             raise PrometheusError(f"Prometheus refused {promql!r}: {answer.get('error', answer)}")
     return [answer["data"]["result"] for answer in decoded]
@@ -187,7 +189,7 @@ def _number(sample: dict) -> float | None:
 def _version(app: str, sample: dict) -> str | None:
     service = sample["metric"].get("service", "")
     for version in VERSIONS:
-        if service == f"{app}-{version}@swarm":
+        if service == _naming.traefik_service(app, version):
             return version
     return None
 

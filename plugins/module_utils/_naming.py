@@ -144,12 +144,19 @@ def platform_name(component: str, suffix: str = "") -> str:
     return f"{PLATFORM_SERVICES[component]}-{suffix}" if suffix else PLATFORM_SERVICES[component]
 
 
-def traefik_service_regex(roles: tuple[str, ...] | list[str] = ("prod", "canary")) -> str:
+def traefik_service(app: str, role: str) -> str:
+    """Traefik's name of the app's Swarm service of ``role``: ``NAME-ROLE@swarm``."""
+    return f"{service_name(app, role)}@{TRAEFIK_SWARM_PROVIDER}"
+
+
+def traefik_service_regex(roles: tuple[str, ...] | list[str] = ("prod", "canary"), app: str = "(.+)") -> str:
     """A regular expression for Traefik's names of apps' services, ``service_name(app, role)@swarm``.
 
-    Group 1 is the app, group 2 the role. Python and Prometheus (RE2, which anchors it) read it alike.
+    Group 1 is the app, group 2 the role; with ``app`` (a valid app name, no metacharacters), the
+    names of that app's services, the role in group 1. Python and Prometheus (RE2, which anchors
+    it) read it alike.
     """
     unknown = [role for role in roles if role not in ROLES]
     if unknown or not roles:
         raise ValueError(f"unknown roles {unknown!r}" if unknown else "give at least one role")
-    return f"(.+)-({'|'.join(roles)})@{TRAEFIK_SWARM_PROVIDER}"
+    return f"{app}-({'|'.join(roles)})@{TRAEFIK_SWARM_PROVIDER}"

@@ -95,8 +95,8 @@ def desired_document(app: str, canary_weight: int, cookie_name: str, secure: boo
                 _naming.split_service(app): {
                     "weighted": {
                         "services": [
-                            {"name": f"{_naming.service_name(app, 'prod')}@swarm", "weight": 100 - canary_weight},
-                            {"name": f"{_naming.service_name(app, 'canary')}@swarm", "weight": canary_weight},
+                            {"name": _naming.traefik_service(app, "prod"), "weight": 100 - canary_weight},
+                            {"name": _naming.traefik_service(app, "canary"), "weight": canary_weight},
                         ],
                         "sticky": {
                             "cookie": {
@@ -167,8 +167,8 @@ def read_split(document: object, app: str) -> dict:
     try:
         weighted = document["http"]["services"][_naming.split_service(app)]["weighted"]
         children = _children_by_name(weighted["services"])
-        prod = children[f"{_naming.service_name(app, 'prod')}@swarm"]["weight"]
-        canary = children[f"{_naming.service_name(app, 'canary')}@swarm"]["weight"]
+        prod = children[_naming.traefik_service(app, "prod")]["weight"]
+        canary = children[_naming.traefik_service(app, "canary")]["weight"]
         cookie = weighted.get("sticky", {}).get("cookie", {})
     except (KeyError, TypeError, AttributeError) as exc:
         raise ValueError(f"no weighted service {_naming.split_service(app)} with prod and canary children") from exc

@@ -136,31 +136,26 @@ options:
   update:
     description:
       - Rolling update settings (C(UpdateConfig)); rollbacks (C(RollbackConfig)) use the same, pausing on failure.
-        On creation the defaults of the suboptions.
+      - Each suboption left out keeps the service's current setting (on creation, the value it names).
     type: dict
     suboptions:
       parallelism:
-        description: Tasks updated at once (0 = all).
+        description: Tasks updated at once (0 = all). On creation V(1).
         type: int
-        default: 1
       delay:
-        description: Wait between batches.
+        description: Wait between batches. On creation V(0).
         type: raw
-        default: 0
       order:
-        description: V(start-first) starts the new task before stopping the old one.
+        description: V(start-first) starts the new task before stopping the old one. On creation V(start-first).
         type: str
         choices: [start-first, stop-first]
-        default: start-first
       failure_action:
-        description: What the engine does when an updated task fails.
+        description: What the engine does when an updated task fails. On creation V(rollback).
         type: str
         choices: [rollback, pause, continue]
-        default: rollback
       monitor:
-        description: How long each updated task is watched for failure.
+        description: How long each updated task is watched for failure. On creation V(10).
         type: raw
-        default: 10
   stop_grace_period:
     description: Time a task gets to stop before it is killed (C(ContainerSpec.StopGracePeriod)). On creation V(10).
     type: raw
@@ -372,7 +367,11 @@ class AppManager:
 
     def network_steps(self):
         steps = []
-        networks = ((_naming.app_network(self.app), {_naming.LABEL_APP: self.app}), (_naming.EDGE_NETWORK, {}))
+        # The edge network carries the platform's labels, as the control plane makes it (whoever comes first).
+        networks = (
+            (_naming.app_network(self.app), {_naming.LABEL_APP: self.app}),
+            (_naming.EDGE_NETWORK, dict(_naming.PLATFORM_LABELS)),
+        )
         for name, labels in networks:
             current = self.network_view(name)
             if current not in (None, NETWORK):
@@ -603,11 +602,11 @@ def argument_spec():
         update={
             "type": "dict",
             "options": {
-                "parallelism": {"type": "int", "default": 1},
-                "delay": {"type": "raw", "default": 0},
-                "order": {"type": "str", "choices": ["start-first", "stop-first"], "default": "start-first"},
-                "failure_action": {"type": "str", "choices": ["rollback", "pause", "continue"], "default": "rollback"},
-                "monitor": {"type": "raw", "default": 10},
+                "parallelism": {"type": "int"},
+                "delay": {"type": "raw"},
+                "order": {"type": "str", "choices": ["start-first", "stop-first"]},
+                "failure_action": {"type": "str", "choices": ["rollback", "pause", "continue"]},
+                "monitor": {"type": "raw"},
             },
         },
         stop_grace_period=duration,

@@ -341,8 +341,7 @@ def test_a_restart_is_one_more_force_update_and_no_release():
         ("postgres:15@sha256:" + "a" * 64, "postgres:16.2-bookworm", True),
         ("registry:5000/postgres:15.4", "postgres:15.6", False),
         ("postgres:15", "postgres:15-alpine", False),
-        ("sentinel-test/postgres:latest", "postgres:16", False),  # no version in the tag: cannot tell
-        ("postgres", "postgres:16", False),
+        ("sentinel-test/postgres:latest", "sentinel-test/postgres:latest", False),
     ],
 )
 def test_a_new_postgres_major_is_refused(current, wanted, refused):
@@ -350,6 +349,14 @@ def test_a_new_postgres_major_is_refused(current, wanted, refused):
     assert bool(error) is refused
     if refused:
         assert "cannot open data" in error and "pg_upgrade" in error
+
+
+@pytest.mark.parametrize(
+    ("current", "wanted"),
+    [("sentinel-test/postgres:latest", "postgres:16"), ("postgres:15", "postgres"), ("postgres:15", "postgres:alpine")],
+)
+def test_a_move_between_images_of_unknown_major_is_refused(current, wanted):
+    assert "cannot tell the PostgreSQL major version" in spec.postgres_upgrade_error(current, wanted)
 
 
 def test_removed_healthcheck_is_removed_from_the_spec():

@@ -193,3 +193,11 @@ def test_absent_keeps_the_data_unless_asked_four_steps():
         "volume sentinel-todo-db",
     ]
     assert MemorySwarm.volumes == {} and MemorySwarm.secrets == {}
+
+
+def test_one_update_setting_keeps_the_others():
+    run(swarm_app, {**APP, "update": {"parallelism": 2, "monitor": "20s"}})
+    changed = run(swarm_app, {"name": "todo", "update": {"order": "stop-first"}})
+    assert changed["changes"] == ["todo-prod.rollback", "todo-prod.update"]
+    update = MemorySwarm.services["todo-prod"]["Spec"]["UpdateConfig"]
+    assert (update["Parallelism"], update["Monitor"], update["Order"]) == (2, 20 * 10**9, "stop-first")
