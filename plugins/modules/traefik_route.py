@@ -60,7 +60,10 @@ options:
     description:
       - Serve over HTTPS (C(traefik.http.routers.NAME.tls=true)) and redirect HTTP to it
         (C(traefik.http.middlewares.NAME-https.redirectscheme), permanent). On creation V(true).
+      - This option takes the place of the engine connection's O(tls) of the C(sentinel.paas.docker) fragment, so
+        this module reaches the engine without TLS (a local socket or a plain O(docker_host)).
     type: bool
+    default: null
   cert_resolver:
     description:
       - ACME resolver for the certificate (C(traefik.http.routers.NAME.tls.certresolver)). On creation V(sentinel).
