@@ -1,4 +1,4 @@
-"""Every filter of plugins/filter/validation.py and cluster.py has its doc file, in step with the code.
+"""Every filter of plugins/filter/ has its doc file, in step with the code.
 
 ansible-doc reads plugins/filter/NAME.yml for filter NAME; its options must be the Python
 function's parameters (the input, then the positional arguments by the same names, so they can
@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from ansible_collections.sentinel.paas.plugins.filter import cluster, validation
+from ansible_collections.sentinel.paas.plugins.filter import cluster, given, naming, validation
 
 FILTER_DIR = Path(cluster.__file__).parent
-FILTERS = {**validation.FilterModule().filters(), **cluster.FilterModule().filters()}
+FILTERS = {k: v for module in (validation, cluster, naming, given) for k, v in module.FilterModule().filters().items()}
 
 
 def doc(name: str) -> dict:
@@ -27,11 +27,15 @@ def doc(name: str) -> dict:
 def test_doc_matches_the_function(name):
     documentation = doc(name)["DOCUMENTATION"]
     assert documentation["name"] == name
-    params = list(inspect.signature(FILTERS[name]).parameters)
+    parameters = list(inspect.signature(FILTERS[name]).parameters.values())
     positional = [p.strip() for p in documentation["positional"].split(",")]
-    assert positional == ["_input", *params[1:]]
+    assert positional == ["_input", *(p.name for p in parameters[1:])]
     assert list(documentation["options"]) == positional
-    assert all(option.get("required") for option in documentation["options"].values())
+    for option, parameter in zip(documentation["options"].values(), parameters, strict=True):
+        if parameter.default is inspect.Parameter.empty:
+            assert option.get("required") is True, parameter.name
+        else:
+            assert not option.get("required") and option.get("default") == parameter.default, parameter.name
     assert documentation["short_description"] and documentation["description"]
     assert documentation["version_added"] and documentation["author"]
 
@@ -40,6 +44,6 @@ def test_doc_matches_the_function(name):
 def test_doc_has_examples_and_return(name):
     document = doc(name)
     examples = yaml.safe_load(document["EXAMPLES"])
-    assert isinstance(examples, list) and examples
+    assert isinstance(examples, (list, dict)) and examples
     assert f"sentinel.paas.{name}" in document["EXAMPLES"]
     assert set(document["RETURN"]) == {"_value"} and document["RETURN"]["_value"]["type"]

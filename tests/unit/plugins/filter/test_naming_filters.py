@@ -6,12 +6,10 @@ Ansible in the roles' variables.
 
 from __future__ import annotations
 
-import inspect
 import re
 from pathlib import Path
 
 import pytest
-import yaml
 from ansible.errors import AnsibleFilterError
 from ansible_collections.sentinel.paas.plugins.filter import naming
 from ansible_collections.sentinel.paas.plugins.module_utils import _naming
@@ -148,35 +146,3 @@ def test_traefik_service_regex_leaves_other_services_alone(service):
 def test_traefik_service_regex_refuses_unknown_roles(roles):
     with pytest.raises(AnsibleFilterError, match="traefik_service_regex"):
         FILTERS["traefik_service_regex"](roles)
-
-
-# -- documentation --------------------------------------------------------------------
-def _doc(name: str) -> dict:
-    return yaml.safe_load((FILTER_DIR / f"{name}.yml").read_text())
-
-
-@pytest.mark.parametrize("name", sorted(FILTERS))
-def test_doc_matches_the_function(name):
-    """ansible-doc -t filter reads plugins/filter/NAME.yml: its options are the function's parameters."""
-    documentation = _doc(name)["DOCUMENTATION"]
-    assert documentation["name"] == name
-    parameters = list(inspect.signature(FILTERS[name]).parameters.values())
-    positional = [p.strip() for p in documentation["positional"].split(",")]
-    assert positional == ["_input", *(p.name for p in parameters[1:])]
-    assert list(documentation["options"]) == positional
-    for option, parameter in zip(documentation["options"].values(), parameters, strict=True):
-        if parameter.default is inspect.Parameter.empty:
-            assert option.get("required") is True, parameter.name
-        else:
-            assert not option.get("required") and option.get("default") == parameter.default, parameter.name
-    assert documentation["short_description"] and documentation["description"]
-    assert documentation["version_added"] and documentation["author"]
-
-
-@pytest.mark.parametrize("name", sorted(FILTERS))
-def test_doc_has_examples_and_return(name):
-    document = _doc(name)
-    examples = yaml.safe_load(document["EXAMPLES"])
-    assert isinstance(examples, dict) and examples
-    assert f"sentinel.paas.{name}" in document["EXAMPLES"]
-    assert set(document["RETURN"]) == {"_value"} and document["RETURN"]["_value"]["type"]
