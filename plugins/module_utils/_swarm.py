@@ -264,8 +264,13 @@ class Swarm:
         Raises ServiceNotConverged when the engine rolls the update back (after waiting for the
         rollback to finish, so the old spec runs again) or pauses it, when tasks of a new service
         keep failing, or at ``timeout``.
+
+        Converged means two polls in a row with the same running tasks: a container that fails
+        its healthcheck and then exits 0 (a graceful shutdown) is reported "running" for an
+        instant, because the engine takes a health wait that ended in a clean exit as a start.
         """
         deadline = time.monotonic() + timeout
+        settled = None  # the running tasks of the previous poll, when it looked converged
         while True:
             service = self.api.inspect_service(name)
             spec = service["Spec"]
@@ -288,9 +293,12 @@ class Swarm:
                 raise ServiceNotConverged(f"its tasks keep failing{_task_errors(failed)}")
             replicas = (spec.get("Mode") or {}).get("Replicated", {}).get("Replicas")
             running = [t for t in tasks if t["DesiredState"] == "running" and t["Status"]["State"] == "running"]
-            if state in (None, "completed") and (replicas is None or len(running) == replicas):
+            converged = state in (None, "completed") and (replicas is None or len(running) == replicas)
+            running_ids = sorted(t["ID"] for t in running)
+            if converged and running_ids == settled:
                 return service
-            if timed_out:
+            settled = running_ids if converged else None
+            if timed_out and not converged:
                 raise ServiceNotConverged(
                     f"not converged after {timeout} s: {len(running)} of {replicas} tasks running"
                     f"{_task_errors(all_tasks)}"
