@@ -15,14 +15,14 @@ import re
 
 AVAILABILITIES = ("active", "drain")
 # Placement constraints that tie a service to one node (swarm_app pins NAME-db to its volume's node).
-_PIN = re.compile(r"^\s*node\.(id|hostname)\s*==\s*(\S+)\s*$")
+_PIN = re.compile(r"\s*node\.(id|hostname)\s*==\s*(\S+)\s*")
 
 
 def pinned_to(service: dict) -> tuple[str, str] | None:
     """("id" | "hostname", value) when a placement constraint ties the service to one node."""
     placement = service["Spec"]["TaskTemplate"].get("Placement") or {}
     for constraint in placement.get("Constraints") or []:
-        match = _PIN.match(constraint)
+        match = _PIN.fullmatch(constraint)
         if match:
             return match.group(1), match.group(2)
     return None

@@ -94,26 +94,16 @@ from datetime import datetime, timedelta, timezone
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.sentinel.paas.plugins.module_utils import _naming
 from ansible_collections.sentinel.paas.plugins.module_utils._args import app_name_argument
+from ansible_collections.sentinel.paas.plugins.module_utils._duration import go_duration_seconds
 from ansible_collections.sentinel.paas.plugins.module_utils._swarm import APIError, Swarm, docker_argument_spec
 
-# Go's time.ParseDuration, as `docker service logs --since` reads it (no sign: the past only).
-_DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
-_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)", re.ASCII)
-_DURATION = re.compile(rf"^(?:{_DURATION_PART.pattern})+$", re.ASCII)
-_UNIX = re.compile(r"^\d+(?:\.\d{1,9})?$", re.ASCII)
+_UNIX = re.compile(r"\d+(?:\.\d{1,9})?", re.ASCII)
 # The layouts docker's GetTimestamp takes: a date, optionally with hour, minutes, seconds and a
 # fraction, and optionally a zone.
 _TIME = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2})(?::(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?)?(?:(Z)|([+-])(\d{2}):(\d{2}))?$",
+    r"(\d{4})-(\d{2})-(\d{2})(?:T(\d{2})(?::(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?)?(?:(Z)|([+-])(\d{2}):(\d{2}))?",
     re.IGNORECASE | re.ASCII,
 )
-
-
-def duration_seconds(value: str) -> float | None:
-    """Seconds in a Go duration (``1h30m``, ``1.5s``, ``250ms``), or None when ``value`` is not one."""
-    if not _DURATION.match(value):
-        return None
-    return sum(float(number) * _DURATION_UNITS[unit] for number, unit in _DURATION_PART.findall(value))
 
 
 def engine_since(value: str | None, now: float | None = None) -> str | None:
@@ -127,12 +117,12 @@ def engine_since(value: str | None, now: float | None = None) -> str | None:
     if value is None or value.strip() == "":
         return None
     value = value.strip()
-    if _UNIX.match(value):  # "0" too: docker reads it as the epoch, not as a zero duration
+    if _UNIX.fullmatch(value):  # "0" too: docker reads it as the epoch, not as a zero duration
         return value
-    seconds = duration_seconds(value)
+    seconds = go_duration_seconds(value)
     if seconds is not None:
         return str(math.floor((time.time() if now is None else now) - seconds))
-    match = _TIME.match(value)
+    match = _TIME.fullmatch(value)
     if match:
         year, month, day, hour, minute, second, fraction, utc, sign, zone_h, zone_m = match.groups()
         zone = None
