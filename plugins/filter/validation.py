@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ansible_collections.sentinel.paas.plugins.module_utils._naming import app_name_error
 from ansible_collections.sentinel.paas.plugins.module_utils._split import parse_weight
-from ansible_collections.sentinel.paas.plugins.module_utils._traefik import domain_error
+from ansible_collections.sentinel.paas.plugins.module_utils._traefik import domain_error, taken_domain_errors
 
 
 def _app_name_error(name):
@@ -26,6 +26,10 @@ def _domain_errors(domains):
     return [error for error in (domain_error(d) for d in domains) if error]
 
 
+def _taken_domain_errors(domains, app, owners):
+    return taken_domain_errors(app, list(domains), dict(owners or {}))
+
+
 def _weight_error(weight):
     try:
         parse_weight(weight)
@@ -39,5 +43,6 @@ class FilterModule:
         return {
             "app_name_error": _app_name_error,
             "domain_errors": _domain_errors,
+            "taken_domain_errors": _taken_domain_errors,
             "weight_error": _weight_error,
         }

@@ -12,6 +12,7 @@ import time
 import traceback
 
 from ansible.module_utils.basic import env_fallback, missing_required_lib
+from ansible_collections.sentinel.paas.plugins.module_utils import _naming
 
 try:
     import docker
@@ -98,6 +99,10 @@ class Swarm:
     def services(self, labels):
         """Services carrying all of ``labels`` ({key: value}; a None value: any value of that key)."""
         return self.api.services(filters={"label": [k if v is None else f"{k}={v}" for k, v in labels.items()]})
+
+    def app_services(self, role):
+        """The ``role`` service (prod, canary, db) of every app."""
+        return self.services({_naming.LABEL_APP: None, _naming.LABEL_ROLE: role})
 
     def tasks(self, service_name=None, desired_state=None):
         """Tasks of one service, or of every service when ``service_name`` is None."""

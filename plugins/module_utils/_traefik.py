@@ -15,7 +15,9 @@ from __future__ import annotations
 import re
 
 from ansible_collections.sentinel.paas.plugins.module_utils._naming import (
+    LABEL_APP,
     TRAEFIK_CERT_RESOLVER,
+    TRAEFIK_ENTRYPOINTS,
     redirect_middleware,
     redirect_router,
     retry_middleware,
@@ -26,7 +28,7 @@ from ansible_collections.sentinel.paas.plugins.module_utils._naming import (
 )
 
 SERVICES = ("prod", "split")
-DEFAULT_ENTRYPOINTS = {"http": "web", "https": "websecure"}
+DEFAULT_ENTRYPOINTS = {"http": TRAEFIK_ENTRYPOINTS["http"], "https": TRAEFIK_ENTRYPOINTS["https"]}
 # What an omitted option means for a route that does not exist yet: the one place of these
 # defaults (traefik_route's DOCUMENTATION says "On creation ..." for each).
 ROUTE_DEFAULTS = {
@@ -284,6 +286,29 @@ def parse_route(app: str, labels: dict) -> dict | None:
         "retry_attempts": int(retry) if retry and retry.isdigit() and retry_middleware(app) in refs else 0,
         "priority": int(priority) if priority and priority.isdigit() else None,
     }
+
+
+# -- a domain belongs to one app ------------------------------------------------------
+def domain_owners(prod_services: list[dict]) -> dict[str, str]:
+    """{domain: app} over the routes of every app, from the engine's NAME-prod service objects."""
+    owners = {}
+    for service in prod_services:
+        labels = service["Spec"].get("Labels") or {}
+        app = labels.get(LABEL_APP)
+        route = parse_route(app, labels) if app else None
+        for domain in (route or {}).get("domains") or []:
+            owners.setdefault(domain, app)
+    return owners
+
+
+def taken_domain_errors(app: str, domains: list[str], owners: dict[str, str]) -> list[str]:
+    """One message for each of ``domains`` that another app routes (``owners``: domain_owners)."""
+    return [
+        f"domain {domain} is routed by app {owners[domain.lower()]}: a domain belongs to one app "
+        f"(change or destroy {owners[domain.lower()]} first)"
+        for domain in domains
+        if owners.get(domain.lower(), app) != app
+    ]
 
 
 # -- ownership ------------------------------------------------------------------------

@@ -169,10 +169,12 @@ from ansible_collections.sentinel.paas.plugins.module_utils._traefik import (
     build_labels,
     check_given,
     desired_route,
+    domain_owners,
     effective_params,
     owned_labels,
     parse_route,
     replace_owned_labels,
+    taken_domain_errors,
 )
 
 
@@ -191,6 +193,13 @@ class RouteManager:
             raise RouteError(f"service {self.service} not found; deploy the app first")
         current = owned_labels(self.app, spec["Spec"].get("Labels")) if spec else {}
         route = self.desired(parse_route(self.app, current)) if present else None
+        taken = (
+            taken_domain_errors(self.app, route["domains"], domain_owners(self.swarm.app_services("prod")))
+            if route
+            else []
+        )
+        if taken:
+            raise RouteError("; ".join(taken))
         desired = build_labels(self.app, route) if route else {}
         changes = changed_keys(current, desired)
         if changes and not self.module.check_mode:

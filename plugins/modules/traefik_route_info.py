@@ -90,20 +90,33 @@ labels:
   description: The raw router-side labels of C(NAME-prod).
   returned: always
   type: dict
+domain_owners:
+  description:
+    - Every domain an app's route serves in this Swarm, and that app. A domain belongs to one app,
+      so M(sentinel.paas.traefik_route) refuses one that another app routes.
+  returned: always
+  type: dict
+  sample: {"todo.example.com": "todo", "shop.example.com": "shop"}
 """
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.sentinel.paas.plugins.module_utils._args import app_name_argument
 from ansible_collections.sentinel.paas.plugins.module_utils._naming import app_name_error, service_name
 from ansible_collections.sentinel.paas.plugins.module_utils._swarm import APIError, Swarm, docker_argument_spec
-from ansible_collections.sentinel.paas.plugins.module_utils._traefik import owned_labels, parse_route
+from ansible_collections.sentinel.paas.plugins.module_utils._traefik import domain_owners, owned_labels, parse_route
 
 
 def read_route(swarm, app):
     service = swarm.service(service_name(app, "prod"))
     labels = owned_labels(app, service["Spec"].get("Labels")) if service else {}
     route = parse_route(app, labels)
-    return {"exists": route is not None, "service_exists": service is not None, "route": route, "labels": labels}
+    return {
+        "exists": route is not None,
+        "service_exists": service is not None,
+        "route": route,
+        "labels": labels,
+        "domain_owners": domain_owners(swarm.app_services("prod")),
+    }
 
 
 def main():

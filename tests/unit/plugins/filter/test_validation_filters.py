@@ -9,7 +9,7 @@ FILTERS = validation.FilterModule().filters()
 
 
 def test_the_filters_are_registered():
-    assert set(FILTERS) == {"app_name_error", "domain_errors", "weight_error"}
+    assert set(FILTERS) == {"app_name_error", "domain_errors", "taken_domain_errors", "weight_error"}
 
 
 @pytest.mark.parametrize("name", ["todo", "a", "my-app2", "x" * 31])
@@ -84,3 +84,12 @@ def test_weight_error_example_from_its_docs():
         "invalid weight 150: give the canary's share of traffic as a whole number from 0 to 100 "
         "(production gets the rest)"
     )
+
+
+def test_taken_domains_name_their_owner_and_an_apps_own_domains_are_fine():
+    owners = {"todo.example.com": "todo"}
+    assert FILTERS["taken_domain_errors"](["todo.example.com"], "todo", owners) == []
+    assert FILTERS["taken_domain_errors"](["new.example.com"], "evil", owners) == []
+    assert FILTERS["taken_domain_errors"](["todo.example.com"], "evil", owners) == [
+        "domain todo.example.com is routed by app todo: a domain belongs to one app (change or destroy todo first)"
+    ]

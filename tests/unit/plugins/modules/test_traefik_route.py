@@ -28,6 +28,13 @@ class MemorySwarm:
         labels = self.services.get(name)
         return None if labels is None else {"Spec": {"Name": name, "Labels": dict(labels)}}
 
+    def app_services(self, role):
+        return [
+            {"Spec": {"Name": name, "Labels": dict(labels)}}
+            for name, labels in self.services.items()
+            if labels.get("sentinel.app") and name.endswith(f"-{role}")
+        ]
+
     def set_service_labels(self, name, build_labels):
         self.writes += 1
         self.services[name] = build_labels(dict(self.services[name]))
@@ -138,3 +145,22 @@ def test_info_without_route_or_service():
     assert run(traefik_route_info, {"name": "todo"})["exists"] is False
     missing = run(traefik_route_info, {"name": "gone"})
     assert missing["exists"] is False and missing["service_exists"] is False
+
+
+def test_a_domain_another_app_routes_is_refused_and_nothing_is_written():
+    run(traefik_route, ARGS)
+    MemorySwarm.services["evil-prod"] = {"sentinel.app": "evil"}
+    before = dict(MemorySwarm.services["evil-prod"])
+    failed = fail(traefik_route, {"name": "evil", "domains": ["shop.example.com", "TODO.example.com"]})
+    assert failed["msg"] == (
+        "Error routing app evil: domain todo.example.com is routed by app todo: "
+        "a domain belongs to one app (change or destroy todo first)"
+    )
+    assert MemorySwarm.services["evil-prod"] == before
+    assert run(traefik_route, ARGS)["changed"] is False, "the owner keeps its own domain"
+
+
+def test_route_info_names_the_owner_of_every_domain():
+    run(traefik_route, {"name": "todo", "domains": ["todo.example.com", "www.todo.example.com"]})
+    info = run(traefik_route_info, {"name": "shop"})
+    assert info["domain_owners"] == {"todo.example.com": "todo", "www.todo.example.com": "todo"}
