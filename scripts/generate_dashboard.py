@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "playbooks" / "collections"))
 
 from ansible_collections.sentinel.paas.plugins.module_utils import _metrics as metrics  # noqa: E402
+from ansible_collections.sentinel.paas.plugins.module_utils import _naming  # noqa: E402
 
 OUTPUT = ROOT / "roles" / "grafana" / "files" / "dashboards" / "sentinel.json"
 # The data source the grafana role provisions; panels refer to it by uid, not by name.
@@ -102,8 +103,8 @@ def build() -> Dashboard:
             name="app",
             label="App",
             query="label_values(traefik_service_requests_total, service)",
-            # todo-prod@swarm, todo-canary@swarm -> todo
-            regex="/^(.+)-(?:prod|canary)@swarm$/",
+            # todo-prod@swarm, todo-canary@file -> todo (traefik_service_regex, anchored for Grafana)
+            regex=f"/^{_naming.traefik_service_regex()}$/",
             dataSource=DATASOURCE,
             refresh=REFRESH_ON_TIME_RANGE_CHANGE,  # a newly deployed app shows up without a reload
         ),

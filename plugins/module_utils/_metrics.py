@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The PromQL behind metrics_info (`sentinel inspect app`) and the Sentinel Grafana dashboard.
 
-Traefik labels each backend service ``NAME-prod@swarm`` / ``NAME-canary@swarm``, which is
+Traefik labels each backend service ``NAME-prod@swarm`` / ``NAME-canary@file``, which is
 what separates production from the canary. node_exporter's ``node_uname_info{nodename}``
 carries the node's hostname (the node_exporter role sets the task hostname to it), so node
 queries join on ``instance`` to report per node.
@@ -32,11 +32,11 @@ VIRTUAL_FILESYSTEMS = "tmpfs|ramfs|squashfs|overlay|nsfs"
 
 # A Prometheus duration of one unit: what may reach a query from the outside (no brackets,
 # no operators, so no injection). Compound durations (1h30m) are not needed here.
-_WINDOW = re.compile(r"^([1-9][0-9]{0,5})(ms|s|m|h|d|w|y)$")
+_WINDOW = re.compile(r"([1-9][0-9]{0,5})(ms|s|m|h|d|w|y)")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
 
 # Inside the Prometheus task: the API on its own listen address (the role's --web.listen-address).
-LOCAL_API = "http://127.0.0.1:9090/api/v1/query"
+LOCAL_API = f"http://127.0.0.1:{_naming.PROMETHEUS_PORT}/api/v1/query"
 # Printed after each answer, so that one exec can carry several (a JSON answer has no newline).
 ANSWER_END = "--sentinel-metrics-answer-end--"
 # What stands in for an answer when wget fails (%s: its exit status). Neither wget prints the
@@ -123,13 +123,13 @@ def app_queries(app: str, window: str) -> dict[str, str]:
 # -- input ----------------------------------------------------------------------------------
 def window_error(window: object) -> str | None:
     """Why ``window`` is not a usable range for rate(), or None when it is."""
-    if not isinstance(window, str) or not _WINDOW.match(window):
+    if not isinstance(window, str) or not _WINDOW.fullmatch(window):
         return f"invalid window {window!r}: use a Prometheus duration of one unit, such as 30s, 5m or 1h"
     return None
 
 
 def window_seconds(window: str) -> float:
-    number, unit = _WINDOW.match(window).groups()
+    number, unit = _WINDOW.fullmatch(window).groups()
     return int(number) * _UNIT_SECONDS[unit]
 
 

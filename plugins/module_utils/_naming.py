@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 # A DNS label short enough that every derived name stays within Docker's limits.
-APP_NAME_PATTERN = re.compile(r"^[a-z](?:[a-z0-9-]{0,29}[a-z0-9])?$")
+APP_NAME_PATTERN = re.compile(r"[a-z](?:[a-z0-9-]{0,29}[a-z0-9])?")
 # Names whose derived objects (network sentinel-NAME, ...) would collide with the platform's own.
 RESERVED_APP_NAMES = frozenset({"edge", "monitoring", "traefik", "prometheus", "grafana", "node-exporter"})
 # App X's routers are X and X-http (see route_label_prefixes): an app named X-http would take
@@ -94,6 +94,12 @@ def split_service(app: str) -> str:
     return f"{app}-split"
 
 
+def canary_guard_service(app: str) -> str:
+    """The file-provider failover service in the split that answers from production whenever
+    the canary cannot (no running task, a dead task, a node gone): the canary's share of the split."""
+    return f"{app}-canary-guard"
+
+
 def split_file(app: str) -> str:
     """File name of the app's split document in Traefik's dynamic configuration directory."""
     return f"{app}-split.yml"
@@ -119,13 +125,20 @@ def route_label_prefixes(app: str) -> tuple[str, ...]:
 
 TRAEFIK_DYNAMIC_DIR = "/etc/sentinel/traefik/dynamic"
 TRAEFIK_CERT_RESOLVER = "sentinel"
-TRAEFIK_ENTRYPOINTS = ("web", "websecure")
+# Traefik's entrypoints by purpose: plain HTTP (:80), HTTPS (:443), Prometheus metrics (TRAEFIK_METRICS_PORT).
+TRAEFIK_ENTRYPOINTS = {"http": "web", "https": "websecure", "metrics": "metrics"}
+TRAEFIK_METRICS_PORT = 8082
+PROMETHEUS_PORT = 9090
 
 
 # -- Platform names for the roles (exposed to roles and playbooks by plugins/filter/naming.py) --
 PLATFORM_ROLE = "platform"  # the LABEL_ROLE value of every platform object
 PLATFORM_LABELS = {LABEL_ROLE: PLATFORM_ROLE}
 TRAEFIK_SWARM_PROVIDER = "swarm"  # Traefik calls the service of Swarm service NAME "NAME@swarm"
+TRAEFIK_FILE_PROVIDER = "file"  # and a service of the dynamic directory's documents "NAME@file"
+# Whose Traefik service serves each role: production's comes from its Swarm labels; the canary's
+# from its split document (canary_weights), so that it exists, and fails over, without tasks.
+TRAEFIK_PROVIDERS = {"prod": TRAEFIK_SWARM_PROVIDER, "canary": TRAEFIK_FILE_PROVIDER}
 TRAEFIK_DASHBOARD_ROUTER = "sentinel-dashboard"
 TRAEFIK_DASHBOARD_AUTH_MIDDLEWARE = "sentinel-dashboard-auth"
 PLATFORM_SUFFIX_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")  # fullmatch: $ would pass a trailing newline
@@ -145,12 +158,12 @@ def platform_name(component: str, suffix: str = "") -> str:
 
 
 def traefik_service(app: str, role: str) -> str:
-    """Traefik's name of the app's Swarm service of ``role``: ``NAME-ROLE@swarm``."""
-    return f"{service_name(app, role)}@{TRAEFIK_SWARM_PROVIDER}"
+    """Traefik's name of the service that serves ``role`` (prod, canary): ``NAME-prod@swarm``, ``NAME-canary@file``."""
+    return f"{service_name(app, role)}@{TRAEFIK_PROVIDERS[role]}"
 
 
 def traefik_service_regex(roles: tuple[str, ...] | list[str] = ("prod", "canary"), app: str = "(.+)") -> str:
-    """A regular expression for Traefik's names of apps' services, ``service_name(app, role)@swarm``.
+    """A regular expression for Traefik's names of apps' services, traefik_service(app, role).
 
     Group 1 is the app, group 2 the role; with ``app`` (a valid app name, no metacharacters), the
     names of that app's services, the role in group 1. Python and Prometheus (RE2, which anchors
@@ -159,4 +172,8 @@ def traefik_service_regex(roles: tuple[str, ...] | list[str] = ("prod", "canary"
     unknown = [role for role in roles if role not in ROLES]
     if unknown or not roles:
         raise ValueError(f"unknown roles {unknown!r}" if unknown else "give at least one role")
-    return f"{app}-({'|'.join(roles)})@{TRAEFIK_SWARM_PROVIDER}"
+    unserved = [role for role in roles if role not in TRAEFIK_PROVIDERS]
+    if unserved:
+        raise ValueError(f"no Traefik service serves role {unserved[0]!r}")
+    providers = sorted({TRAEFIK_PROVIDERS[role] for role in roles})
+    return f"{app}-({'|'.join(roles)})@(?:{'|'.join(providers)})"

@@ -30,7 +30,7 @@ extends_documentation_fragment:
 options:
   name:
     description:
-      - The app whose Traefik services C(NAME-prod@swarm) and C(NAME-canary@swarm) are measured.
+      - The app whose Traefik services C(NAME-prod@swarm) and C(NAME-canary@file) are measured.
       - Versions whose Swarm service (C(NAME-prod), C(NAME-canary)) does not exist are returned as null.
       - Omitted, only the nodes are measured.
     required: false

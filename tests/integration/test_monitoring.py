@@ -281,7 +281,7 @@ def test_prometheus_counts_exactly_what_was_sent(monitoring, traffic):
         return all(_counter(prometheus, f'service="todo-{v}@swarm"') == sent[v]["total"] for v in sent)
 
     _wait("Prometheus counters equal to the requests sent", counters_match, timeout=30)
-    assert _counter(prometheus, 'service="todo-canary@swarm",code="500"') == sent["canary"]["500"]
+    assert _counter(prometheus, 'service="todo-canary@file",code="500"') == sent["canary"]["500"]
     assert _counter(prometheus, 'service="todo-prod@swarm",code=~"5.."') == 0
     canary_ratio = (sent["canary"]["500"] - traffic["baseline"]["canary"]["500"]) / REQUESTS_PER_VERSION
     assert canary_ratio == pytest.approx(0.25, abs=0.01)  # every 4th request of one task fails

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from ansible_collections.sentinel.paas.plugins.module_utils import _naming
 
 ROOT = Path(__file__).resolve().parents[3]
 DASHBOARD = ROOT / "roles" / "grafana" / "files" / "dashboards" / "sentinel.json"
@@ -67,13 +68,14 @@ def test_app_variable_extracts_the_app_from_traefik_service_names(dashboard):
     assert app["query"] == "label_values(traefik_service_requests_total, service)"
     pattern = re.compile(app["regex"].strip("/"))
     assert pattern.match("todo-prod@swarm").group(1) == "todo"
-    assert pattern.match("my-shop-canary@swarm").group(1) == "my-shop"
+    assert pattern.match("my-shop-canary@file").group(1) == "my-shop"
     assert pattern.match("sentinel-dashboard@swarm") is None  # platform routers are not apps
 
 
 @pytest.mark.parametrize("version", ["prod", "canary"])
 def test_each_app_measure_exists_for_both_versions(dashboard, version):
-    titles = {title for title, t in _targets(dashboard) if f"$app-{version}@swarm" in t["expr"]}
+    service = _naming.traefik_service("$app", version)
+    titles = {title for title, t in _targets(dashboard) if service in t["expr"]}
     label = "production" if version == "prod" else "canary"
     assert titles == {f"{m} ({label})" for m in ("Requests/s", "Error rate", "Latency", "Status codes")}
 

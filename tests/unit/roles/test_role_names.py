@@ -51,7 +51,7 @@ EXPECTED = {
     "_prometheus_node_exporter_service": "sentinel-node-exporter",
     "_prometheus_traefik_service": "sentinel-traefik",
     "_prometheus_labels": PLATFORM,
-    "_prometheus_app_service_regex": "(.+)-(prod|canary)@swarm",
+    "_prometheus_app_service_regex": "(.+)-(prod|canary)@(?:file|swarm)",
     "_grafana_service": "sentinel-grafana",
     "_grafana_network": "sentinel-edge",
     "_grafana_cert_resolver": "sentinel",

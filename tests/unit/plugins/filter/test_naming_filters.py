@@ -97,7 +97,7 @@ def test_naming_gives_the_constants():
 
 def test_naming_gives_plain_values():
     assert FILTERS["naming"]("ROLES") == ["prod", "canary", "db"]
-    assert FILTERS["naming"]("TRAEFIK_ENTRYPOINTS") == ["web", "websecure"]
+    assert FILTERS["naming"]("TRAEFIK_ENTRYPOINTS") == {"http": "web", "https": "websecure", "metrics": "metrics"}
     reserved = FILTERS["naming"]("RESERVED_APP_NAMES")
     assert isinstance(reserved, list) and reserved == sorted(_naming.RESERVED_APP_NAMES)
     assert FILTERS["naming"]("APP_NAME_PATTERN") == _naming.APP_NAME_PATTERN.pattern
@@ -121,8 +121,8 @@ def test_naming_refuses_what_is_not_a_constant(name):
 # -- traefik_service_regex ------------------------------------------------------------
 def test_traefik_service_regex_example():
     regex = FILTERS["traefik_service_regex"](["prod", "canary"])
-    assert regex == _naming.traefik_service_regex() == "(.+)-(prod|canary)@swarm"
-    assert FILTERS["traefik_service_regex"]("canary") == "(.+)-(canary)@swarm"
+    assert regex == _naming.traefik_service_regex() == "(.+)-(prod|canary)@(?:file|swarm)"
+    assert FILTERS["traefik_service_regex"]("canary") == "(.+)-(canary)@(?:file)"
 
 
 @pytest.mark.parametrize("role", ["prod", "canary"])
@@ -130,13 +130,21 @@ def test_traefik_service_regex_example():
 def test_traefik_service_regex_splits_the_services_traefik_names(app, role):
     """Group 1 is the app and group 2 the role (label_replace's $1 and $2); Prometheus anchors it."""
     regex = FILTERS["traefik_service_regex"](["prod", "canary"])
-    match = re.fullmatch(regex, f"{_naming.service_name(app, role)}@{_naming.TRAEFIK_SWARM_PROVIDER}")
+    match = re.fullmatch(regex, _naming.traefik_service(app, role))
     assert match and match.groups() == (app, role)
 
 
 @pytest.mark.parametrize(
     "service",
-    ["todo-db@swarm", "todo-split@file", "todo-prod@file", "sentinel-grafana@swarm", "todo-prod", "-prod@swarm"],
+    [
+        "todo-db@swarm",
+        "todo-split@file",
+        "todo-prod@docker",
+        "todo-canary-guard@file",
+        "sentinel-grafana@swarm",
+        "todo-prod",
+        "-prod@swarm",
+    ],
 )
 def test_traefik_service_regex_leaves_other_services_alone(service):
     assert re.fullmatch(FILTERS["traefik_service_regex"](["prod", "canary"]), service) is None

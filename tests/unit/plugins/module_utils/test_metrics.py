@@ -22,8 +22,8 @@ from ansible_collections.sentinel.paas.plugins.module_utils import _metrics as m
         ),
         (
             lambda: metrics.error_ratio("todo", "canary", "5m"),
-            '(sum(rate(traefik_service_requests_total{service="todo-canary@swarm",code=~"5.."}[5m])) or vector(0))'
-            ' / sum(rate(traefik_service_requests_total{service="todo-canary@swarm"}[5m]))',
+            '(sum(rate(traefik_service_requests_total{service="todo-canary@file",code=~"5.."}[5m])) or vector(0))'
+            ' / sum(rate(traefik_service_requests_total{service="todo-canary@file"}[5m]))',
         ),
         (
             lambda: metrics.error_ratio("$app", "prod", "$__rate_interval", "4"),
@@ -42,12 +42,12 @@ from ansible_collections.sentinel.paas.plugins.module_utils import _metrics as m
         (
             lambda: metrics.requests_by_code("todo", "10m"),
             "sum by (service, code) "
-            '(increase(traefik_service_requests_total{service=~"todo-(prod|canary)@swarm"}[10m]))',
+            '(increase(traefik_service_requests_total{service=~"todo-(prod|canary)@(?:file|swarm)"}[10m]))',
         ),
         (
             lambda: metrics.latency_quantile_by_version("todo", 0.95, "5m"),
             "histogram_quantile(0.95, sum by (service, le) "
-            '(rate(traefik_service_request_duration_seconds_bucket{service=~"todo-(prod|canary)@swarm"}[5m])))',
+            '(rate(traefik_service_request_duration_seconds_bucket{service=~"todo-(prod|canary)@(?:file|swarm)"}[5m])))',
         ),
         (
             metrics.node_memory_usage,
@@ -72,7 +72,7 @@ def test_node_queries_join_on_the_exporter_instance_and_filter_nodes():
 def test_app_queries_ask_both_versions_at_once():
     queries = metrics.app_queries("todo", "5m")
     assert set(queries) == {"requests", "p95"}
-    assert all('service=~"todo-(prod|canary)@swarm"' in q and "[5m]" in q for q in queries.values())
+    assert all('service=~"todo-(prod|canary)@(?:file|swarm)"' in q and "[5m]" in q for q in queries.values())
 
 
 # -- window -----------------------------------------------------------------------------------
@@ -183,11 +183,11 @@ def _sample(value, **labels):
 REQUESTS = [
     _sample(270, service="todo-prod@swarm", code="200"),
     _sample(30, service="todo-prod@swarm", code="404"),
-    _sample(45, service="todo-canary@swarm", code="200"),
-    _sample(15, service="todo-canary@swarm", code="500"),
+    _sample(45, service="todo-canary@file", code="200"),
+    _sample(15, service="todo-canary@file", code="500"),
     _sample(999, service="todo2-prod@swarm", code="500"),  # another app whose name starts alike
 ]
-P95 = [_sample(0.012, service="todo-prod@swarm"), _sample("NaN", service="todo-canary@swarm")]
+P95 = [_sample(0.012, service="todo-prod@swarm"), _sample("NaN", service="todo-canary@file")]
 
 
 def test_parse_app_derives_rate_and_ratios_from_the_counts():

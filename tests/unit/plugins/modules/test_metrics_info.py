@@ -36,12 +36,12 @@ class _Prometheus(BaseHTTPRequestHandler):
         if "node_uname_info" in promql:
             body = _vector(_sample(0.5, nodename="node1"), _sample(0.25, nodename="node2"))
         elif "histogram_quantile" in promql:
-            body = _vector(_sample(0.02, service="todo-prod@swarm"), _sample(0.04, service="todo-canary@swarm"))
+            body = _vector(_sample(0.02, service="todo-prod@swarm"), _sample(0.04, service="todo-canary@file"))
         else:
             body = _vector(
                 _sample(300, service="todo-prod@swarm", code="200"),
-                _sample(30, service="todo-canary@swarm", code="200"),
-                _sample(10, service="todo-canary@swarm", code="500"),
+                _sample(30, service="todo-canary@file", code="200"),
+                _sample(10, service="todo-canary@file", code="500"),
             )
         data = json.dumps(body).encode()
         self.send_response(200)
