@@ -21,6 +21,7 @@ import re
 
 from ansible_collections.sentinel.paas.plugins.module_utils import _naming
 from ansible_collections.sentinel.paas.plugins.module_utils._diff import changed_keys
+from ansible_collections.sentinel.paas.plugins.module_utils._duration import go_duration_seconds
 
 DB_PORT = 5432
 DB_DATA = "/var/lib/postgresql/data"
@@ -61,14 +62,14 @@ _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 _LABEL = r"[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?"
 _REGISTRY = rf"(?:localhost(?::[0-9]+)?|{_LABEL}(?:\.{_LABEL})+(?::[0-9]+)?|{_LABEL}:[0-9]+)"
 IMAGE_PATTERN = re.compile(
-    rf"^(?:{_REGISTRY}/)?{_COMPONENT}(?:/{_COMPONENT})*(?::[\w][\w.-]{{0,127}})?(?:@sha256:[a-f0-9]{{64}})?$"
+    rf"(?:{_REGISTRY}/)?{_COMPONENT}(?:/{_COMPONENT})*(?::[\w][\w.-]{{0,127}})?(?:@sha256:[a-f0-9]{{64}})?",
+    re.ASCII,  # \w is Unicode otherwise; references are ASCII
 )
-_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|us|ns|h|m|s)")
-_DURATION_UNITS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}
-_MEMORY_PATTERN = re.compile(r"^(\d+(?:\.\d+)?)\s*([bkmgt]?)i?b?$", re.IGNORECASE)
+_MEMORY_PATTERN = re.compile(r"(\d+(?:\.\d+)?)\s*([bkmgt]?)i?b?", re.IGNORECASE | re.ASCII)
 _MEMORY_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
-_ENV_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_ENV_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 NANO = 1_000_000_000
+DEFAULT_MAX_REPLICAS = 100
 
 
 class AppSpecError(ValueError):
@@ -84,13 +85,9 @@ def parse_duration(value, what: str) -> float:
         seconds = float(value)
     else:
         text = str(value).strip()
-        if re.fullmatch(r"\d+(?:\.\d+)?", text):
-            seconds = float(text)
-        else:
-            parts = _DURATION_PART.findall(text)
-            if not parts or "".join(n + u for n, u in parts) != text:
-                raise AppSpecError(f"{what}: {value!r} is not a duration such as 10s, 1m30s or 500ms")
-            seconds = sum(float(n) * _DURATION_UNITS[u] for n, u in parts)
+        seconds = float(text) if re.fullmatch(r"\d+(?:\.\d+)?", text, re.ASCII) else go_duration_seconds(text)
+        if seconds is None:
+            raise AppSpecError(f"{what}: {value!r} is not a duration such as 10s, 1m30s or 500ms")
     if seconds < 0:
         raise AppSpecError(f"{what}: {value!r} is negative")
     return round(seconds, 6)
@@ -98,7 +95,7 @@ def parse_duration(value, what: str) -> float:
 
 def parse_memory(value, what: str) -> int:
     """Bytes from ``268435456``, ``"256M"``, ``"1g"`` or ``"512MiB"`` (binary units, as Docker)."""
-    match = _MEMORY_PATTERN.match(str(value).strip())
+    match = _MEMORY_PATTERN.fullmatch(str(value).strip())
     if isinstance(value, bool) or not match:
         raise AppSpecError(f"{what}: {value!r} is not a size such as 256M or 1G")
     size = int(float(match.group(1)) * _MEMORY_UNITS[match.group(2).lower()])
@@ -136,10 +133,13 @@ def validate(params: dict) -> None:
             raise AppSpecError(f"invalid image reference {params[key]!r}")
     if params.get("replicas") is not None and params["replicas"] < 0:
         raise AppSpecError(f"replicas must be 0 or more, got {params['replicas']}")
+    limit = params.get("max_replicas") or DEFAULT_MAX_REPLICAS
+    if params.get("replicas") is not None and params["replicas"] > limit:
+        raise AppSpecError(f"replicas {params['replicas']} is more than the limit of {limit} (max_replicas)")
     if params.get("port") is not None and not 1 <= params["port"] <= 65535:
         raise AppSpecError(f"port must be between 1 and 65535, got {params['port']}")
     for key in params.get("env") or {}:
-        if not _ENV_KEY.match(str(key)):
+        if not _ENV_KEY.fullmatch(str(key)):
             raise AppSpecError(f"invalid environment variable name {key!r}")
         if params.get("postgres") and key in DB_ENV_KEYS:
             raise AppSpecError(f"env {key} is set by the module when postgres is true; remove it from env")
@@ -181,16 +181,26 @@ def user_env(env: dict, has_db: bool) -> dict:
     return {k: v for k, v in env.items() if not (has_db and k in DB_ENV_KEYS)}
 
 
+def port_label(app: str, role: str) -> str:
+    """The label that keeps the container port of NAME-ROLE (Traefik's server port)."""
+    return f"traefik.http.services.{_naming.service_name(app, role)}.loadbalancer.server.port"
+
+
+def port_of(labels: dict, app: str, role: str) -> int | None:
+    """The container port NAME-ROLE's labels name, None without a valid one."""
+    value = str(labels.get(port_label(app, role), ""))
+    return int(value) if value.isdigit() else None
+
+
 def params_of_view(view: dict, app: str, role: str) -> dict:
     """Module options that would produce ``view`` (a current service of ``role``)."""
-    port_label = f"traefik.http.services.{_naming.service_name(app, role)}.loadbalancer.server.port"
     pgpass = [s for s in view["secrets"] if s["name"] == _naming.db_pgpass_secret(app)]
     labels = owned_labels(view["labels"], app)
     return {
         "image": view["image"],
         "replicas": view["replicas"],
         "env": user_env(view["env"], has_db=bool(pgpass)),
-        "port": int(labels[port_label]) if str(labels.get(port_label, "")).isdigit() else None,
+        "port": port_of(labels, app, role),
         "healthcheck": view["healthcheck"],
         "limits": view["limits"] or None,
         "labels": {k: v for k, v in labels.items() if not k.startswith(RESERVED_LABEL_PREFIXES)},
@@ -283,14 +293,13 @@ def limits_view(limits: dict | None) -> dict:
 
 def service_labels(app: str, role: str, port: int, user_labels: dict | None) -> dict:
     """The labels swarm_app owns on NAME-prod / NAME-canary (release labels are added at apply)."""
-    service = _naming.service_name(app, role)
     labels = {str(k): str(v) for k, v in (user_labels or {}).items()}
     labels.update(_naming.app_labels(app, role))
     labels.update(
         {
             "traefik.enable": "true",
             "traefik.swarm.network": _naming.EDGE_NETWORK,
-            f"traefik.http.services.{service}.loadbalancer.server.port": str(port),
+            port_label(app, role): str(port),
         }
     )
     return labels

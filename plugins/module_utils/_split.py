@@ -14,6 +14,7 @@ import re
 import traceback
 
 from ansible_collections.sentinel.paas.plugins.module_utils import _naming
+from ansible_collections.sentinel.paas.plugins.module_utils._app_spec import CREATE_DEFAULTS
 
 try:
     import yaml
@@ -28,8 +29,8 @@ HEADER = (
 )
 
 # RFC 6265 cookie-name = token (RFC 2616): visible ASCII except separators.
-_COOKIE_TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
-_INTEGER_TEXT = re.compile(r"^[+-]?[0-9]+$")
+_COOKIE_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_INTEGER_TEXT = re.compile(r"[+-]?[0-9]+")
 
 
 def parse_weight(value: object) -> int:
@@ -45,7 +46,7 @@ def parse_weight(value: object) -> int:
         number = value
     elif isinstance(value, float) and value.is_integer():
         number = int(value)
-    elif isinstance(value, str) and _INTEGER_TEXT.match(value.strip()):
+    elif isinstance(value, str) and _INTEGER_TEXT.fullmatch(value.strip()):
         number = int(value.strip())
     if number is None or not 0 <= number <= 100:
         raise ValueError(
@@ -57,7 +58,7 @@ def parse_weight(value: object) -> int:
 
 def cookie_name_error(name: object) -> str | None:
     """Why ``name`` is not an RFC 6265 cookie name, or None when it is."""
-    if not isinstance(name, str) or not _COOKIE_TOKEN.match(name):
+    if not isinstance(name, str) or not _COOKIE_TOKEN.fullmatch(name):
         return (
             f"invalid cookie name {name!r}: use letters, digits and !#$%&'*+-.^_`|~ only "
             "(an RFC 6265 token: no spaces, quotes, separators or control characters)"
@@ -67,8 +68,8 @@ def cookie_name_error(name: object) -> str | None:
 
 # What an omitted option means for a split that does not exist yet: the one place of these
 # defaults (canary_weights' DOCUMENTATION says "on creation ..."); the cookie's default is
-# _naming.sticky_cookie(app).
-SPLIT_DEFAULTS = {"weight": 10, "secure": False}
+# _naming.sticky_cookie(app), the port's an app's (swarm_app's creation default).
+SPLIT_DEFAULTS = {"weight": 10, "secure": False, "port": CREATE_DEFAULTS["port"]}
 
 
 def effective_settings(app: str, given: dict, current: dict) -> dict:
@@ -79,6 +80,7 @@ def effective_settings(app: str, given: dict, current: dict) -> dict:
         "canary_weight": (given.get("weight"), current_weight, SPLIT_DEFAULTS["weight"]),
         "cookie_name": (given.get("cookie_name"), current.get("cookie_name"), _naming.sticky_cookie(app)),
         "secure": (given.get("secure"), current.get("secure"), SPLIT_DEFAULTS["secure"]),
+        "port": (given.get("port"), current.get("port"), SPLIT_DEFAULTS["port"]),
     }
     return {key: next(v for v in values if v is not None) for key, values in choices.items()}
 
@@ -87,16 +89,36 @@ def split_path(directory: str, app: str) -> str:
     return os.path.join(directory, _naming.split_file(app))
 
 
-def desired_document(app: str, canary_weight: int, cookie_name: str, secure: bool) -> dict:
-    """The dynamic configuration defining the weighted service ``APP-split``."""
+# Answers Traefik gives itself when the canary cannot answer: its name resolves to no task (none
+# runs), a dial is refused (a task died) or times out (its node is gone). The guard replays
+# those requests on production.
+GUARD_FAILOVER_STATUS = ["502-504"]
+GUARD_MAX_BODY_BYTES = 1024 * 1024  # a replay needs the request body kept; larger ones are not replayed
+
+
+def canary_url(app: str, port: int) -> str:
+    """Where Traefik reaches the canary: its Swarm DNS name, every running task's address
+    (endpoint mode dnsrr), resolved at each new connection."""
+    return f"http://{_naming.service_name(app, 'canary')}:{port}"
+
+
+def desired_document(app: str, canary_weight: int, cookie_name: str, secure: bool, port: int) -> dict:
+    """The dynamic configuration defining the weighted service ``APP-split``, its guard and the canary.
+
+    The canary's share goes through ``APP-canary-guard``, a failover service: whenever the
+    canary cannot answer, production does, so a lost canary never takes traffic down with it.
+    The canary's service ``APP-canary`` lives here, not in the Swarm provider, which drops a
+    service without tasks (and a weighted service whose child is gone answers 404 for all).
+    """
+    prod = _naming.traefik_service(app, "prod")
     return {
         "http": {
             "services": {
                 _naming.split_service(app): {
                     "weighted": {
                         "services": [
-                            {"name": _naming.traefik_service(app, "prod"), "weight": 100 - canary_weight},
-                            {"name": _naming.traefik_service(app, "canary"), "weight": canary_weight},
+                            {"name": prod, "weight": 100 - canary_weight},
+                            {"name": _naming.canary_guard_service(app), "weight": canary_weight},
                         ],
                         "sticky": {
                             "cookie": {
@@ -107,7 +129,15 @@ def desired_document(app: str, canary_weight: int, cookie_name: str, secure: boo
                             }
                         },
                     }
-                }
+                },
+                _naming.canary_guard_service(app): {
+                    "failover": {
+                        "service": _naming.traefik_service(app, "canary"),
+                        "fallback": prod,
+                        "errors": {"status": GUARD_FAILOVER_STATUS, "maxRequestBodyBytes": GUARD_MAX_BODY_BYTES},
+                    }
+                },
+                _naming.service_name(app, "canary"): {"loadBalancer": {"servers": [{"url": canary_url(app, port)}]}},
             }
         }
     }
@@ -168,12 +198,28 @@ def read_split(document: object, app: str) -> dict:
         weighted = document["http"]["services"][_naming.split_service(app)]["weighted"]
         children = _children_by_name(weighted["services"])
         prod = children[_naming.traefik_service(app, "prod")]["weight"]
-        canary = children[_naming.traefik_service(app, "canary")]["weight"]
+        # Splits written before the guard existed name the canary's Swarm service: read them too,
+        # so an upgrade keeps their weights (the next write adds the guard).
+        legacy = f"{_naming.service_name(app, 'canary')}@{_naming.TRAEFIK_SWARM_PROVIDER}"
+        names = (_naming.canary_guard_service(app), legacy)
+        canary = children[next(n for n in names if n in children)]["weight"]
         cookie = weighted.get("sticky", {}).get("cookie", {})
-    except (KeyError, TypeError, AttributeError) as exc:
+    except (KeyError, TypeError, AttributeError, StopIteration) as exc:
         raise ValueError(f"no weighted service {_naming.split_service(app)} with prod and canary children") from exc
     return {
         "weights": {"prod": prod, "canary": canary},
         "cookie_name": cookie.get("name"),
         "secure": bool(cookie.get("secure", False)),
+        "port": _canary_port(document, app),
     }
+
+
+def _canary_port(document: dict, app: str) -> int | None:
+    """The port of the canary's URL in the document, None when it has none of canary_url's form."""
+    try:
+        url = document["http"]["services"][_naming.service_name(app, "canary")]["loadBalancer"]["servers"][0]["url"]
+    except (KeyError, TypeError, IndexError):
+        return None
+    prefix = canary_url(app, 0)[:-1]
+    port = url[len(prefix) :] if isinstance(url, str) and url.startswith(prefix) else ""
+    return int(port) if port.isdigit() else None

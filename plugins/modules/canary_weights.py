@@ -11,7 +11,14 @@ short_description: Split one app's traffic between production and canary in Trae
 description:
   - Writes (or removes) the Traefik file-provider document C(NAME-split.yml) that defines the
     weighted service C(NAME-split), whose children are C(NAME-prod@swarm) and
-    C(NAME-canary@swarm), with a sticky cookie so a client keeps the version it landed on.
+    C(NAME-canary-guard), with a sticky cookie so a client keeps the version it landed on.
+  - C(NAME-canary-guard) is a failover service. It sends the canary's share to C(NAME-canary@file)
+    and answers from C(NAME-prod@swarm) whenever the canary's answer is a 502, 503 or 504. Traefik
+    answers so itself when the canary has no running task, a task died, or its node is gone, so a
+    lost canary never fails a request.
+  - C(NAME-canary@file) is a load balancer on the canary's Swarm DNS name (C(http://NAME-canary:PORT),
+    every running task's address in endpoint mode dnsrr). The Swarm provider's C(NAME-canary@swarm)
+    is not used, because Traefik drops it, and with it the whole split, when no task runs.
   - Manages the file on the host the module runs on. Run it on every host that runs Traefik
     (the C(managers) group); Traefik's watched file provider applies a change within about a
     second, without restarting Traefik or any task.
@@ -31,7 +38,7 @@ options:
   weight:
     description:
       - The canary's share of new clients, a whole number from 0 to 100. Sets the Traefik
-        C(weighted.services[].weight) of C(NAME-canary@swarm); C(NAME-prod@swarm) gets
+        C(weighted.services[].weight) of C(NAME-canary-guard); C(NAME-prod@swarm) gets
         C(100 - weight).
       - Integer strings (V("10")) and floats without a fraction (V(10.0)) are accepted;
         booleans, fractions, other strings and values outside 0..100 are rejected before
@@ -52,6 +59,11 @@ options:
       - The cookie is always C(httpOnly) and C(sameSite=lax).
       - Omitted, the split keeps its setting; on creation V(false).
     type: bool
+  port:
+    description:
+      - Container port of the canary, where C(NAME-canary@file) sends requests.
+      - Omitted, the split keeps its port; on creation V(8000), an app's default port.
+    type: int
 extends_documentation_fragment:
   - sentinel.paas.app
   - sentinel.paas.traefik_files
@@ -63,8 +75,12 @@ attributes:
 notes:
   - Traefik keeps serving the last valid configuration if the file is removed by hand; remove
     the split with O(state=absent) after switching the router back to C(NAME-prod).
-  - Traefik fails a weighted service whose child does not exist, so create C(NAME-canary)
-    before routing through the split, and route back to C(NAME-prod) before removing the canary.
+  - Create C(NAME-canary) before routing through the split, and route back to C(NAME-prod) before
+    removing the canary; the guard covers whatever happens in between.
+  - The guard replays a request on production when the canary's answer is a 502, 503 or 504,
+    whoever sent it (Traefik, or the canary app itself), and only for request bodies up to 1 MiB,
+    which Traefik keeps for the replay. Every other answer of the canary, errors included,
+    reaches the client, and all of them count in C(NAME-canary@file)'s metrics.
 seealso:
   - module: sentinel.paas.canary_weights_info
   - module: sentinel.paas.traefik_route
@@ -103,6 +119,11 @@ cookie_name:
   returned: always
   type: str
   sample: sentinel_todo
+port:
+  description: The canary's container port the split sends to; null when O(state=absent).
+  returned: always
+  type: int
+  sample: 8000
 changes:
   description:
     - What differed. V(file) when the file was created or removed, V(document) when it was not
@@ -110,7 +131,7 @@ changes:
   returned: always
   type: list
   elements: str
-  sample: ["http.services.todo-split.weighted.services.todo-canary@swarm.weight"]
+  sample: ["http.services.todo-split.weighted.services.todo-canary-guard.weight"]
 diff:
   description: The file's text before and after (empty when the file is absent).
   returned: when diff mode is on
@@ -146,9 +167,12 @@ class SplitFile:
             "weight": None if p["weight"] is None else _split.parse_weight(p["weight"]),
             "cookie_name": p["cookie_name"],
             "secure": p["secure"],
+            "port": p["port"],
         }
         if p["cookie_name"] is not None:
             _raise_if(_split.cookie_name_error(p["cookie_name"]))
+        if p["port"] is not None and not 1 <= p["port"] <= 65535:
+            raise ValueError(f"invalid port {p['port']}: use 1 to 65535")
 
     def desired(self, current_text):
         """The split asked for: given options, else the current document's, else the creation defaults."""
@@ -198,6 +222,7 @@ class SplitFile:
             if settings
             else None,
             "cookie_name": settings["cookie_name"] if settings else None,
+            "port": settings["port"] if settings else None,
         }
         if self.module._diff:
             result["diff"] = {
@@ -222,6 +247,7 @@ def main():
             "weight": {"type": "raw"},
             "cookie_name": {"type": "str"},
             "secure": {"type": "bool"},
+            "port": {"type": "int"},
             **traefik_directory_argument(),
         },
         supports_check_mode=True,

@@ -11,7 +11,7 @@ short_description: Read one app's traffic split between production and canary
 description:
   - Reads the Traefik file-provider document C(NAME-split.yml) written by
     M(sentinel.paas.canary_weights) on the host the module runs on, and reports the weights
-    of C(NAME-prod@swarm) and C(NAME-canary@swarm) and the sticky cookie.
+    of production and canary, the sticky cookie and the canary's port.
 version_added: 0.1.0
 author: Sentinel developers (@sentinel)
 extends_documentation_fragment:
@@ -59,6 +59,13 @@ secure:
   description: Whether the sticky cookie is sent over HTTPS only; null when the split does not exist.
   returned: always
   type: bool
+port:
+  description:
+    - The canary's container port the split sends to; null when the split does not exist, or was
+      written before the split carried the canary's own service.
+  returned: always
+  type: int
+  sample: 8000
 """
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
@@ -71,7 +78,7 @@ def read(app, directory):
     path = _split.split_path(directory, app)
     text = _files.read_text(path)
     if text is None:
-        return {"exists": False, "path": path, "weights": None, "cookie_name": None, "secure": None}
+        return {"exists": False, "path": path, "weights": None, "cookie_name": None, "secure": None, "port": None}
     return {"exists": True, "path": path, **_split.read_split(_split.parse(text), app)}
 
 

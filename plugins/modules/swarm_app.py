@@ -61,8 +61,13 @@ options:
       - Image of the service (C(TaskTemplate.ContainerSpec.Image)). Required to create the service.
     type: str
   replicas:
-    description: Number of tasks (C(Mode.Replicated.Replicas)). On creation V(1).
+    description: Number of tasks (C(Mode.Replicated.Replicas)), at most O(max_replicas). On creation V(1).
     type: int
+  max_replicas:
+    description:
+      - The most tasks O(replicas) may ask for; a guard against a typo that would flood the cluster.
+    type: int
+    default: 100
   env:
     description:
       - Environment of the containers (C(ContainerSpec.Env)). With O(postgres), C(PGHOST), C(PGPORT), C(PGUSER),
@@ -233,6 +238,9 @@ app:
     release:
       description: Release number of the managed service.
       type: int
+    port:
+      description: Container port Traefik sends the managed service's requests to; null when it is removed.
+      type: int
     services:
       description: Service names of the app by role.
       type: dict
@@ -362,7 +370,8 @@ class AppManager:
                 steps += self.database_steps(db)
         current = prod if self.role == "prod" else self.owned_service("canary")
         step, image_ref, release = self.app_service_step(current, prod, with_db)
-        result = {"exists": True, "with_db": with_db, "image": image_ref, "release": release}
+        port = spec.port_of(step.after["labels"], self.app, self.role)
+        result = {"exists": True, "with_db": with_db, "image": image_ref, "release": release, "port": port}
         return [*steps, step], result
 
     def network_steps(self):
@@ -520,7 +529,7 @@ class AppManager:
         ]
         if self.role == "prod":
             steps += self.app_resources_absent_steps(services["db"])
-        return steps, {"exists": False, "with_db": False, "image": None, "release": None}
+        return steps, {"exists": False, "with_db": False, "image": None, "release": None, "port": None}
 
     def app_resources_absent_steps(self, db):
         """Secrets (only with delete_data: they are the key to the data), network, and volume (delete_data)."""
@@ -542,7 +551,7 @@ class AppManager:
         return steps
 
     # -- result -------------------------------------------------------------------------
-    def result(self, exists, with_db, image, release):
+    def result(self, exists, with_db, image, release, port):
         service_name = _naming.service_name(self.app, self.role)
         database = None
         if self.role == "prod" and exists and with_db:
@@ -558,6 +567,7 @@ class AppManager:
             "services": {self.role: service_name},
             "image": image,
             "release": release,
+            "port": port,
             "database": database,
         }
         result = {"changed": self.changes.changed, "changes": self.changes.changes, "app": app}
@@ -581,6 +591,7 @@ def argument_spec():
         role={"type": "str", "choices": ["prod", "canary"], "default": "prod"},
         image={"type": "str"},
         replicas={"type": "int"},
+        max_replicas={"type": "int", "default": spec.DEFAULT_MAX_REPLICAS},
         env={"type": "dict"},
         port={"type": "int"},
         healthcheck={

@@ -65,7 +65,8 @@ apps:
       type: str
     services:
       description: >-
-        By role (V(prod), V(canary), V(db)): name, image, replicas (desired, running), update_status
+        By role (V(prod), V(canary), V(db)): name, image, port (the container port Traefik sends requests to, null for
+        the database), replicas (desired, running), update_status
         (state and message of the last update, or null), release, release_image, release_time,
         history (list of release, image, time), labels, secrets (names), env (as given to swarm_app, without
         the database variables the module adds), tasks.
@@ -98,6 +99,7 @@ def describe_service(swarm, service, with_tasks):
     info = {
         "name": s["Name"],
         "image": container["Image"],
+        "port": spec.port_of(labels, labels.get(_naming.LABEL_APP), labels.get(_naming.LABEL_ROLE)),
         "replicas": {
             "desired": ((s.get("Mode") or {}).get("Replicated") or {}).get("Replicas"),
             "running": sum(1 for t in tasks if t["desired_state"] == "running" and t["state"] == "running"),

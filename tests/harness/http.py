@@ -48,7 +48,9 @@ class Edge:
 class Load:
     """Background clients hitting the app until stopped, bounded in time and count.
 
-    Each answer is recorded as (status, version); connection errors count as status 0.
+    Each answer is recorded as (status, version); connection errors count as status 0. ``timings``
+    holds (sent, seconds) for each, in the same order: when it was sent (time.monotonic) and how
+    long it took.
     """
 
     def __init__(self, edge: Edge, clients: int = 2, max_seconds: float = 300, max_requests: int = 60000):
@@ -57,6 +59,7 @@ class Load:
         self.deadline = time.monotonic() + max_seconds
         self.max_requests = max_requests
         self.results: list[tuple[int, str | None]] = []
+        self.timings: list[tuple[float, float]] = []
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._threads = [threading.Thread(target=self._run, daemon=True) for _ in range(clients)]
@@ -65,6 +68,7 @@ class Load:
         session = requests.Session()  # keep-alive, no cookies kept: each request is a new "user"
         while not self._stop.is_set() and time.monotonic() < self.deadline:
             session.cookies.clear()
+            sent = time.monotonic()
             try:
                 response = self.edge.get(session=session)
                 outcome = (response.status_code, response.headers.get("X-App-Version"))
@@ -72,6 +76,7 @@ class Load:
                 outcome = (0, None)
             with self._lock:
                 self.results.append(outcome)
+                self.timings.append((sent, time.monotonic() - sent))
                 if len(self.results) >= self.max_requests:
                     self._stop.set()
 
@@ -84,6 +89,20 @@ class Load:
         self._stop.set()
         for thread in self._threads:
             thread.join(timeout=10)
+
+    def since(self, moment: float) -> list[tuple[int, str | None]]:
+        """The answers to requests sent at ``moment`` (time.monotonic) or later."""
+        with self._lock:
+            return [r for r, (sent, _) in zip(self.results, self.timings, strict=True) if sent >= moment]
+
+    @property
+    def slowest(self) -> float:
+        with self._lock:
+            return max((seconds for _, seconds in self.timings), default=0.0)
+
+    def summary(self, what: str) -> str:
+        """One row of a fault table: what | requests | failed | slowest request."""
+        return f"{what} | {len(self.results)} | {sum(self.failures.values())} | {self.slowest:.2f} s"
 
     @property
     def failures(self) -> collections.Counter:

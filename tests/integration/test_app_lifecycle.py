@@ -174,6 +174,9 @@ BAD_DEPLOYS = [
     pytest.param(["evil", "--domain", "a.sentinel.test`) || Host(`b.test"], "invalid domain", id="rule-injection"),
     pytest.param(["evil", "--domain", "bad domain.test"], "invalid domain", id="space-in-domain"),
     pytest.param(["evil", "--domain", "localhost"], "needs at least one dot", id="bare-host"),
+    pytest.param(["evil", "--domain", DOMAIN.upper()], f"domain {DOMAIN} is routed by app {APP}", id="taken-domain"),
+    pytest.param(["evil", "--replicas", "101"], "more than the limit of 100", id="too-many-replicas"),
+    pytest.param(["evil", "--image", "todo:versión"], "invalid image reference", id="non-ascii-image"),
 ]
 
 
@@ -182,7 +185,8 @@ def test_bad_deploy_input_is_refused_and_changes_nothing(platform, sentinel, tod
     before = cluster_state(platform)
     image = platform.image("sentinel-test/todo:1")
     extra = [] if "--domain" in args else ["--domain", "ok.sentinel.test"]
-    run = sentinel("deploy", "--image", image, *extra, *args)
+    extra += [] if "--image" in args else ["--image", image]
+    run = sentinel("deploy", *extra, *args)
     assert run.returncode == 1
     assert message in run.error
     assert "Traceback" not in run.stderr

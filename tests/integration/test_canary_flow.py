@@ -6,6 +6,8 @@ continuous (bounded) load and must not fail a single request.
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import requests
 
@@ -158,6 +160,59 @@ def test_promoting_a_canary_that_fails_its_health_check_keeps_production(platfor
     assert prod_after["Image"] == prod_before["Image"]
     assert edge.versions(50) == {production: 50}
     assert f"{APP}-canary" in services_of(platform), "the canary keeps running for a look"
+
+
+def canary_containers(cluster):
+    """The canary's containers on every node, with the node's client to act on them."""
+    service = f"{APP}-canary"
+    return [
+        container
+        for node in cluster.nodes
+        for container in node.client.containers.list(filters={"label": f"com.docker.swarm.service.name={service}"})
+    ]
+
+
+def lose_the_canary(cluster, fault: str) -> None:
+    if fault == "scaled-to-0":  # behind Sentinel's back, as a crash loop or a lost node ends
+        cluster.manager.client.services.get(f"{APP}-canary").scale(0)
+    else:  # every task dies at once (SIGKILL); Swarm starts new ones after its restart delay
+        for container in canary_containers(cluster):
+            container.kill()
+
+
+@pytest.mark.parametrize("fault", ["scaled-to-0", "killed"])
+def test_a_lost_canary_hands_its_share_to_production(platform, sentinel, no_canary, fault):
+    """Whatever happens to the canary, its guard answers from production: nobody sees an error,
+    and without canary tasks production takes all of the traffic within 5 s."""
+    edge = no_canary
+    production = edge.version()
+    other = "1" if production == "2" else "2"
+    run = sentinel("canary", "deploy", APP, "--image", platform.image(f"sentinel-test/todo:{other}"), "--weight", "50")
+    assert run.returncode == 0, run.error
+    with Load(edge, max_seconds=120) as load:
+        time.sleep(2)
+        lost = time.monotonic()
+        lose_the_canary(platform, fault)
+        time.sleep(10)
+    print(f"\nfault table: {load.summary('canary ' + fault + ' at weight 50')}")
+    assert len(load.since(lost)) >= 500, f"only {len(load.since(lost))} requests after the fault"
+    assert not load.failures, f"failed requests around the lost canary: {load.failures}"
+    assert load.slowest < 3, f"a request waited {load.slowest:.2f} s"
+    if fault == "scaled-to-0":
+        late = load.since(lost + 5)
+        assert late and {version for _, version in late} == {production}, "production must take it all within 5 s"
+
+
+def test_scaling_a_routed_canary_to_zero_is_refused(platform, sentinel, no_canary):
+    edge = no_canary
+    production = edge.version()
+    other = "1" if production == "2" else "2"
+    assert sentinel("canary", "deploy", APP, "--image", platform.image(f"sentinel-test/todo:{other}")).returncode == 0
+    before = platform.manager.client.services.get(f"{APP}-canary").attrs["Spec"]
+    run = sentinel("scale", APP, "0", "--canary")
+    assert run.returncode == 1 and f"sentinel canary rollback {APP}" in run.error, run.error
+    assert platform.manager.client.services.get(f"{APP}-canary").attrs["Spec"] == before
+    assert set(edge.versions(100)) == {production, other}
 
 
 @pytest.mark.parametrize("weight", ["-1", "101", "abc", "10.5"])

@@ -87,7 +87,7 @@ def test_four_steps_with_diff_on_the_manager(ansible, manager_node, dynamic_dir,
     weighted = yaml.safe_load(text)["http"]["services"][f"{app}-split"]["weighted"]
     assert weighted["services"] == [
         {"name": f"{app}-prod@swarm", "weight": 90},
-        {"name": f"{app}-canary@swarm", "weight": 10},
+        {"name": f"{app}-canary-guard", "weight": 10},
     ]
     mode = manager_node.exec_run(["stat", "-c", "%a", path]).output.decode().strip()
     assert mode == "644"

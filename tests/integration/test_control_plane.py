@@ -247,6 +247,8 @@ def test_traefik_service_spec(bare_cluster, initialised):
         "--providers.swarm.refreshSeconds=1",  # platform_vars: the tests' fast Swarm provider
         "--providers.swarm.defaultRule=Host(`{{ normalize .Name }}.sentinel.invalid`)",
         "--providers.file.directory=/etc/sentinel/traefik/dynamic",
+        "--serversTransport.forwardingTimeouts.dialTimeout=2s",
+        "--serversTransport.forwardingTimeouts.responseHeaderTimeout=60s",
         "--certificatesresolvers.sentinel.acme.httpChallenge.entryPoint=web",
         "--metrics.prometheus.entrypoint=metrics",
         "--accesslog.format=json",

@@ -113,6 +113,12 @@ def test_strip_digest(image, expected):
         ({"name": "a" * 40}, "invalid app name"),
         ({"name": "edge"}, "reserved"),
         ({"image": "Not A/Image"}, "invalid image reference"),
+        ({"image": "todo:1\n"}, "invalid image reference"),
+        ({"image": "todo:versión"}, "invalid image reference"),  # \w would take it without re.ASCII
+        ({"name": "todo\n"}, "invalid app name"),
+        ({"env": {"KEY\n": "x"}}, "invalid environment variable name"),
+        ({"replicas": 101}, "more than the limit of 100"),
+        ({"replicas": 11, "max_replicas": 10}, "more than the limit of 10 "),
         ({"replicas": -1}, "replicas must be 0 or more"),
         ({"port": 0}, "port must be between"),
         ({"port": 70000}, "port must be between"),

@@ -41,27 +41,57 @@ def test_cookie_names_that_are_rfc6265_tokens(name):
 
 
 @pytest.mark.parametrize(
-    "name", ["", "a b", "a;b", "a=b", 'a"b', "a,b", "a/b", "a\tb", "a\nb", "é", "a:b", "(a)", "a@b", None, 5]
+    "name", ["", "a\n", "a b", "a;b", "a=b", 'a"b', "a,b", "a/b", "a\tb", "a\nb", "é", "a:b", "(a)", "a@b", None, 5]
 )
 def test_cookie_names_that_are_not_tokens(name):
     assert "invalid cookie name" in _split.cookie_name_error(name)
 
 
-def test_desired_document_splits_prod_and_canary_with_a_sticky_cookie():
-    document = _split.desired_document("todo", 10, "sentinel_todo", secure=True)
+def test_desired_document_splits_prod_and_guarded_canary_with_a_sticky_cookie():
+    document = _split.desired_document("todo", 10, "sentinel_todo", secure=True, port=8000)
     weighted = document["http"]["services"]["todo-split"]["weighted"]
     assert weighted["services"] == [
         {"name": "todo-prod@swarm", "weight": 90},
-        {"name": "todo-canary@swarm", "weight": 10},
+        {"name": "todo-canary-guard", "weight": 10},
     ]
     assert weighted["sticky"] == {
         "cookie": {"name": "sentinel_todo", "secure": True, "httpOnly": True, "sameSite": "lax"}
     }
+    # The canary's share answers from production whenever the canary cannot.
+    assert document["http"]["services"]["todo-canary-guard"] == {
+        "failover": {
+            "service": "todo-canary@file",
+            "fallback": "todo-prod@swarm",
+            "errors": {"status": ["502-504"], "maxRequestBodyBytes": 1048576},
+        }
+    }
+    # The canary's own service: its Swarm DNS name, so it exists even without tasks.
+    assert document["http"]["services"]["todo-canary"] == {
+        "loadBalancer": {"servers": [{"url": "http://todo-canary:8000"}]}
+    }
+
+
+def test_a_split_written_before_the_guard_keeps_its_weights():
+    legacy = {
+        "http": {
+            "services": {
+                "todo-split": {
+                    "weighted": {
+                        "services": [
+                            {"name": "todo-prod@swarm", "weight": 70},
+                            {"name": "todo-canary@swarm", "weight": 30},
+                        ]
+                    }
+                }
+            }
+        }
+    }
+    assert _split.read_split(legacy, "todo")["weights"] == {"prod": 70, "canary": 30}
 
 
 @pytest.mark.parametrize("weight", [0, 1, 50, 99, 100])
 def test_rendered_text_parses_back_to_the_document_and_to_the_same_weights(weight):
-    document = _split.desired_document("my-app", weight, "c", secure=False)
+    document = _split.desired_document("my-app", weight, "c", secure=False, port=8000)
     text = _split.render("my-app", document)
     assert text.startswith("# Managed by sentinel.paas.canary_weights")
     assert _split.parse(text) == document
@@ -69,16 +99,19 @@ def test_rendered_text_parses_back_to_the_document_and_to_the_same_weights(weigh
         "weights": {"prod": 100 - weight, "canary": weight},
         "cookie_name": "c",
         "secure": False,
+        "port": 8000,
     }
 
 
 def test_render_is_stable():
-    document = _split.desired_document("todo", 30, "k", secure=False)
-    assert _split.render("todo", document) == _split.render("todo", _split.desired_document("todo", 30, "k", False))
+    document = _split.desired_document("todo", 30, "k", secure=False, port=8000)
+    assert _split.render("todo", document) == _split.render(
+        "todo", _split.desired_document("todo", 30, "k", False, port=8000)
+    )
 
 
 def test_comments_key_order_and_child_order_do_not_count_as_differences():
-    desired = _split.desired_document("todo", 10, "sentinel_todo", secure=False)
+    desired = _split.desired_document("todo", 10, "sentinel_todo", secure=False, port=8000)
     weighted = desired["http"]["services"]["todo-split"]["weighted"]
     reordered = {
         "http": {
@@ -88,7 +121,9 @@ def test_comments_key_order_and_child_order_do_not_count_as_differences():
                         "sticky": {"cookie": dict(reversed(list(weighted["sticky"]["cookie"].items())))},
                         "services": list(reversed(weighted["services"])),
                     }
-                }
+                },
+                "todo-canary-guard": desired["http"]["services"]["todo-canary-guard"],
+                "todo-canary": desired["http"]["services"]["todo-canary"],
             }
         }
     }
@@ -97,18 +132,18 @@ def test_comments_key_order_and_child_order_do_not_count_as_differences():
 
 
 def test_differences_name_the_changed_fields():
-    current = _split.normalise(_split.desired_document("todo", 10, "a", secure=False))
-    desired = _split.normalise(_split.desired_document("todo", 50, "b", secure=False))
+    current = _split.normalise(_split.desired_document("todo", 10, "a", secure=False, port=8000))
+    desired = _split.normalise(_split.desired_document("todo", 50, "b", secure=False, port=8000))
     assert _split.differences(current, desired) == [
-        "http.services.todo-split.weighted.services.todo-canary@swarm.weight",
+        "http.services.todo-split.weighted.services.todo-canary-guard.weight",
         "http.services.todo-split.weighted.services.todo-prod@swarm.weight",
         "http.services.todo-split.weighted.sticky.cookie.name",
     ]
 
 
 def test_differences_count_an_extra_or_missing_subtree_once():
-    desired = _split.normalise(_split.desired_document("todo", 10, "a", secure=False))
-    current = _split.normalise(_split.desired_document("todo", 10, "a", secure=False))
+    desired = _split.normalise(_split.desired_document("todo", 10, "a", secure=False, port=8000))
+    current = _split.normalise(_split.desired_document("todo", 10, "a", secure=False, port=8000))
     current["http"]["routers"] = {"sneaky": {"rule": "PathPrefix(`/`)"}}
     del current["http"]["services"]["todo-split"]["weighted"]["sticky"]
     assert _split.differences(current, desired) == ["http.routers", "http.services.todo-split.weighted.sticky"]
@@ -116,15 +151,15 @@ def test_differences_count_an_extra_or_missing_subtree_once():
 
 @pytest.mark.parametrize("current", [None, "text", [], {"http": None}, {"http": {"services": {}}}])
 def test_differences_of_foreign_documents(current):
-    desired = _split.normalise(_split.desired_document("todo", 10, "a", secure=False))
+    desired = _split.normalise(_split.desired_document("todo", 10, "a", secure=False, port=8000))
     assert _split.differences(_split.normalise(current), desired)
 
 
 def test_duplicate_children_are_not_collapsed_into_one():
-    document = _split.desired_document("todo", 10, "a", secure=False)
+    document = _split.desired_document("todo", 10, "a", secure=False, port=8000)
     weighted = document["http"]["services"]["todo-split"]["weighted"]
-    weighted["services"].append({"name": "todo-canary@swarm", "weight": 10})
-    desired = _split.normalise(_split.desired_document("todo", 10, "a", secure=False))
+    weighted["services"].append({"name": "todo-canary-guard", "weight": 10})
+    desired = _split.normalise(_split.desired_document("todo", 10, "a", secure=False, port=8000))
     assert _split.differences(_split.normalise(document), desired) == ["http.services.todo-split.weighted.services"]
 
 

@@ -59,7 +59,7 @@ def test_apply_writes_the_document_then_reports_no_change(directory, split_file)
         text = f.read()
     assert text == first["diff"]["after"]
     assert text.startswith("# Managed by sentinel.paas.canary_weights")
-    assert yaml.safe_load(text) == _split.desired_document("demo", 10, "sentinel_demo", secure=False)
+    assert yaml.safe_load(text) == _split.desired_document("demo", 10, "sentinel_demo", secure=False, port=8000)
     assert stat.S_IMODE(os.stat(split_file).st_mode) == 0o644
     assert os.listdir(directory) == ["demo-split.yml"]
 
@@ -81,7 +81,7 @@ def test_new_weights_change_only_the_weights(directory, split_file):
         result["changes"]
         == check["changes"]
         == [
-            "http.services.demo-split.weighted.services.demo-canary@swarm.weight",
+            "http.services.demo-split.weighted.services.demo-canary-guard.weight",
             "http.services.demo-split.weighted.services.demo-prod@swarm.weight",
         ]
     )
@@ -98,7 +98,7 @@ def test_weight_zero_keeps_the_split_with_everything_on_production(directory, sp
 
 
 def test_comments_and_key_order_written_by_hand_do_not_count(directory, split_file):
-    document = _split.desired_document("demo", 10, "sentinel_demo", secure=False)
+    document = _split.desired_document("demo", 10, "sentinel_demo", secure=False, port=8000)
     with open(split_file, "w") as f:
         f.write("# a note\n" + yaml.safe_dump(document, sort_keys=True))
     os.chmod(split_file, 0o644)
@@ -127,6 +127,7 @@ def test_cookie_name_and_secure(directory, split_file):
         "weights": {"prod": 90, "canary": 10},
         "cookie_name": "canary.v2",
         "secure": True,
+        "port": 8000,
     }
 
 
@@ -179,7 +180,7 @@ def test_omitted_options_keep_the_current_split(directory):
     assert not kept["changed"]
     assert kept["weights"] == {"prod": 70, "canary": 30} and kept["cookie_name"] == "pick"
     assert run(canary_weights, {"name": "demo", "directory": directory, "weight": 40})["changes"] == [
-        "http.services.demo-split.weighted.services.demo-canary@swarm.weight",
+        "http.services.demo-split.weighted.services.demo-canary-guard.weight",
         "http.services.demo-split.weighted.services.demo-prod@swarm.weight",
     ]
 
@@ -220,6 +221,7 @@ def test_info_when_there_is_no_split(directory, split_file):
         "weights": None,
         "cookie_name": None,
         "secure": None,
+        "port": None,
     }
 
 
@@ -234,3 +236,16 @@ def test_info_fails_on_a_document_that_is_not_a_split(directory, split_file):
 
 def test_info_validates_the_app_name(directory):
     assert "invalid app name" in fail(canary_weights_info, {"name": "-x", "directory": directory})["msg"]
+
+
+def test_the_port_keeps_its_value_and_a_bad_one_is_refused(directory, split_file):
+    assert run(canary_weights, {"name": "demo", "directory": directory, "port": 3000})["port"] == 3000
+    kept = run(canary_weights, {"name": "demo", "directory": directory, "weight": 20})
+    assert kept["port"] == 3000
+    with open(split_file) as f:
+        before = f.read()
+    assert "http://demo-canary:3000" in before
+    failed = fail(canary_weights, {"name": "demo", "directory": directory, "port": 70000})
+    assert "invalid port 70000" in failed["msg"]
+    with open(split_file) as f:
+        assert f.read() == before
