@@ -96,6 +96,10 @@ class Swarm:
         except NotFound:
             return None
 
+    def config(self, name):
+        found = [c for c in self.api.configs(filters={"name": name}) if c["Spec"]["Name"] == name]
+        return found[0] if found else None
+
     def services(self, labels):
         """Services carrying all of ``labels`` ({key: value}; a None value: any value of that key)."""
         return self.api.services(filters={"label": [k if v is None else f"{k}={v}" for k, v in labels.items()]})
@@ -173,6 +177,13 @@ class Swarm:
 
     def create_secret(self, name, data, labels=None):
         return self.api.create_secret(name, data, labels=labels or {})["ID"]
+
+    def create_config(self, name, data, labels=None):
+        """Create a config; the engine answers 409 when one of that name exists (what leases rely on)."""
+        return self.api.create_config(name, data, labels=labels)
+
+    def remove_config(self, config_id):
+        self.api.remove_config(config_id)
 
     def create_volume(self, name, labels=None):
         """A local named volume on this engine's node."""
@@ -276,6 +287,7 @@ class Swarm:
         """
         deadline = time.monotonic() + timeout
         settled = None  # the running tasks of the previous poll, when it looked converged
+        ended_before = None  # tasks that had ended before this wait: an engine restart's, not ours
         while True:
             service = self.api.inspect_service(name)
             spec = service["Spec"]
@@ -293,7 +305,10 @@ class Swarm:
                 )
             # "complete" counts too: a task Swarm stops for failing its healthcheck ends cleanly
             # when the app shuts down gracefully, and a service's task should never just end.
-            failed = [t for t in tasks if t["Status"]["State"] in ("failed", "rejected", "complete")]
+            ended = [t for t in tasks if t["Status"]["State"] in ("failed", "rejected", "complete")]
+            if ended_before is None:
+                ended_before = {t["ID"] for t in ended}
+            failed = [t for t in ended if t["ID"] not in ended_before]
             if len(failed) >= max_failures and state is None:
                 raise ServiceNotConverged(f"its tasks keep failing{_task_errors(failed)}")
             replicas = (spec.get("Mode") or {}).get("Replicated", {}).get("Replicas")

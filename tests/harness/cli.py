@@ -41,3 +41,11 @@ class Sentinel:
         cmd += ["-o", "json"] if json_output else []
         proc = subprocess.run([*cmd, *args], capture_output=True, text=True, env=self.env, timeout=timeout, check=False)
         return CliRun(proc.returncode, proc.stdout, proc.stderr)
+
+    def start(self, *args: str) -> subprocess.Popen:
+        """The command running in the background, in a process group of its own (os.killpg kills
+        it with the ansible-playbook it runs, as a lost terminal would)."""
+        cmd = [str(BIN / "sentinel"), "-i", str(self.inventory), "-o", "json", *args]
+        return subprocess.Popen(
+            cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=self.env, start_new_session=True
+        )

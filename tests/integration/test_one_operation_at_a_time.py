@@ -1,0 +1,121 @@
+"""One operation at a time per app: the lease in the Swarm, through the real CLI and playbooks.
+
+A second operation is refused at once naming the holder; a run killed with SIGKILL leaves the app
+serving and a lease that `sentinel unlock` breaks, after which the same command completes; a lease
+whose holder is gone ends by itself. Every refusal compares the services before and after.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import pytest
+
+from tests.harness.http import Edge, Load
+
+pytestmark = pytest.mark.cluster
+
+APP = "lock"
+DOMAIN = "lock.sentinel.test"
+LEASE = f"sentinel-lease-app-{APP}"
+
+
+def lease_labels(cluster) -> dict | None:
+    found = cluster.manager.client.configs.list(filters={"name": LEASE})
+    return found[0].attrs["Spec"].get("Labels") if found else None
+
+
+def services(cluster) -> dict:
+    """Every service of the app with its spec version: a refusal must leave them all alone."""
+    client = cluster.manager.client
+    return {s.name: s.attrs["Version"]["Index"] for s in client.services.list() if s.name.startswith(f"{APP}-")}
+
+
+def wait_for_lease(cluster, timeout: float = 60) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        labels = lease_labels(cluster)
+        if labels:
+            return labels
+        time.sleep(0.2)
+    raise AssertionError(f"no lease {LEASE} within {timeout:.0f} s")
+
+
+@pytest.fixture(scope="module")
+def lock(platform, sentinel):
+    run = sentinel(
+        "deploy", APP, "--image", platform.image("sentinel-test/todo:1"), "--domain", DOMAIN, "--no-tls",
+        "--replicas", "2",
+    )  # fmt: skip
+    assert run.returncode == 0, run.error
+    edge = Edge(platform.manager.ip, DOMAIN)
+    edge.wait_until("lock through Traefik", lambda e: e.get("/healthz").status_code == 200, timeout=60)
+    yield edge
+    sentinel("unlock", APP, "--yes")
+    sentinel("destroy", APP, "--yes")
+
+
+def test_a_finished_operation_gives_the_lease_back(platform, sentinel, lock):
+    assert sentinel("scale", APP, "2").returncode == 0
+    assert lease_labels(platform) is None
+    # A run that fails after taking the lease gives it back too.
+    refused = sentinel("scale", APP, "1", "--canary")
+    assert refused.returncode == 1 and "has no canary" in refused.error, refused.error
+    assert lease_labels(platform) is None
+
+
+def test_a_second_operation_is_refused_at_once_naming_the_holder(platform, sentinel, lock):
+    first = sentinel.start("scale", APP, "4")
+    try:
+        holder = wait_for_lease(platform)
+        assert holder["sentinel.lease.operation"] == "scale"
+        before = services(platform)
+        started = time.monotonic()
+        second = sentinel("scale", APP, "1")
+        waited = time.monotonic() - started
+        assert second.returncode == 1
+        assert f"app {APP} is busy: scale by {holder['sentinel.lease.owner']}" in second.error, second.error
+        assert holder["sentinel.lease.started"] in second.error and f"sentinel unlock {APP}" in second.error
+        assert waited < 15, f"the refusal took {waited:.1f} s: it must not wait for the holder"
+        assert services(platform) == before
+    finally:
+        assert first.wait(timeout=300) == 0
+    assert lease_labels(platform) is None
+    assert platform.manager.client.services.get(f"{APP}-prod").attrs["Spec"]["Mode"]["Replicated"]["Replicas"] == 4
+
+
+def test_a_killed_deploy_keeps_serving_and_unlock_lets_the_same_command_finish(platform, sentinel, lock):
+    image = platform.image("sentinel-test/todo:2")
+    with Load(lock, max_seconds=240) as load:
+        run = sentinel.start("deploy", APP, "--image", image)
+        wait_for_lease(platform)
+        time.sleep(3)  # inside the rolling update
+        os.killpg(run.pid, signal.SIGKILL)
+        run.wait(timeout=30)
+        time.sleep(5)
+        refused = sentinel("scale", APP, "2")
+        assert refused.returncode == 1 and "is busy: deploy by" in refused.error, refused.error
+        broken = sentinel("unlock", APP, "--yes")
+        assert broken.returncode == 0, broken.error
+        assert broken.data["previous"]["operation"] == "deploy"
+        again = sentinel("deploy", APP, "--image", image)
+        assert again.returncode == 0, again.error
+    print(f"\nfault table: {load.summary('deploy killed (SIGKILL) mid-roll, unlock, deploy again')}")
+    assert not load.failures, f"failed requests around the killed deploy: {load.failures}"
+    assert lock.versions(20) == {"2": 20}
+    assert lease_labels(platform) is None
+
+
+def test_a_lease_whose_holder_is_gone_ends_by_itself(platform, sentinel, ansible, lock):
+    taken = ansible.module(
+        "sentinel.paas.swarm_lease",
+        {"name": APP, "token": "ghost", "owner": "ghost@nowhere", "operation": "deploy", "seconds": 2},
+    )
+    assert not taken.failed, taken.msg
+    assert sentinel("scale", APP, "1").returncode == 1
+    time.sleep(3)
+    run = sentinel("scale", APP, "1")
+    assert run.returncode == 0, run.error
+    assert lease_labels(platform) is None
