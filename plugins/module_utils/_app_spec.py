@@ -117,6 +117,20 @@ def strip_digest(image: str) -> str:
     return image.split("@", 1)[0] if image and "@" in image.split("/")[-1] else image
 
 
+def pinned(image: str | None) -> bool:
+    """Whether ``image`` names one build by its digest (``repo:tag@sha256:...``)."""
+    return bool(image) and strip_digest(image) != image
+
+
+def compare_digests(desired: dict, current: dict | None, image: str, running: str | None) -> tuple[dict, dict | None]:
+    """The views to compare when ``image`` is pinned: a digest names one build, so a running
+    service with the same tag but another digest differs (the canary promote of a rebuilt tag).
+    A tag alone compares by tag: the digest the engine pinned at deploy time is not the user's."""
+    if not pinned(image) or current is None:
+        return desired, current
+    return dict(desired, image=image), dict(current, image=running)
+
+
 # -- validation ---------------------------------------------------------------------------
 def validate(params: dict) -> None:
     """Raise AppSpecError for anything that cannot describe an app (no cluster access).

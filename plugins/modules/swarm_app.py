@@ -469,6 +469,8 @@ class AppManager:
                     f"env {', '.join(clash)} is set by the module for the app's database; remove it from env"
                 )
         desired = spec.build_view(params, with_db=with_db)
+        running = current and current["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"]
+        desired, current_view = spec.compare_digests(desired, current_view, params["image"], running)
         step = self.service_step(name, current, current_view, desired, params["image"], self.p["force_update"])
         labels = current and current["Spec"].get("Labels")
         release = spec.release_labels(labels, step.fields, step.image_ref, _now())

@@ -222,19 +222,23 @@ class ClusterFactory:
     def _push_images(self, cluster: Cluster) -> None:
         """Push the test images through the host's loopback port (trusted without TLS)."""
         started = time.monotonic()
-        pushes = [(ref, name) for ref in PUSHED_IMAGES for name in (ref, *REGISTRY_ALIASES.get(ref, ()))]
-        for ref, name in pushes:
-            local = f"127.0.0.1:{cluster.registry_port}/{name}"
-            image = self.host.images.get(ref)
-            repo, tag = local.rsplit(":", 1)
-            image.tag(repo, tag)
-            try:
-                for chunk in self.host.api.push(repo, tag=tag, stream=True, decode=True):
-                    if "error" in chunk:
-                        raise RuntimeError(f"push of {ref} failed: {chunk['error']}")
-            finally:
-                self.host.images.remove(local, noprune=True)
+        for ref in PUSHED_IMAGES:
+            for name in (ref, *REGISTRY_ALIASES.get(ref, ())):
+                self.push(cluster, ref, name)
         self.log(f"cluster: images in the registry after {time.monotonic() - started:.1f} s")
+
+    def push(self, cluster: Cluster, ref: str, name: str) -> None:
+        """Push the host's image ``ref`` to the cluster's registry as ``name`` (a tag may be pushed again:
+        it then names the new build, as a rebuilt tag does in a real registry)."""
+        local = f"127.0.0.1:{cluster.registry_port}/{name}"
+        repo, tag = local.rsplit(":", 1)
+        self.host.images.get(ref).tag(repo, tag)
+        try:
+            for chunk in self.host.api.push(repo, tag=tag, stream=True, decode=True):
+                if "error" in chunk:
+                    raise RuntimeError(f"push of {ref} failed: {chunk['error']}")
+        finally:
+            self.host.images.remove(local, noprune=True)
 
     def _form_swarm(self, cluster: Cluster) -> None:
         members = [n for n in cluster.nodes if n.role != "none"]

@@ -203,6 +203,31 @@ def test_a_lost_canary_hands_its_share_to_production(platform, sentinel, no_cana
         assert late and {version for _, version in late} == {production}, "production must take it all within 5 s"
 
 
+def test_a_rebuilt_tag_is_promoted_by_its_digest_and_the_same_build_is_not(
+    platform, cluster_factory, sentinel, no_canary
+):
+    """Production and canary with one tag: the digest decides (issue: promote compares digests)."""
+    edge = no_canary
+    production = edge.version()
+    other = "1" if production == "2" else "2"
+    cluster_factory.push(platform, f"sentinel-test/todo:{production}", "sentinel-test/todo:rebuilt")
+    assert sentinel("deploy", APP, "--image", platform.image("sentinel-test/todo:rebuilt")).returncode == 0
+    cluster_factory.push(platform, f"sentinel-test/todo:{other}", "sentinel-test/todo:rebuilt")  # rebuilt
+    run = sentinel("canary", "deploy", APP, "--image", platform.image("sentinel-test/todo:rebuilt"), "--weight", "50")
+    assert run.returncode == 0, run.error
+    run = sentinel("canary", "promote", APP, "--yes")
+    assert run.returncode == 0, run.error
+    assert edge.versions(50) == {other: 50}, "the rebuilt tag must roll out"
+
+    # A canary of production's own build: nothing to promote, and nothing changes.
+    running = platform.manager.client.services.get(f"{APP}-prod").attrs["Spec"]["TaskTemplate"]["ContainerSpec"]
+    assert sentinel("canary", "deploy", APP, "--image", running["Image"]).returncode == 0
+    before = platform.manager.client.services.get(f"{APP}-prod").attrs["Version"]["Index"]
+    run = sentinel("canary", "promote", APP, "--yes")
+    assert run.returncode == 1 and "nothing to promote" in run.error, run.error
+    assert platform.manager.client.services.get(f"{APP}-prod").attrs["Version"]["Index"] == before
+
+
 def test_scaling_a_routed_canary_to_zero_is_refused(platform, sentinel, no_canary):
     edge = no_canary
     production = edge.version()

@@ -497,3 +497,20 @@ def test_new_canary_starts_from_production_but_not_its_image_or_replicas():
 )
 def test_user_env(env, has_db, expected):
     assert spec.user_env(env, has_db) == expected
+
+
+OLD = "sha256:" + "a" * 64
+NEW = "sha256:" + "b" * 64
+
+
+def test_a_pinned_image_compares_by_digest_and_a_tag_by_tag():
+    desired = {"image": "todo:1", "env": {}, "labels": {}}
+    current = {"image": "todo:1", "env": {}, "labels": {}}
+    # The canary's image: production's tag, rebuilt.
+    wanted, running = spec.compare_digests(desired, current, f"todo:1@{NEW}", f"todo:1@{OLD}")
+    assert spec.changed_fields(wanted, running, "todo") == ["image"]
+    same = spec.compare_digests(desired, current, f"todo:1@{OLD}", f"todo:1@{OLD}")
+    assert spec.changed_fields(*same, "todo") == []
+    # A tag alone: the digest the engine pinned at deploy time is not a difference.
+    assert spec.compare_digests(desired, current, "todo:1", f"todo:1@{OLD}") == (desired, current)
+    assert spec.compare_digests(desired, None, f"todo:1@{NEW}", None) == (desired, None)
