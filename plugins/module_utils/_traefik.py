@@ -303,11 +303,12 @@ def domain_owners(prod_services: list[dict]) -> dict[str, str]:
 
 def taken_domain_errors(app: str, domains: list[str], owners: dict[str, str]) -> list[str]:
     """One message for each of ``domains`` that another app routes (``owners``: domain_owners)."""
+    lowered = [domain.lower() for domain in domains]  # routes keep their domains in lower case
     return [
-        f"domain {domain} is routed by app {owners[domain.lower()]}: a domain belongs to one app "
-        f"(change or destroy {owners[domain.lower()]} first)"
-        for domain in domains
-        if owners.get(domain.lower(), app) != app
+        f"domain {domain} is routed by app {owners[domain]}: a domain belongs to one app "
+        f"(change or destroy {owners[domain]} first)"
+        for domain in lowered
+        if owners.get(domain, app) != app
     ]
 
 

@@ -90,6 +90,6 @@ def test_taken_domains_name_their_owner_and_an_apps_own_domains_are_fine():
     owners = {"todo.example.com": "todo"}
     assert FILTERS["taken_domain_errors"](["todo.example.com"], "todo", owners) == []
     assert FILTERS["taken_domain_errors"](["new.example.com"], "evil", owners) == []
-    assert FILTERS["taken_domain_errors"](["todo.example.com"], "evil", owners) == [
+    assert FILTERS["taken_domain_errors"](["TODO.example.com"], "evil", owners) == [
         "domain todo.example.com is routed by app todo: a domain belongs to one app (change or destroy todo first)"
     ]
