@@ -30,6 +30,8 @@ pytestmark = pytest.mark.cluster
 ROOT = Path(__file__).resolve().parents[2]
 DASHBOARD = ROOT / "roles" / "grafana" / "files" / "dashboards" / "sentinel.json"
 EDGE = "sentinel-edge"
+APP_SERVICES = "todo-(prod|canary)@(?:file|swarm)"  # traefik_service_regex(app="todo")
+TRAEFIK_SERVICES = {"prod": "todo-prod@swarm", "canary": "todo-canary@file"}
 SCRAPE_SECONDS = 5
 PROXY_PORT = 19090  # test-only window onto Prometheus, published on node1 by the proxy container
 REQUESTS_PER_VERSION = 200
@@ -198,8 +200,12 @@ def test_prometheus_scrapes_itself_and_traefik(monitoring):
 
 
 @pytest.fixture(scope="module")
-def traffic(cluster, monitoring):
-    """todo-prod and todo-canary behind Traefik, 200 requests each; what the client saw."""
+def traffic(cluster, monitoring, ansible):
+    """todo-prod and todo-canary behind Traefik, 200 requests each; what the client saw.
+
+    Each has a router of its own, to count what each version answered. The canary's router goes,
+    as in a real split, to the canary's file-provider service (canary_weights writes it), whose
+    counters are NAME-canary@file."""
     client = cluster.manager.client
     prometheus = monitoring["prometheus"]
     apps = {
@@ -210,7 +216,9 @@ def traffic(cluster, monitoring):
         if client.services.list(filters={"name": f"todo-{version}"}):
             pytest.fail(f"todo-{version} already exists on the test cluster; another test left it behind")
     services = []
+    split = {"name": "todo", "weight": 0}
     try:
+        assert not ansible.module("sentinel.paas.canary_weights", split).failed
         for version, (host, image, env) in apps.items():
             name, router = f"todo-{version}", f"todo-{version[0]}"
             services.append(
@@ -226,7 +234,9 @@ def traffic(cluster, monitoring):
                         f"traefik.http.services.{name}.loadbalancer.server.port": "8000",
                         f"traefik.http.routers.{router}.rule": f"Host(`{host}`)",
                         f"traefik.http.routers.{router}.entrypoints": "web",
-                        f"traefik.http.routers.{router}.service": name,
+                        f"traefik.http.routers.{router}.service": f"{name}@swarm"
+                        if version == "prod"
+                        else f"{name}@file",
                     },
                 )
             )
@@ -251,7 +261,7 @@ def traffic(cluster, monitoring):
         # Let Prometheus see both counters before the measured traffic, so increase() has a start.
         _wait(
             "both services' counters in Prometheus",
-            lambda: len(prometheus.query('traefik_service_requests_total{service=~"todo-(prod|canary)@swarm"}')) >= 2,
+            lambda: len(prometheus.query(f'traefik_service_requests_total{{service=~"{APP_SERVICES}"}}')) >= 2,
             timeout=60,
         )
         baseline = {v: dict(c) for v, c in sent.items()}
@@ -266,6 +276,7 @@ def traffic(cluster, monitoring):
     finally:
         for service in services:
             service.remove()
+        ansible.module("sentinel.paas.canary_weights", {**split, "state": "absent"})
 
 
 def _counter(prometheus, selector: str) -> float:
@@ -278,7 +289,7 @@ def test_prometheus_counts_exactly_what_was_sent(monitoring, traffic):
     assert measured == {"prod": REQUESTS_PER_VERSION, "canary": REQUESTS_PER_VERSION}
 
     def counters_match():
-        return all(_counter(prometheus, f'service="todo-{v}@swarm"') == sent[v]["total"] for v in sent)
+        return all(_counter(prometheus, f'service="{TRAEFIK_SERVICES[v]}"') == sent[v]["total"] for v in sent)
 
     _wait("Prometheus counters equal to the requests sent", counters_match, timeout=30)
     assert _counter(prometheus, 'service="todo-canary@file",code="500"') == sent["canary"]["500"]
