@@ -96,10 +96,14 @@ GUARD_FAILOVER_STATUS = ["502-504"]
 GUARD_MAX_BODY_BYTES = 1024 * 1024  # a replay needs the request body kept; larger ones are not replayed
 
 
+def _canary_origin(app: str) -> str:
+    return f"http://{_naming.service_name(app, 'canary')}:"
+
+
 def canary_url(app: str, port: int) -> str:
     """Where Traefik reaches the canary: its Swarm DNS name, every running task's address
     (endpoint mode dnsrr), resolved at each new connection."""
-    return f"http://{_naming.service_name(app, 'canary')}:{port}"
+    return f"{_canary_origin(app)}{port}"
 
 
 def desired_document(app: str, canary_weight: int, cookie_name: str, secure: bool, port: int) -> dict:
@@ -220,6 +224,6 @@ def _canary_port(document: dict, app: str) -> int | None:
         url = document["http"]["services"][_naming.service_name(app, "canary")]["loadBalancer"]["servers"][0]["url"]
     except (KeyError, TypeError, IndexError):
         return None
-    prefix = canary_url(app, 0)[:-1]
-    port = url[len(prefix) :] if isinstance(url, str) and url.startswith(prefix) else ""
+    origin = _canary_origin(app)
+    port = url[len(origin) :] if isinstance(url, str) and url.startswith(origin) else ""
     return int(port) if port.isdigit() else None
