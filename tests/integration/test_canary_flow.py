@@ -195,7 +195,8 @@ def test_a_lost_canary_hands_its_share_to_production(platform, sentinel, no_cana
         lose_the_canary(platform, fault)
         time.sleep(10)
     print(f"\nfault table: {load.summary('canary ' + fault + ' at weight 50')}")
-    assert len(load.since(lost)) >= 500, f"only {len(load.since(lost))} requests after the fault"
+    # Proof that the load went on across the fault, not a throughput goal (CI machines vary).
+    assert len(load.since(lost)) >= 200, f"only {len(load.since(lost))} requests after the fault"
     assert not load.failures, f"failed requests around the lost canary: {load.failures}"
     assert load.slowest < 3, f"a request waited {load.slowest:.2f} s"
     if fault == "scaled-to-0":

@@ -231,10 +231,11 @@ def test_a_dead_worker_is_seen_down_and_its_tasks_rescheduled(ops):
         time.sleep(3)
     after = load.results[recovered:]
     failed = sum(load.failures.values())
-    print(f"\ndead worker: {failed} of {len(load.results)} requests failed while Swarm noticed it")
-    # Requests in flight to the dead node's tasks time out until Swarm marks it down (~10 s);
-    # they fail as timeouts (status 0), never as errors of the app, and stop once it is down.
-    assert set(load.failures) <= {0}, load.failures
+    print(f"\nfault table: {load.summary('worker killed under load')} ({dict(load.failures)})")
+    # The goal: at most 0.1% failed. What fails is a request in flight on the dead node
+    # (reset: 502, or hung until the client gives up: 0); a new one to a dead task dials for at
+    # most 2 s, then the retry middleware sends it to another task.
+    assert failed <= len(load.results) / 1000, load.failures
     assert after and all(200 <= status < 300 for status, _ in after)
     assert len({e.get().headers.get("X-Served-By") for _ in range(20)}) >= 2
 
