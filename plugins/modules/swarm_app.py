@@ -326,7 +326,21 @@ class AppManager:
             for step, fields in planned:
                 if fields:
                     step.apply()
+        if self.p["state"] == "present" and self.p["wait"] and not self.module.check_mode:
+            app_step, fields = planned[-1]
+            if not fields:
+                self.finish_interrupted_update(app_step.key)
         return self.result(**result)
+
+    def finish_interrupted_update(self, name):
+        """A run killed mid-roll left Swarm rolling out the spec this run asks for: wait for the
+        outcome (and fail on a rollback) instead of reporting success while old tasks still serve."""
+        state = ((self.swarm.service(name) or {}).get("UpdateStatus") or {}).get("State")
+        if state in ("updating", "rollback_started"):
+            try:
+                self.swarm.wait_converged(name, self.p["wait_timeout"])
+            except ServiceNotConverged as exc:
+                raise AppError(f"the unfinished update of service {name} did not converge: {exc}") from None
 
     # -- reading ------------------------------------------------------------------------
     def owned_service(self, role):
