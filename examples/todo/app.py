@@ -34,6 +34,8 @@ HOSTNAME = socket.gethostname()
 PORT = int(os.environ.get("PORT", "8000"))
 DRAIN_SECONDS = float(os.environ.get("TODO_DRAIN_SECONDS", "3"))
 FAIL_EVERY = int(os.environ.get("TODO_FAIL_EVERY", "0"))  # test hook
+FAIL_FIRST = int(os.environ.get("TODO_FAIL_FIRST", "0"))  # test hook
+DELAY_SECONDS = int(os.environ.get("TODO_DELAY_MS", "0")) / 1000  # test hook
 FORCE_UNHEALTHY = os.environ.get("TODO_UNHEALTHY") == "1"  # test hook
 ACCENTS = {"1": "#2563eb", "2": "#db2777"}  # v2 must look different at a glance
 MAX_BODY = 64 * 1024
@@ -162,11 +164,13 @@ def valid_title(title: Any) -> str:
 
 
 def injected_failure() -> bool:
-    """TODO_FAIL_EVERY=N: every Nth request to the to-do pages fails, deterministically."""
-    if FAIL_EVERY <= 0:
+    """TODO_FAIL_EVERY=N: every Nth request to the to-do pages fails, deterministically;
+    TODO_FAIL_FIRST=N: the first N fail."""
+    if FAIL_EVERY <= 0 and FAIL_FIRST <= 0:
         return False
     with _counter_lock:
-        return next(_request_counter) % FAIL_EVERY == 0
+        number = next(_request_counter)
+    return number <= FAIL_FIRST or (FAIL_EVERY > 0 and number % FAIL_EVERY == 0)
 
 
 def render_page(todos: list[dict[str, Any]]) -> str:
@@ -221,8 +225,10 @@ class Handler(BaseHTTPRequestHandler):
 
     def _route(self, path: str) -> None:
         route = (self.command, path)
+        if DELAY_SECONDS and path in ("/", "/api/todos"):
+            time.sleep(DELAY_SECONDS)
         if path in ("/", "/api/todos") and injected_failure():
-            self._send(500, "text/plain", "injected failure (TODO_FAIL_EVERY)\n")
+            self._send(500, "text/plain", "injected failure (TODO_FAIL_EVERY, TODO_FAIL_FIRST)\n")
         elif route == ("GET", "/"):
             self._send(200, "text/html; charset=utf-8", render_page(STORE.todos()))
         elif route == ("POST", "/todos"):
