@@ -108,45 +108,15 @@ nodes:
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.sentinel.paas.plugins.module_utils import _metrics
 from ansible_collections.sentinel.paas.plugins.module_utils._args import app_name_argument
-from ansible_collections.sentinel.paas.plugins.module_utils._naming import (
-    PLATFORM_SERVICES,
-    app_name_error,
-    service_name,
-)
+from ansible_collections.sentinel.paas.plugins.module_utils._naming import app_name_error, service_name
+from ansible_collections.sentinel.paas.plugins.module_utils._prometheus import Prometheus, Unavailable
 from ansible_collections.sentinel.paas.plugins.module_utils._swarm import APIError, Swarm, docker_argument_spec
-
-PROMETHEUS = PLATFORM_SERVICES["prometheus"]
-
-
-class Unavailable(Exception):
-    """Prometheus cannot be asked from here; not an error of the caller."""
 
 
 class MetricsReader:
     def __init__(self, swarm, query_timeout):
         self.swarm = swarm
-        self.query_timeout = query_timeout
-
-    def prometheus_container(self):
-        if self.swarm.service(PROMETHEUS) is None:
-            raise Unavailable(f"no {PROMETHEUS} service on this Swarm (playbooks/monitoring.yml installs it)")
-        containers = self.swarm.local_task_containers(PROMETHEUS)
-        if not containers:
-            running = [t["node"] for t in self.swarm.service_tasks(PROMETHEUS) if t["state"] == "running"]
-            where = f"runs on {', '.join(running)}" if running else "has no running task"
-            raise Unavailable(f"{PROMETHEUS} {where}, not on this node: ask the manager it runs on")
-        return containers[0]
-
-    def query(self, promqls):
-        """The result vector of each query, asked in one exec inside the Prometheus task."""
-        container = self.prometheus_container()
-        code, stdout, stderr = self.swarm.exec_in(container, _metrics.fetch_command(promqls, self.query_timeout))
-        if code != 0:  # the loop itself ends with printf: a failure here means no shell or no wget
-            raise _metrics.PrometheusError(f"cannot run wget in the {PROMETHEUS} container: {stderr or stdout}")
-        try:
-            return _metrics.split_answers(stdout, promqls)
-        except _metrics.PrometheusUnreachable as exc:
-            raise Unavailable(f"{PROMETHEUS} is not answering: {exc}") from None
+        self.prometheus = Prometheus(swarm, query_timeout)
 
     def read(self, app, window):
         nodes = _metrics.node_queries(window)
@@ -154,7 +124,7 @@ class MetricsReader:
         if app:
             queries.update(_metrics.app_queries(app, window))
         # No zip(strict=): managers may run Python 3.9; query() answers each query, in order.
-        answers = dict(zip(queries, self.query(list(queries.values()))))  # noqa: B905
+        answers = dict(zip(queries, self.prometheus.query(list(queries.values()))))  # noqa: B905
         result = {"nodes": _metrics.parse_nodes({m: answers[m] for m in nodes}), "app": None}
         if app:
             running = [v for v in _metrics.VERSIONS if self.swarm.service(service_name(app, v)) is not None]
