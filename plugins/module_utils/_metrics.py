@@ -89,6 +89,16 @@ def latency_quantile_by_version(app: str, quantile: float, window: str) -> str:
     return f"histogram_quantile({quantile}, {buckets})"
 
 
+def raw_requests(app: str) -> str:
+    """Both versions' request counters as they are (no rate), per Traefik instance and status code."""
+    return f"sum by (service, code, instance) ({REQUESTS}{{{versions_selector(app)}}})"
+
+
+def raw_buckets(app: str) -> str:
+    """Both versions' latency buckets as they are, per Traefik instance and upper bound."""
+    return f"sum by (service, le, instance) ({DURATION_BUCKETS}{{{versions_selector(app)}}})"
+
+
 def _per_node(expr: str, node: str) -> str:
     return f'max by (nodename) (({expr}) * on (instance) group_left (nodename) node_uname_info{{nodename=~"{node}"}})'
 
@@ -134,18 +144,25 @@ def window_seconds(window: str) -> float:
 
 
 # -- transport: several queries, one exec -----------------------------------------------------
-def query_url(promql: str, api: str = LOCAL_API) -> str:
-    return f"{api}?{urlencode({'query': promql})}"
+def query_url(promql: str, api: str = LOCAL_API, span: tuple[float, float, float] | None = None) -> str:
+    """An instant query, or with ``span`` (start, end, step in seconds) a range query: the
+    values at start, start + step, ... up to end."""
+    if span is None:
+        return f"{api}?{urlencode({'query': promql})}"
+    start, end, step = span
+    times = {"start": f"{start:.3f}", "end": f"{end:.3f}", "step": f"{step:.3f}"}
+    return f"{api}_range?{urlencode({'query': promql, **times})}"
 
 
-def fetch_command(promqls: list[str], timeout: int = 10, api: str = LOCAL_API) -> list[str]:
-    """argv that GETs every query with ``wget`` (busybox's in prom/prometheus, GNU's elsewhere),
-    printing each answer followed by a line ANSWER_END. URLs are arguments, never shell text."""
+def fetch_command(promqls: list[str], timeout: int = 10, api: str = LOCAL_API, span=None) -> list[str]:
+    """argv that GETs every query (see :func:`query_url` for ``span``) with ``wget`` (busybox's in
+    prom/prometheus, GNU's elsewhere), printing each answer followed by a line ANSWER_END. URLs are
+    arguments, never shell text."""
     script = (
         f'for url do wget -q -T {int(timeout)} -O - "$url" || printf \'{_NO_ANSWER}\' "$?"; '
         f"printf '\\n%s\\n' '{ANSWER_END}'; done"
     )
-    return ["sh", "-c", script, "sh"] + [query_url(q, api) for q in promqls]
+    return ["sh", "-c", script, "sh"] + [query_url(q, api, span) for q in promqls]
 
 
 class PrometheusError(Exception):
@@ -186,8 +203,9 @@ def _number(sample: dict) -> float | None:
     return None if math.isnan(value) or math.isinf(value) else value  # NaN: nothing to divide by
 
 
-def _version(app: str, sample: dict) -> str | None:
-    service = sample["metric"].get("service", "")
+def version_of(app: str, labels: dict) -> str | None:
+    """V(prod) or V(canary) for a series of ``app`` with these labels, else None."""
+    service = labels.get("service", "")
     for version in VERSIONS:
         if service == _naming.traefik_service(app, version):
             return version
@@ -203,14 +221,14 @@ def parse_app(app: str, window: str, requests: list[dict], p95: list[dict], vers
     """
     counted = {v: {"total": 0.0, "5": 0.0, "4": 0.0} for v in VERSIONS}
     for sample in requests:
-        version, value = _version(app, sample), _number(sample)
+        version, value = version_of(app, sample["metric"]), _number(sample)
         if version is None or value is None:
             continue
         counted[version]["total"] += value
         code_class = sample["metric"].get("code", "")[:1]
         if code_class in ("4", "5"):
             counted[version][code_class] += value
-    latency = {_version(app, s): _number(s) for s in p95}
+    latency = {version_of(app, s["metric"]): _number(s) for s in p95}
     seconds = window_seconds(window)
     result = {}
     for version in VERSIONS:

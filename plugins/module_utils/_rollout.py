@@ -1,0 +1,85 @@
+# -*- coding: utf-8 -*-
+# Copyright: Sentinel developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The options of a progressive canary rollout, checked once: by canary_analysis for one step and
+by the rollout_errors filter before a rollout starts anything. Private to this collection.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.sentinel.paas.plugins.module_utils import _judge, _metrics
+from ansible_collections.sentinel.paas.plugins.module_utils._split import parse_weight
+
+DEFAULT_STEPS = (5, 10, 25, 50)
+DEFAULT_INTERVAL = "30s"
+# Five windows a step: with fewer than four a side, no difference reaches 98% confidence.
+DEFAULT_WINDOWS = 5
+DEFAULT_MAX_INCONCLUSIVE = 2
+# Flagger's minimum interval; a window shorter than a second holds no scrape of its own.
+MIN_INTERVAL_SECONDS = 10
+MIN_WINDOW_SECONDS = 1
+ON_INCONCLUSIVE = ("rollback", "pause")
+
+
+def parse_steps(value: object) -> list[int]:
+    """The canary's weights, step by step, from a list or ``"5,10,25,50"``; ValueError says why not."""
+    items = [part.strip() for part in value.split(",")] if isinstance(value, str) else value
+    if not isinstance(items, (list, tuple)) or not items or items == [""]:
+        raise ValueError(f"invalid steps {value!r}: give the canary's weights in order, such as 5,10,25,50")
+    steps = []
+    for item in items:
+        try:
+            steps.append(parse_weight(item))
+        except ValueError:
+            raise ValueError(f"invalid step {item!r} in steps: each is a weight from 1 to 100") from None
+    if steps[0] < 1:
+        raise ValueError(f"invalid steps {value!r}: the first step must give the canary at least 1%")
+    if any(later <= earlier for earlier, later in zip(steps, steps[1:])):  # noqa: B905 (Python 3.9)
+        raise ValueError(f"invalid steps {value!r}: weights must be strictly increasing")
+    return steps
+
+
+def analysis_errors(interval: object, windows: int, max_inconclusive: int) -> list[str]:
+    """What is wrong with the timing of a step's analysis; [] when nothing is."""
+    errors = []
+    window_error = _metrics.window_error(interval)
+    if window_error:
+        errors.append(window_error)
+    elif _metrics.window_seconds(interval) < MIN_INTERVAL_SECONDS:
+        errors.append(f"interval must be at least {MIN_INTERVAL_SECONDS}s, got {interval}")
+    elif windows >= 2 and _metrics.window_seconds(interval) / windows < MIN_WINDOW_SECONDS:
+        errors.append(f"{windows} windows of {interval} would last under {MIN_WINDOW_SECONDS} s each")
+    if windows < 2:
+        errors.append(f"windows must be at least 2 (the samples the test compares), got {windows}")
+    if max_inconclusive < 0:
+        errors.append(f"max_inconclusive must be 0 or more, got {max_inconclusive}")
+    return errors
+
+
+def rollout_errors(options: dict) -> list[str]:
+    """Everything wrong with a rollout's options (steps, interval, windows, max_inconclusive,
+    on_inconclusive and the judge's thresholds); those left out (None, or blank as an AWX survey
+    sends them) take their defaults."""
+    given = {k: v for k, v in options.items() if v is not None and not (isinstance(v, str) and not v.strip())}
+    errors = []
+    try:
+        parse_steps(given.get("steps", list(DEFAULT_STEPS)))
+    except ValueError as exc:
+        errors.append(str(exc))
+    numbers = {}
+    for name in ("windows", "max_inconclusive", *_judge.DEFAULTS):
+        if name in given:
+            whole = name in ("windows", "max_inconclusive")
+            try:
+                numbers[name] = int(given[name]) if whole else float(given[name])
+            except (TypeError, ValueError):
+                errors.append(f"{name} must be a {'whole ' if whole else ''}number, got {given[name]!r}")
+    timing = (numbers.get("windows", DEFAULT_WINDOWS), numbers.get("max_inconclusive", DEFAULT_MAX_INCONCLUSIVE))
+    errors += analysis_errors(given.get("interval", DEFAULT_INTERVAL), *timing)
+    if given.get("on_inconclusive", "rollback") not in ON_INCONCLUSIVE:
+        errors.append(f"on_inconclusive must be one of {', '.join(ON_INCONCLUSIVE)}, got {given['on_inconclusive']!r}")
+    try:
+        _judge.thresholds({k: numbers.get(k) for k in _judge.DEFAULTS})
+    except _judge.JudgeError as exc:
+        errors.append(str(exc))
+    return errors

@@ -1,0 +1,178 @@
+"""canary_analysis judges a step from the real Prometheus, on the real 3-node test Swarm.
+
+The monitoring stack (test_monitoring's fixture, scraping every 5 s), an app deployed with the
+CLI, canaries of todo:2 made good, failing, slow or failing at first with the example app's test
+knobs, and real traffic through Traefik from background clients. Each test compares the verdict
+and the judge's numbers with what the clients saw.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+
+import pytest
+
+from tests.harness.http import Edge, Load
+from tests.integration.test_app_lifecycle import cluster_state
+from tests.integration.test_monitoring import SCRAPE_SECONDS, monitoring  # noqa: F401 - fixture
+
+pytestmark = pytest.mark.cluster
+
+APP = "judged"
+DOMAIN = "judged.sentinel.test"
+MODULE = "sentinel.paas.canary_analysis"
+# Windows of one scrape each: every window holds a sample of every counter.
+STEP = {"interval": f"{4 * SCRAPE_SECONDS}s", "windows": 4, "max_inconclusive": 0}
+
+
+@pytest.fixture(scope="module")
+def app(platform, sentinel, monitoring):  # noqa: F811 - the fixture imported above
+    run = sentinel("deploy", APP, "--image", platform.image("sentinel-test/todo:1"), "--domain", DOMAIN, "--no-tls")
+    assert run.returncode == 0, run.error
+    try:
+        yield Edge(platform.manager.ip, DOMAIN)
+    finally:
+        sentinel("destroy", APP, "--yes")
+
+
+def start_canary(platform, sentinel, weight: int, *env: str) -> None:
+    args = ["canary", "deploy", APP, "--image", platform.image("sentinel-test/todo:2"), "--weight", str(weight)]
+    for pair in env:
+        args += ["--env", pair]
+    run = sentinel(*args)
+    assert run.returncode == 0, run.error
+
+
+@pytest.fixture
+def canary(platform, sentinel, app):
+    """Starts a canary (weight, env pairs) and takes it out after the test."""
+    yield lambda weight, *env: start_canary(platform, sentinel, weight, *env)
+    sentinel("canary", "rollback", APP, "--yes")
+
+
+def analyse(ansible, **options) -> dict:
+    started = time.monotonic()
+    result = ansible.module(MODULE, {"name": APP, **STEP, **options})
+    assert not result.failed, result.msg
+    canary, prod = result["numbers"]["canary"], result["numbers"]["prod"]
+    print(
+        f"\n{result['verdict']} in {time.monotonic() - started:.1f} s; canary {canary['requests']:g} requests"
+        f" {canary['errors']:g} 5xx p99 {canary['p99']}; prod {prod['requests']:g} requests; {result['reasons']}",
+        file=sys.stderr,
+    )
+    return result.raw
+
+
+def served(load: Load, since: float, version: str) -> tuple[int, int]:
+    """(requests, 5xx) the clients saw from one version (X-App-Version) since a moment."""
+    answers = [status for status, answered_by in load.since(since) if answered_by == version]
+    return len(answers), sum(1 for status in answers if status >= 500)
+
+
+def test_a_good_canary_passes_and_the_counts_match_the_clients(ansible, canary, app):
+    canary(50)
+    with Load(app, clients=2) as load:
+        time.sleep(SCRAPE_SECONDS)  # both counters exist and have been scraped once
+        moment = time.monotonic()
+        result = analyse(ansible)
+    assert result["verdict"] == "pass", result["reasons"]
+    canary_seen, _ = served(load, moment, "2")
+    # The step's boundaries are scrapes: within about one scrape of traffic of what was sent.
+    assert result["numbers"]["canary"]["requests"] == pytest.approx(canary_seen, rel=0.35)
+    assert result["numbers"]["canary"]["errors"] == 0
+    assert len(result["numbers"]["canary"]["windows"]) == 4
+    assert 0 < result["numbers"]["canary"]["p99"] < 0.5
+    assert result["held"] == 0 and result["changed"] is False
+
+
+def test_a_canary_answering_500_to_every_4th_request_fails_on_its_error_rate(ansible, canary, app):
+    canary(50, "TODO_FAIL_EVERY=4")
+    with Load(app, clients=2) as load:
+        time.sleep(SCRAPE_SECONDS)
+        moment = time.monotonic()
+        result = analyse(ansible, max_error_rate_increase=0.05)
+    assert result["verdict"] == "fail"
+    assert "error rate" in result["reasons"][0]
+    canary_numbers = result["numbers"]["canary"]
+    assert canary_numbers["errors"] / canary_numbers["requests"] == pytest.approx(0.25, abs=0.05)
+    compared = result["comparisons"]["error_rate"]
+    assert compared["over"] and compared["significant"], compared
+    seen, failed = served(load, moment, "2")
+    assert failed / seen == pytest.approx(0.25, abs=0.03)
+
+
+def test_a_slow_canary_fails_on_p99(ansible, canary, app):
+    canary(50, "TODO_DELAY_MS=700")
+    with Load(app, clients=4):
+        time.sleep(SCRAPE_SECONDS)
+        result = analyse(ansible, min_requests=10, max_latency_increase=0.2)
+    assert result["verdict"] == "fail"
+    assert "p99" in result["reasons"][0]
+    assert 0.6 < result["numbers"]["canary"]["p99"] <= 1.0  # 700 ms falls in the (0.5, 1] bucket
+    assert result["numbers"]["prod"]["p99"] < 0.25
+
+
+def test_a_canary_failing_only_its_first_20_requests_is_caught(ansible, platform, sentinel, monitoring):  # noqa: F811
+    """A version's counters appear with its first requests, so increase() would start after them.
+    A new app, so that its canary's counters do not exist yet; traffic reaches the canary only
+    once the step is under way, and then 10% of it."""
+    fresh, domain = "fresh", "fresh.sentinel.test"
+    prometheus = monitoring["prometheus"]
+    run = sentinel("deploy", fresh, "--image", platform.image("sentinel-test/todo:1"), "--domain", domain, "--no-tls")
+    assert run.returncode == 0, run.error
+    try:
+        run = sentinel(
+            "canary", "deploy", fresh, "--image", platform.image("sentinel-test/todo:2"), "--weight", "0",
+            "--env", "TODO_FAIL_FIRST=20",
+        )  # fmt: skip
+        assert run.returncode == 0, run.error
+        with Load(Edge(platform.manager.ip, domain), clients=2) as load:
+            step = {}
+            judge = threading.Thread(target=lambda: step.update(analyse(ansible, name=fresh, min_requests=20)))
+            judge.start()
+            time.sleep(SCRAPE_SECONDS / 2)
+            assert not prometheus.query(f'traefik_service_requests_total{{service="{fresh}-canary@file"}}')
+            moment = time.monotonic()
+            run = sentinel("canary", "traffic", fresh, "--weight", "10")
+            assert run.returncode == 0, run.error
+            judge.join()
+        seen, failed = served(load, moment, "2")
+    finally:
+        sentinel("destroy", fresh, "--yes")
+    assert failed == 20, (seen, failed)
+    assert step["verdict"] == "fail", step["reasons"]
+    assert step["numbers"]["canary"]["errors"] == 20
+    assert step["numbers"]["canary"]["requests"] == pytest.approx(seen, rel=0.35)
+
+
+def test_too_little_traffic_is_inconclusive_and_holding_extends_the_step(ansible, canary, app):
+    canary(50)
+    for _request in range(6):  # a trickle: a few requests, far under min_requests
+        app.get("/")
+    result = analyse(ansible, interval="10s", windows=2, max_inconclusive=1)
+    assert result["verdict"] == "inconclusive"
+    assert "fewer than the 50 needed" in result["reasons"][0]
+    assert result["held"] == 1 and result["ended"] - result["started"] == pytest.approx(20, abs=0.1)
+    assert len(result["numbers"]["canary"]["windows"]) == 4
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"interval": "5s"}, "interval must be at least 10s"),
+        ({"interval": "ten"}, "invalid window 'ten'"),
+        ({"windows": 1}, "windows must be at least 2"),
+        ({"max_error_rate": 2.0}, "max_error_rate must be a share between 0 and 1"),
+        ({"confidence": 1.0}, "confidence must be at least 0.5 and below 1"),
+        ({"name": "Bad_Name"}, "Bad_Name"),
+    ],
+)
+def test_bad_input_is_refused_at_once(ansible, app, platform, options, message):
+    before = cluster_state(platform)
+    started = time.monotonic()
+    result = ansible.module(MODULE, {"name": APP, **options})
+    assert result.failed and message in result.msg, result.msg
+    assert time.monotonic() - started < 10  # no step was watched
+    assert cluster_state(platform) == before

@@ -1,0 +1,60 @@
+"""_rollout: a rollout's options checked before anything starts (steps, timing, thresholds)."""
+
+from __future__ import annotations
+
+import pytest
+from ansible_collections.sentinel.paas.plugins.module_utils import _rollout
+
+
+@pytest.mark.parametrize(
+    ("given", "steps"),
+    [("5,10,25,50", [5, 10, 25, 50]), ([1, 100], [1, 100]), (" 20 , 40 ", [20, 40]), (["5", 10.0], [5, 10])],
+)
+def test_steps_from_a_list_or_text(given, steps):
+    assert _rollout.parse_steps(given) == steps
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        ("", "give the canary's weights in order"),
+        ([], "give the canary's weights in order"),
+        ("10,5", "strictly increasing"),
+        ("10,10", "strictly increasing"),
+        ("0,10", "at least 1%"),
+        ("50,150", "invalid step '150'"),
+        ("5,x", "invalid step 'x'"),
+        ([True], "invalid step True"),
+    ],
+)
+def test_bad_steps_are_refused_with_the_reason(given, message):
+    with pytest.raises(ValueError, match=message):
+        _rollout.parse_steps(given)
+
+
+def test_nothing_given_is_valid_and_blank_counts_as_not_given():
+    assert _rollout.rollout_errors({}) == []
+    assert _rollout.rollout_errors({"steps": "", "interval": " ", "max_p99": None}) == []
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"interval": "5s"}, "interval must be at least 10s"),
+        ({"interval": "1m30s"}, "invalid window '1m30s'"),
+        ({"windows": 1}, "windows must be at least 2"),
+        ({"interval": "10s", "windows": 20}, "20 windows of 10s would last under 1 s each"),
+        ({"max_inconclusive": -1}, "max_inconclusive must be 0 or more"),
+        ({"on_inconclusive": "wait"}, "on_inconclusive must be one of rollback, pause"),
+        ({"max_error_rate": "2"}, "max_error_rate must be a share between 0 and 1"),
+        ({"max_p99": "fast"}, "max_p99 must be a number"),
+        ({"steps": "50,25"}, "strictly increasing"),
+    ],
+)
+def test_each_bad_option_is_named(options, message):
+    errors = _rollout.rollout_errors(options)
+    assert any(message in error for error in errors), errors
+
+
+def test_every_problem_is_reported_at_once():
+    assert len(_rollout.rollout_errors({"steps": "9,1", "interval": "1s", "confidence": 2})) == 3
