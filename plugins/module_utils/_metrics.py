@@ -79,8 +79,18 @@ def status_codes(app: str, version: str, window: str) -> str:
 
 def requests_by_code(app: str, window: str) -> str:
     """Requests counted over the window, per version and status code: one query gives the
-    request count, the rate (count / window, which is what rate() computes) and both error ratios."""
-    return f"sum by (service, code) (increase({REQUESTS}{{{versions_selector(app)}}}[{window}]))"
+    request count, the rate (count / window) and both error ratios.
+
+    Not increase() alone: Traefik creates a series at its first request, and increase() counts
+    from the series' second sample, so a new version's first requests (its first failures too)
+    would be missed. The raw counter now minus its value a window ago, per series; a series born
+    inside the window counts in full; a series that went down (Traefik restarted) falls back
+    to increase().
+    """
+    counter = f"{REQUESTS}{{{versions_selector(app)}}}"
+    before = f"{counter} offset {window}"
+    grown = f"(({counter} - {before}) >= 0) or ({counter} unless {before}) or increase({counter}[{window}])"
+    return f"sum by (service, code) ({grown})"
 
 
 def latency_quantile_by_version(app: str, quantile: float, window: str) -> str:

@@ -85,8 +85,9 @@ app:
   description:
     - By version (V(prod), V(canary)); a version whose service does not exist is null. Null without O(name)
       or when RV(available=false).
-    - C(requests) counted over the window (Prometheus' increase(), extrapolated to the window's edges, so
-      not always a whole number), C(requests_per_second) (the same divided by the window),
+    - C(requests) counted over the window from Traefik's raw counters (the value now minus the value a
+      window ago; a version whose counter appeared inside the window counts from 0, so its first requests
+      count), C(requests_per_second) (the same divided by the window),
       C(error_ratio_5xx) and C(error_ratio_4xx) (share of the answers, 0-1), C(p95_seconds) (latency
       below which 95% of the requests finished). Ratios and latency are null when the window has
       no request.

@@ -84,3 +84,38 @@ def prometheus_rules(tmp_path_factory) -> Path:
 def role_variables():
     """role_variables(roles, names, workdir, extra_vars): the roles' variables as Ansible templates them."""
     return _role_variables
+
+
+PROMETHEUS_IMAGE = "sentinel-test/prometheus:latest"
+
+
+@pytest.fixture(scope="session")
+def promtool():
+    """promtool inside the Prometheus test image (Debian's Prometheus, the same promtool the role's
+    `validate:` uses): run(workdir, *args) -> (status, output). Skipped without an engine or the image."""
+    docker = pytest.importorskip("docker")
+    try:
+        client = docker.from_env()
+        client.images.get(PROMETHEUS_IMAGE)
+    except docker.errors.ImageNotFound:
+        pytest.skip(f"{PROMETHEUS_IMAGE} is not built on this machine: run `python -m tests.harness images`")
+    except docker.errors.DockerException as exc:
+        pytest.skip(f"no Docker engine answers, promtool cannot run: {exc}")
+
+    def run(workdir: Path, *args: str) -> tuple[int, str]:
+        container = client.containers.run(
+            PROMETHEUS_IMAGE,
+            list(args),
+            entrypoint="promtool",
+            working_dir="/rules",
+            volumes={str(workdir): {"bind": "/rules", "mode": "ro"}},
+            network_mode="none",
+            detach=True,
+        )
+        try:
+            status = container.wait(timeout=60)["StatusCode"]
+            return status, container.logs().decode()
+        finally:
+            container.remove(force=True)
+
+    return run

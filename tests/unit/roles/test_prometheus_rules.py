@@ -2,8 +2,7 @@
 
 The rules are a template of the prometheus role (templates/sentinel.rules.yml.j2), rendered here
 by Ansible as the role renders it (fixture prometheus_rules in conftest.py). promtool runs inside
-the Prometheus test image (Debian's Prometheus, the same promtool the role's `validate:` uses), so
-the host engine must answer and the image must exist.
+the Prometheus test image (fixture promtool in conftest.py).
 """
 
 from __future__ import annotations
@@ -20,7 +19,6 @@ ROOT = Path(__file__).resolve().parents[3]
 TEMPLATE = ROOT / "roles" / "prometheus" / "templates" / "sentinel.rules.yml.j2"
 RULES_NAME = "sentinel.rules.yml"
 RULE_TESTS = Path(__file__).parent / "prometheus" / "sentinel.rules.test.yml"
-IMAGE = "sentinel-test/prometheus:latest"
 APP_SERVICES = _naming.traefik_service_regex(("prod", "canary"))
 
 
@@ -59,36 +57,6 @@ def test_prometheus_templates_stay_for_prometheus(prometheus_rules):
 
 
 # -- promtool -------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def promtool():
-    docker = pytest.importorskip("docker")
-    try:
-        client = docker.from_env()
-        client.images.get(IMAGE)
-    except docker.errors.ImageNotFound:
-        pytest.skip(f"{IMAGE} is not built on this machine: run `python -m tests.harness images`")
-    except docker.errors.DockerException as exc:
-        pytest.skip(f"no Docker engine answers, promtool cannot run: {exc}")
-
-    def run(workdir: Path, *args: str) -> tuple[int, str]:
-        container = client.containers.run(
-            IMAGE,
-            list(args),
-            entrypoint="promtool",
-            working_dir="/rules",
-            volumes={str(workdir): {"bind": "/rules", "mode": "ro"}},
-            network_mode="none",
-            detach=True,
-        )
-        try:
-            status = container.wait(timeout=60)["StatusCode"]
-            return status, container.logs().decode()
-        finally:
-            container.remove(force=True)
-
-    return run
 
 
 @pytest.fixture

@@ -41,8 +41,12 @@ from ansible_collections.sentinel.paas.plugins.module_utils import _metrics as m
         ),
         (
             lambda: metrics.requests_by_code("todo", "10m"),
-            "sum by (service, code) "
-            '(increase(traefik_service_requests_total{service=~"todo-(prod|canary)@(?:file|swarm)"}[10m]))',
+            "sum by (service, code) (("
+            '(traefik_service_requests_total{service=~"todo-(prod|canary)@(?:file|swarm)"}'
+            ' - traefik_service_requests_total{service=~"todo-(prod|canary)@(?:file|swarm)"} offset 10m) >= 0)'
+            ' or (traefik_service_requests_total{service=~"todo-(prod|canary)@(?:file|swarm)"}'
+            ' unless traefik_service_requests_total{service=~"todo-(prod|canary)@(?:file|swarm)"} offset 10m)'
+            ' or increase(traefik_service_requests_total{service=~"todo-(prod|canary)@(?:file|swarm)"}[10m]))',
         ),
         (
             lambda: metrics.latency_quantile_by_version("todo", 0.95, "5m"),
