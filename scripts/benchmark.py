@@ -16,6 +16,7 @@ import contextlib
 import json
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -117,7 +118,35 @@ class Bench:
             self.sentinel("deploy", APP, "--image", self.images[other])  # production back on `other`
             production = other
 
+        self.rollouts()
         self.sentinel("destroy", APP, "--yes")
+
+    def rollouts(self, interval: int = 10) -> None:
+        """Issue 11's goals with --interval 10s: a good 4-step rollout's total time and the judge's
+        own time per step; a faulty canary's first request until production has all the traffic."""
+        self.sentinel("scale", APP, "1")
+        self.sentinel("deploy", APP, "--image", self.images["1"])
+        auto = ["--auto", "--steps", "5,10,25,50", "--interval", f"{interval}s", "--min-requests", "20"]
+        with Traffic(self) as traffic:
+            started = time.monotonic()
+            good = self.sentinel_json("canary", "deploy", APP, "--image", self.images["2"], *auto)
+            self.record("rollout, 4 steps of 10 s, promoted: total", time.monotonic() - started)
+        judged = [step["judge_seconds"] for step in good["steps"]]
+        self.record("rollout: the judge's own time per step (slowest)", max(judged), 1)
+        self.record("rollout: failed requests", traffic.failed, 0, unit="req")
+        self.sentinel("deploy", APP, "--image", self.images["1"])
+        with Traffic(self) as traffic:
+            bad = self.sentinel_json(
+                "canary", "deploy", APP, "--image", self.images["2"], "--env", "TODO_FAIL_EVERY=2", *auto
+            )
+        first, last = traffic.first_and_last("2")
+        self.record(f"faulty canary ({bad['outcome']}): first request -> all on production", last - first, 2 * interval)
+
+    def sentinel_json(self, *args: str) -> dict:
+        proc = subprocess.run([SENTINEL, "-i", self.inventory, "-o", "json", *args], capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise SystemExit(f"sentinel {' '.join(args)} failed: {proc.stdout or proc.stderr}")
+        return json.loads(proc.stdout)
 
     def raw_update(self, image: str) -> float:
         """``docker service update --image`` of production, waiting as the CLI does (local engine)."""
@@ -145,6 +174,44 @@ class Bench:
         self.record(f"prometheus memory with {apps} apps", usage / 2**20, unit="MiB")
         for name in names:
             self.sentinel("destroy", name, "--yes")
+
+
+class Traffic:
+    """Requests without cookies in the background (each one a new user): when each version answered."""
+
+    def __init__(self, bench: Bench):
+        self.bench = bench
+        self.answers: list[tuple[float, int, str | None]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        session = requests.Session()
+        while not self._stop.is_set():
+            session.cookies.clear()
+            try:
+                response = session.get(self.bench.url, headers={"Host": DOMAIN}, timeout=5)
+                answer = (response.status_code, response.headers.get("X-App-Version"))
+            except requests.RequestException:
+                answer = (0, None)
+            self.answers.append((time.monotonic(), *answer))
+
+    def __enter__(self) -> Traffic:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    @property
+    def failed(self) -> int:
+        """Failures production's users saw (not the canary's own injected ones)."""
+        return sum(1 for _, status, version in self.answers if status == 0 or (status >= 500 and version != "2"))
+
+    def first_and_last(self, version: str) -> tuple[float, float]:
+        moments = [at for at, _, answered_by in self.answers if answered_by == version]
+        return (moments[0], moments[-1]) if moments else (0.0, 0.0)
 
 
 def main() -> int:

@@ -51,7 +51,7 @@ def histogram_quantile(quantile: float, buckets: dict[float, float]) -> float | 
 
 
 def _empty(windows: int) -> dict:
-    return {"requests": [0.0] * windows, "errors": [0.0] * windows, "buckets": [{} for _ in range(windows)]}
+    return {"requests": [0.0] * windows, "errors": [0.0] * windows, "buckets": [{} for _window in range(windows)]}
 
 
 def measure_step(app: str, requests: list[dict], buckets: list[dict], points: list[float]) -> dict:

@@ -9,10 +9,10 @@ DOCUMENTATION = r"""
 module: canary_analysis
 short_description: Judge one step of a canary rollout from Prometheus (pass, fail or inconclusive)
 description:
-  - Read-only: changes nothing, and waits. Watches O(name)'s production and canary for O(interval)
+  - Read-only, changes nothing, and waits. Watches O(name)'s production and canary for O(interval)
     from now, then reads from the platform's Prometheus what each version served in each of the
     O(windows) windows of the step, and judges the canary.
-  - Counts come from Traefik's raw counters at the window boundaries, not from C(increase()): a
+  - Counts come from Traefik's raw counters at the window boundaries, not from C(increase()), since a
     version's counter appears at its first request, and a series absent at a boundary counts 0,
     so a canary's very first requests count (and its first failures with them).
   - B(fail) when the canary's 5xx share is over O(max_error_rate) or its p99 over O(max_p99), or,
@@ -22,7 +22,7 @@ description:
     increase is not confirmed by the test; then the step is held up to O(max_inconclusive) more
     intervals (judged over the whole step so far) before the module returns. B(pass) otherwise.
   - Asks Prometheus inside its task's container (see M(sentinel.paas.metrics_info)); run it on the
-    manager the Prometheus task runs on. Fails when Prometheus cannot be asked: no verdict is not a pass.
+    manager the Prometheus task runs on. Fails when Prometheus cannot be asked, as no verdict is not a pass.
   - For windows to hold samples, Prometheus must scrape Traefik at least once per window
     (O(interval) / O(windows)); the test cluster scrapes every 5 s.
 version_added: 0.2.0
@@ -39,7 +39,7 @@ options:
     default: 30s
   windows:
     description:
-      - How many windows the step is cut into: the samples the Mann-Whitney U test compares. With
+      - How many windows the step is cut into, the samples the Mann-Whitney U test compares. With
         fewer than 4 per version, no difference reaches 98% confidence.
     type: int
     default: 5
@@ -116,6 +116,11 @@ ended:
   description: When the step's last window ended, Unix time.
   returned: always
   type: float
+judge_seconds:
+  description: How long reading Prometheus and judging took after the step's last interval ended.
+  returned: always
+  type: float
+  sample: 0.21
 numbers:
   description:
     - By version (V(prod), V(canary)), what it served over the step. C(requests), C(errors) (5xx),
@@ -195,12 +200,20 @@ def main():
             time.sleep(max(0.0, ended - time.time()))
             numbers = measure(prometheus, params["name"], started, ended, params["windows"] * (held + 1))
             decision = _judge.judge(numbers, limits)
+            judge_seconds = round(time.time() - ended, 3)
             if decision["verdict"] != "inconclusive":
                 break
     except (Unavailable, APIError, _metrics.PrometheusError) as exc:
         module.fail_json(msg=f"Error judging the canary of {params['name']}: {exc}")
     module.exit_json(
-        changed=False, held=held, started=started, ended=ended, numbers=numbers, thresholds=limits, **decision
+        changed=False,
+        held=held,
+        started=started,
+        ended=ended,
+        judge_seconds=judge_seconds,
+        numbers=numbers,
+        thresholds=limits,
+        **decision,
     )
 
 

@@ -176,3 +176,88 @@ def test_bad_input_is_refused_at_once(ansible, app, platform, options, message):
     assert result.failed and message in result.msg, result.msg
     assert time.monotonic() - started < 10  # no step was watched
     assert cluster_state(platform) == before
+
+
+# -- the progressive rollout, end to end through the CLI -------------------------------------
+ROLLOUT = ["--auto", "--steps", "10,25,50", "--interval", "10s", "--min-requests", "20"]
+
+
+def rollout(platform, sentinel, *args: str):
+    started = time.monotonic()
+    run = sentinel("canary", "deploy", APP, "--image", platform.image("sentinel-test/todo:2"), *ROLLOUT, *args)
+    print(f"\nrollout {' '.join(args) or '(good)'}: {time.monotonic() - started:.1f} s", file=sys.stderr)
+    return run
+
+
+def production_failures(load: Load) -> int:
+    """Requests production's users lost: connection errors and failures not from the canary (v2)."""
+    return sum(1 for status, version in load.results if status == 0 or (status >= 500 and version != "2"))
+
+
+def test_a_good_canary_walks_every_step_and_is_promoted(platform, sentinel, app):
+    with Load(app, clients=2) as load:
+        run = rollout(platform, sentinel)
+        time.sleep(2)  # answers after the promotion
+    print(load.summary("good rollout, promoted"), file=sys.stderr)
+    assert run.returncode == 0, run.error
+    assert run.data["outcome"] == "promoted", run.data
+    assert [(s["weight"], s["verdict"]) for s in run.data["steps"]] == [(10, "pass"), (25, "pass"), (50, "pass")]
+    assert sum(load.failures.values()) == 0, load.failures
+    services = platform.manager.client.services
+    prod_image = services.get(f"{APP}-prod").attrs["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"]
+    assert prod_image == run.data["production_image"] and "todo:2" in prod_image
+    assert not services.list(filters={"name": f"{APP}-canary"})
+    assert app.versions(20) == {"2": 20}
+    # Back to v1 for the tests that follow.
+    redeploy = sentinel("deploy", APP, "--image", platform.image("sentinel-test/todo:1"))
+    assert redeploy.returncode == 0, redeploy.error
+
+
+def test_a_failing_canary_is_rolled_back_at_its_first_step(platform, sentinel, app):
+    with Load(app, clients=2) as load:
+        run = rollout(platform, sentinel, "--env", "TODO_FAIL_EVERY=4")
+        rolled_back = time.monotonic()
+        time.sleep(2)
+    print(load.summary("failing canary, rolled back"), file=sys.stderr)
+    assert run.returncode == 0, run.error
+    assert run.data["outcome"] == "rolled back"
+    assert [(s["weight"], s["verdict"]) for s in run.data["steps"]] == [(10, "fail")]
+    assert "error rate" in run.data["steps"][0]["reasons"][0]
+    assert production_failures(load) == 0
+    assert all(version == "1" for _status, version in load.since(rolled_back))
+    assert not platform.manager.client.services.list(filters={"name": f"{APP}-canary"})
+
+
+def test_a_dry_run_judges_every_step_and_acts_on_none(platform, sentinel, app):
+    try:
+        with Load(app, clients=2):
+            run = rollout(platform, sentinel, "--env", "TODO_FAIL_EVERY=4", "--dry-run", "--steps", "10,20")
+        assert run.returncode == 0, run.error
+        assert run.data["outcome"] == "dry run"
+        assert [(s["weight"], s["verdict"]) for s in run.data["steps"]] == [(10, "fail"), (20, "fail")]
+        assert platform.manager.client.services.list(filters={"name": f"{APP}-canary"})  # the canary stays
+    finally:
+        sentinel("canary", "rollback", APP, "--yes")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--steps", "10,5"], "strictly increasing"),
+        (["--steps", " "], "give the canary's weights in order"),
+        (["--steps", "50,150"], "invalid step '150'"),
+        (["--interval", "5s"], "interval must be at least 10s"),
+        (["--max-error-rate", "150%"], "max_error_rate must be a share between 0 and 1"),
+        (["--confidence-is-not-an-option"], "No such option"),
+    ],
+)
+def test_bad_rollout_input_is_refused_with_nothing_started(platform, sentinel, app, args, message):
+    before = cluster_state(platform)
+    run = sentinel("canary", "deploy", APP, "--image", platform.image("sentinel-test/todo:2"), "--auto", *args)
+    assert run.returncode != 0 and message in (run.error + run.stderr), (run.error, run.stderr)
+    assert cluster_state(platform) == before
+
+
+def test_a_rollout_on_an_unknown_app_is_refused(platform, sentinel):
+    run = sentinel("canary", "deploy", "nosuchapp", "--image", platform.image("sentinel-test/todo:2"), "--auto")
+    assert run.returncode == 1 and "app nosuchapp not found" in run.error

@@ -16,7 +16,7 @@ def measure(windows: list[tuple[int, int, float]]) -> dict:
     }
 
 
-HEALTHY = [(100, 0, 0.05), (100, 0, 0.06), (100, 1, 0.05), (100, 0, 0.07), (100, 0, 0.05)]
+HEALTHY = ((100, 0, 0.05), (100, 0, 0.06), (100, 1, 0.05), (100, 0, 0.07), (100, 0, 0.05))
 
 
 def step(canary, prod=HEALTHY) -> dict:

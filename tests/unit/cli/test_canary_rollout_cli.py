@@ -1,0 +1,77 @@
+"""canary deploy --auto: the rollout's options as the playbook takes them (shares, seconds), and
+what only works with --auto refused without it."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from sentinel_cli.commands.canary import _rollout_text
+from sentinel_cli.context import Context
+from sentinel_cli.main import cli
+
+
+@pytest.fixture
+def calls(monkeypatch):
+    made = []
+
+    def fake_run(self, playbook, extravars, title):
+        made.append((playbook, extravars))
+        return {"outcome": "promoted", "production_image": "todo:2", "steps": []}
+
+    monkeypatch.setattr(Context, "run", fake_run)
+    return made
+
+
+def test_auto_sends_shares_and_seconds_to_the_rollout_playbook(calls):
+    result = CliRunner().invoke(cli, [
+        "canary", "deploy", "todo", "--image", "todo:2", "--auto", "--steps", "5,50", "--interval", "20s",
+        "--max-error-rate", "2%", "--max-p99", "300ms", "--max-latency-increase", "20", "--min-requests", "30",
+        "--on-inconclusive", "pause",
+    ])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    playbook, extravars = calls[0]
+    assert playbook == "canary_rollout.yml"
+    assert extravars == {
+        "app": "todo", "image": "todo:2", "steps": "5,50", "interval": "20s", "max_error_rate": 0.02,
+        "max_p99": 0.3, "max_latency_increase": 0.2, "min_requests": 30, "on_inconclusive": "pause",
+        "dry_run": False,
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--steps", "5,10"], "--steps only work with --auto"),
+        (["--dry-run"], "--dry-run only work with --auto"),
+        (["--auto", "--weight", "10"], "--weight does not work with --auto"),
+        (["--auto", "--steps", " "], "--steps is empty"),
+        (["--auto", "--max-p99", "fast"], "'fast' is not a latency"),
+        (["--auto", "--max-error-rate", "1 percent"], "is not a percentage"),
+    ],
+)
+def test_misused_options_are_refused_before_any_playbook(calls, args, message):
+    result = CliRunner().invoke(cli, ["canary", "deploy", "todo", "--image", "todo:2", *args])
+    assert result.exit_code == 2 and message in result.output, result.output
+    assert calls == []
+
+
+@pytest.mark.parametrize(("given", "seconds"), [("500ms", 0.5), ("1.5s", 1.5), ("250", 0.25)])
+def test_latency_takes_milliseconds_or_seconds(calls, given, seconds):
+    CliRunner().invoke(cli, ["canary", "deploy", "todo", "--image", "todo:2", "--auto", "--max-p99", given])
+    assert calls[0][1]["max_p99"] == seconds
+
+
+def test_rollout_text_shows_each_step_and_why_one_failed():
+    canary_numbers = {"requests": 120, "errors": 30, "p99": 0.02}
+    result = {
+        "outcome": "rolled back", "production_image": "todo:1",
+        "steps": [{"weight": 5, "verdict": "fail", "reasons": ["canary error rate 25.00% is over 1.00%"],
+                   "numbers": {"canary": canary_numbers}}],
+    }  # fmt: skip
+    text = _rollout_text("todo", result)
+    assert text.splitlines() == [
+        "todo: rolled back: production stays on todo:1",
+        "    5%  fail          120 requests, 25.0% 5xx, p99 20 ms",
+        "        canary error rate 25.00% is over 1.00%",
+    ]
