@@ -160,7 +160,7 @@ def query_url(promql: str, api: str = LOCAL_API, span: tuple[float, float, float
     if span is None:
         return f"{api}?{urlencode({'query': promql})}"
     start, end, step = span
-    times = {"start": f"{start:.3f}", "end": f"{end:.3f}", "step": f"{step:.3f}"}
+    times = {"start": f"{start:.3f}", "end": f"{end:.3f}", "step": f"{round(step * 1000)}ms"}
     return f"{api}_range?{urlencode({'query': promql, **times})}"
 
 

@@ -18,14 +18,24 @@ import math
 
 from ansible_collections.sentinel.paas.plugins.module_utils import _metrics
 
-QUANTILES = {"p50": 0.5, "p95": 0.95, "p99": 0.99}
+QUANTILES = {f"p{round(q * 100)}": q for q in _metrics.QUANTILES}
+
+
+def _milliseconds(seconds) -> int:
+    return round(float(seconds) * 1000)
 
 
 def _deltas(series: dict, points: list[float]) -> list[float]:
-    """What one counter grew by in each window, from ``{"values": [[time, "value"], ...]}``."""
-    at = {round(float(t), 3): float(v) for t, v in series["values"]}
-    values = [at.get(round(p, 3), 0.0) for p in points]
-    values = [0.0 if math.isnan(v) else v for v in values]
+    """What one counter grew by in each window, from ``{"values": [[time, "value"], ...]}``.
+
+    Absent before its first value: 0 (not created yet). Absent after it (a missed scrape, a
+    stale series): its last value carried forward, so a gap counts nothing rather than it all.
+    """
+    at = {_milliseconds(t): float(v) for t, v in series["values"] if not math.isnan(float(v))}
+    values, last = [], 0.0
+    for point in points:
+        last = at.get(_milliseconds(point), last)
+        values.append(last)
     return [b - a if b >= a else b for a, b in zip(values, values[1:])]  # noqa: B905 (Python 3.9)
 
 
@@ -33,8 +43,8 @@ def histogram_quantile(quantile: float, buckets: dict[float, float]) -> float | 
     """Prometheus' histogram_quantile() over cumulative ``{upper bound: count}`` (with +Inf):
     linear within the bucket the rank falls in; the highest finite bound when it is +Inf's."""
     bounds = sorted(buckets)
-    total = buckets.get(math.inf, 0.0) if bounds else 0.0
-    if total <= 0:
+    total = buckets.get(math.inf, 0.0)
+    if total <= 0 or len(bounds) < 2:  # Prometheus: NaN without a finite bucket
         return None
     rank = quantile * total
     lower, below = 0.0, 0.0

@@ -87,9 +87,10 @@ EXAMPLES = r"""
     max_latency_increase: 0.2
   register: step
 
-- name: Roll back on a failing canary
-  ansible.builtin.import_playbook: rollback.yml
-  when: step.verdict == 'fail'
+- name: Stop on a failing canary, with the judge's reasons
+  ansible.builtin.assert:
+    that: step.verdict != 'fail'
+    fail_msg: "{{ step.reasons | join('; ') }}"
 """
 
 RETURN = r"""
@@ -153,9 +154,11 @@ from ansible_collections.sentinel.paas.plugins.module_utils._swarm import APIErr
 
 def measure(prometheus: Prometheus, app: str, started: float, ended: float, windows: int) -> dict:
     """Both versions' numbers over [started, ended], cut into ``windows`` windows."""
-    # Whole milliseconds: the boundaries Prometheus answers at are the ones read back.
-    step = round((ended - started) / windows, 3)
-    points = [round(started + k * step, 3) for k in range(windows + 1)]
+    # Whole milliseconds (Prometheus counts the step in them): the boundaries it answers at are
+    # exactly the ones read back.
+    start_ms, step_ms = round(started * 1000), int((ended - started) * 1000) // windows
+    points = [(start_ms + k * step_ms) / 1000 for k in range(windows + 1)]
+    step = step_ms / 1000
     queries = _samples.raw_queries(app)
     answers = prometheus.query([queries["requests"], queries["buckets"]], span=(points[0], points[-1], step))
     return _samples.measure_step(app, answers[0], answers[1], points)
@@ -183,10 +186,13 @@ def main():
     errors += _rollout.analysis_errors(params["interval"], params["windows"], params["max_inconclusive"])
     if params["query_timeout"] < 1:
         errors.append("query_timeout must be at least 1 second")
+    if params["max_error_rate_increase"] is not None or params["max_latency_increase"] is not None:
+        errors.append(_rollout.comparison_error(params["windows"], params["confidence"]) or "")
     try:
         limits = _judge.thresholds({k: params[k] for k in _judge.DEFAULTS})
     except _judge.JudgeError as exc:
         errors.append(str(exc))
+    errors = [e for e in errors if e]
     if errors:
         module.fail_json(msg=f"Error judging the canary of {params['name']}: {'; '.join(errors)}")
 

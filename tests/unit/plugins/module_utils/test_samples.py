@@ -24,6 +24,7 @@ def series(service: str, values: dict[float, float], **labels) -> dict:
         (0.99, {0.1: 10, 0.5: 10, math.inf: 100}, 0.5),  # in +Inf: the highest finite bound
         (0.5, {0.1: 0, math.inf: 0}, None),
         (0.5, {}, None),
+        (0.5, {math.inf: 10}, None),  # no finite bucket: Prometheus says NaN
     ],
 )
 def test_histogram_quantile_interpolates_as_prometheus_does(quantile, buckets, expected):
@@ -68,3 +69,20 @@ def test_latency_per_window_and_over_the_step():
     assert canary["windows"][0]["p99"] == pytest.approx(0.099)  # all under 0.1
     assert canary["windows"][1]["p99"] == pytest.approx(0.1 + 0.9 * 0.99)  # all in (0.1, 1]
     assert canary["p50"] == pytest.approx(0.1) and canary["p99"] == pytest.approx(0.1 + 0.9 * 0.98)
+
+
+def test_a_missed_scrape_counts_nothing_rather_than_the_whole_counter():
+    requests = [series("todo-prod@swarm", {100.0: 1000, 120.0: 1003, 130.0: 1004}, code="500", instance="a")]
+    windows = _samples.measure_step("todo", requests, [], POINTS)["prod"]["windows"]
+    assert [w["requests"] for w in windows] == [0, 3, 1]
+
+
+def test_boundaries_in_whole_milliseconds_match_what_prometheus_answers():
+    """30 s in 7 windows: 4285 ms each, as Prometheus counts the step; the answers' timestamps
+    are those boundaries, written as seconds with 3 decimals."""
+    start_ms, step_ms = 1733160000123, 30000 // 7
+    points = [(start_ms + k * step_ms) / 1000 for k in range(8)]
+    values = {float(f"{(start_ms + k * step_ms) / 1000:.3f}"): 10 * k for k in range(8)}
+    requests = [series("todo-canary@file", values, code="200", instance="a")]
+    windows = _samples.measure_step("todo", requests, [], points)["canary"]["windows"]
+    assert [w["requests"] for w in windows] == [10] * 7
