@@ -110,7 +110,9 @@ def judge(step: dict, limits: dict) -> dict:
             f"canary error rate {rate:.2%} is over {limits['max_error_rate']:.2%}"
             f" ({canary['errors']:g} of {canary['requests']:g} requests)"
         )
-    if canary["p99"] is not None and canary["p99"] > limits["max_p99"]:
+    if canary["p99"] is None:
+        unsure.append("no latency measured for the canary (no latency buckets in Prometheus)")
+    elif canary["p99"] > limits["max_p99"]:
         failed.append(f"canary p99 {canary['p99'] * 1000:.0f} ms is over {limits['max_p99'] * 1000:.0f} ms")
     comparisons = {}
     relative_checks = (
@@ -120,10 +122,14 @@ def judge(step: dict, limits: dict) -> dict:
     for key, allowed, relative in relative_checks:
         if allowed is None:
             continue
-        no_latency = key == "p99" and (prod["p99"] is None or canary["p99"] is None)
-        if prod["requests"] < limits["min_requests"] or no_latency:
+        if prod["requests"] < limits["min_requests"]:
             unsure.append(f"production had too little traffic ({prod['requests']:g} requests) to compare {key}")
             continue
+        if key == "p99" and (prod["p99"] is None or canary["p99"] is None):
+            if prod["p99"] is None:
+                unsure.append("no latency measured for production, to compare p99")
+            continue  # the canary's missing latency is said above
+
         compared = comparisons[key] = _compare(canary, prod, key, allowed, relative, limits["confidence"])
         if not compared["over"]:
             continue

@@ -112,3 +112,10 @@ def test_absolute_failures_win_over_an_unsure_comparison():
     result = verdict([(60, 30, 0.05)], prod=[(5, 0, 0.05)], max_error_rate_increase=0.01)
     assert result["verdict"] == "fail"
     assert len(result["reasons"]) == 2
+
+
+def test_a_canary_without_latency_is_never_a_pass():
+    no_buckets = {"requests": 60, "errors": 0, "p99": None, "windows": [{"requests": 60, "errors": 0, "p99": None}]}
+    result = _judge.judge({"canary": no_buckets, "prod": measure(HEALTHY)}, _judge.thresholds({}))
+    assert result["verdict"] == "inconclusive"
+    assert result["reasons"] == ["no latency measured for the canary (no latency buckets in Prometheus)"]
