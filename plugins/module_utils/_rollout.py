@@ -7,6 +7,8 @@ by the rollout_errors filter before a rollout starts anything. Private to this c
 
 from __future__ import annotations
 
+import math
+
 from ansible_collections.sentinel.paas.plugins.module_utils import _judge, _metrics
 from ansible_collections.sentinel.paas.plugins.module_utils._split import parse_weight
 
@@ -18,6 +20,8 @@ DEFAULT_MAX_INCONCLUSIVE = 2
 # Flagger's minimum interval; a window shorter than a second holds no scrape of its own.
 MIN_INTERVAL_SECONDS = 10
 MIN_WINDOW_SECONDS = 1
+# Prometheus answers a range query with at most 11,000 points: windows of a step, held ones included.
+MAX_POINTS = 11000
 ON_INCONCLUSIVE = ("rollback", "pause")
 
 
@@ -39,6 +43,11 @@ def parse_steps(value: object) -> list[int]:
     return steps
 
 
+def given_steps(value: object) -> list[int]:
+    """:func:`parse_steps`, with the default steps when none (or blank) are given."""
+    return parse_steps(list(DEFAULT_STEPS) if _blank(value) else value)
+
+
 def analysis_errors(interval: object, windows: int, max_inconclusive: int) -> list[str]:
     """What is wrong with the timing of a step's analysis; [] when nothing is."""
     errors = []
@@ -53,17 +62,37 @@ def analysis_errors(interval: object, windows: int, max_inconclusive: int) -> li
         errors.append(f"windows must be at least 2 (the samples the test compares), got {windows}")
     if max_inconclusive < 0:
         errors.append(f"max_inconclusive must be 0 or more, got {max_inconclusive}")
+    elif windows * (max_inconclusive + 1) + 1 > MAX_POINTS:
+        errors.append(f"{windows} windows held up to {max_inconclusive} times is over Prometheus' {MAX_POINTS} points")
     return errors
+
+
+def comparison_error(windows: int, confidence: float) -> str | None:
+    """Why comparisons with production could never be significant with this many windows a side:
+    the smallest one-sided p-value of n against n values is 1 / C(2n, n)."""
+    if windows >= 1 and 1 / math.comb(2 * windows, windows) >= 1 - confidence:
+        return (
+            f"{windows} windows can never show a difference at {confidence:.0%} confidence:"
+            " give more windows (5 is the default) or a lower confidence"
+        )
+    return None
+
+
+def _whole(value: object) -> int:
+    """An integer, or its text; ValueError for anything else (5.9, True)."""
+    if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+        raise ValueError(value)
+    return int(value)
 
 
 def rollout_errors(options: dict) -> list[str]:
     """Everything wrong with a rollout's options (steps, interval, windows, max_inconclusive,
     on_inconclusive and the judge's thresholds); those left out (None, or blank as an AWX survey
     sends them) take their defaults."""
-    given = {k: v for k, v in options.items() if v is not None and not (isinstance(v, str) and not v.strip())}
+    given = {k: v for k, v in options.items() if not _blank(v)}
     errors = []
     try:
-        parse_steps(given.get("steps", list(DEFAULT_STEPS)))
+        given_steps(given.get("steps"))
     except ValueError as exc:
         errors.append(str(exc))
     numbers = {}
@@ -71,7 +100,7 @@ def rollout_errors(options: dict) -> list[str]:
         if name in given:
             whole = name in ("windows", "max_inconclusive")
             try:
-                numbers[name] = int(given[name]) if whole else float(given[name])
+                numbers[name] = _whole(given[name]) if whole else float(given[name])
             except (TypeError, ValueError):
                 errors.append(f"{name} must be a {'whole ' if whole else ''}number, got {given[name]!r}")
     timing = (numbers.get("windows", DEFAULT_WINDOWS), numbers.get("max_inconclusive", DEFAULT_MAX_INCONCLUSIVE))
@@ -79,7 +108,25 @@ def rollout_errors(options: dict) -> list[str]:
     if given.get("on_inconclusive", "rollback") not in ON_INCONCLUSIVE:
         errors.append(f"on_inconclusive must be one of {', '.join(ON_INCONCLUSIVE)}, got {given['on_inconclusive']!r}")
     try:
-        _judge.thresholds({k: numbers.get(k) for k in _judge.DEFAULTS})
+        limits = _judge.thresholds({k: numbers.get(k) for k in _judge.DEFAULTS})
     except _judge.JudgeError as exc:
         errors.append(str(exc))
-    return errors
+    else:
+        if limits["max_error_rate_increase"] is not None or limits["max_latency_increase"] is not None:
+            errors.append(comparison_error(timing[0], limits["confidence"]))
+    return [e for e in errors if e]
+
+
+def rollout_seconds(options: dict) -> int:
+    """The longest a rollout with these (valid) options can take: every step held as long as it
+    may be, and a quarter of an hour for starting the canary and promoting it."""
+    given = {k: v for k, v in options.items() if not _blank(v)}
+    steps = given_steps(given.get("steps"))
+    interval = _metrics.window_seconds(given.get("interval", DEFAULT_INTERVAL))
+    held = _whole(given.get("max_inconclusive", DEFAULT_MAX_INCONCLUSIVE))
+    return int(len(steps) * interval * (held + 1)) + 900
+
+
+def _blank(value: object) -> bool:
+    """Not given: None, or blank text as an AWX survey sends it."""
+    return value is None or (isinstance(value, str) and not value.strip())

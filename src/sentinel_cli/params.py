@@ -31,14 +31,15 @@ def only_given(options: dict) -> dict:
 
 
 class Percent(click.ParamType):
-    """``1%`` (or ``1``) as the share 0.01 the playbooks take."""
+    """``1%`` as the share 0.01 the playbooks take. The sign is required: a bare 0.01 could mean
+    1% (as the playbooks read it) or 0.01%."""
 
     name = "percent"
 
     def convert(self, value, param, ctx):
         if isinstance(value, float):
             return value
-        match = re.fullmatch(rf"\s*{_NUMBER}\s*%?\s*", str(value))
+        match = re.fullmatch(rf"\s*{_NUMBER}\s*%\s*", str(value))
         if not match:
             self.fail(f"{value!r} is not a percentage such as 1% or 0.5%", param, ctx)
         return float(match.group(1)) / 100

@@ -226,7 +226,7 @@ def test_a_dry_run_judges_every_step_and_acts_on_none(platform, sentinel, app):
         with Load(app, clients=2):
             run = rollout(platform, sentinel, "--env", "TODO_FAIL_EVERY=4", "--dry-run", "--steps", "10,20")
         assert run.returncode == 0, run.error
-        assert run.data["outcome"] == "dry run"
+        assert run.data["outcome"] == "dry run" and run.data["verdict"] == "fail"  # the worst step's
         assert [(s["weight"], s["verdict"]) for s in run.data["steps"]] == [(10, "fail"), (20, "fail")]
         assert platform.manager.client.services.list(filters={"name": f"{APP}-canary"})  # the canary stays
     finally:
@@ -254,3 +254,12 @@ def test_bad_rollout_input_is_refused_with_nothing_started(platform, sentinel, a
 def test_a_rollout_on_an_unknown_app_is_refused(platform, sentinel):
     run = sentinel("canary", "deploy", "nosuchapp", "--image", platform.image("sentinel-test/todo:2"), "--auto")
     assert run.returncode == 1 and "app nosuchapp not found" in run.error
+
+
+def test_a_rollout_beside_an_existing_canary_is_refused_with_nothing_changed(platform, sentinel, canary):
+    canary(0)
+    before = cluster_state(platform)
+    run = sentinel("canary", "deploy", APP, "--image", platform.image("sentinel-test/todo:1"), "--auto")
+    assert run.returncode == 1 and f"app {APP} has a canary already" in run.error, run.error
+    assert "promote it or roll it back first" in run.error
+    assert cluster_state(platform) == before

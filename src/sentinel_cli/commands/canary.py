@@ -144,7 +144,8 @@ def _rollout_text(name: str, result: dict) -> str:
         "rolled back": f"rolled back: production stays on {result.get('production_image')}",
         "paused": f"paused at {(result.get('steps') or [{}])[-1].get('weight')}%: "
         f"sentinel canary promote {name} or sentinel canary rollback {name}",
-        "dry run": f"dry run, nothing acted on: the canary stays; sentinel canary promote / rollback {name}",
+        "dry run": f"dry run (worst verdict: {result.get('verdict')}), nothing acted on: the canary keeps "
+        f"{(result.get('steps') or [{}])[-1].get('weight')}% of new users; sentinel canary promote / rollback {name}",
     }.get(result.get("outcome"), result.get("outcome"))
     return f"{name}: {outcome}\n" + "\n".join(lines)
 

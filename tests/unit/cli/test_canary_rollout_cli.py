@@ -26,7 +26,7 @@ def calls(monkeypatch):
 def test_auto_sends_shares_and_seconds_to_the_rollout_playbook(calls):
     result = CliRunner().invoke(cli, [
         "canary", "deploy", "todo", "--image", "todo:2", "--auto", "--steps", "5,50", "--interval", "20s",
-        "--max-error-rate", "2%", "--max-p99", "300ms", "--max-latency-increase", "20", "--min-requests", "30",
+        "--max-error-rate", "2%", "--max-p99", "300ms", "--max-latency-increase", "20%", "--min-requests", "30",
         "--on-inconclusive", "pause",
     ])  # fmt: skip
     assert result.exit_code == 0, result.output
@@ -48,6 +48,7 @@ def test_auto_sends_shares_and_seconds_to_the_rollout_playbook(calls):
         (["--auto", "--steps", " "], "--steps is empty"),
         (["--auto", "--max-p99", "fast"], "'fast' is not a latency"),
         (["--auto", "--max-error-rate", "1 percent"], "is not a percentage"),
+        (["--auto", "--max-error-rate", "0.01"], "is not a percentage"),  # 1% or 0.01%? the sign says
     ],
 )
 def test_misused_options_are_refused_before_any_playbook(calls, args, message):

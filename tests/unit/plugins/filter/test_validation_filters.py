@@ -10,7 +10,8 @@ FILTERS = validation.FilterModule().filters()
 
 def test_the_filters_are_registered():
     assert set(FILTERS) == {
-        "app_name_error", "domain_errors", "rollout_errors", "rollout_steps", "taken_domain_errors", "weight_error",
+        "app_name_error", "domain_errors", "rollout_errors", "rollout_seconds", "rollout_steps",
+        "taken_domain_errors", "weight_error",
     }  # fmt: skip
 
 

@@ -49,6 +49,10 @@ def test_nothing_given_is_valid_and_blank_counts_as_not_given():
         ({"max_error_rate": "2"}, "max_error_rate must be a share between 0 and 1"),
         ({"max_p99": "fast"}, "max_p99 must be a number"),
         ({"steps": "50,25"}, "strictly increasing"),
+        ({"windows": 5.9}, "windows must be a whole number"),
+        ({"windows": True}, "windows must be a whole number"),
+        ({"windows": 3, "max_latency_increase": 0.2}, "3 windows can never show a difference at 98% confidence"),
+        ({"interval": "1h", "windows": 3000, "max_inconclusive": 3}, "over Prometheus' 11000 points"),
     ],
 )
 def test_each_bad_option_is_named(options, message):
@@ -58,3 +62,14 @@ def test_each_bad_option_is_named(options, message):
 
 def test_every_problem_is_reported_at_once():
     assert len(_rollout.rollout_errors({"steps": "9,1", "interval": "1s", "confidence": 2})) == 3
+
+
+def test_three_windows_are_enough_at_95_percent_and_without_comparisons():
+    assert _rollout.rollout_errors({"windows": 3, "max_latency_increase": 0.2, "confidence": 0.95}) == []
+    assert _rollout.rollout_errors({"windows": 3}) == []
+
+
+def test_the_lease_outlasts_the_longest_rollout():
+    assert _rollout.rollout_seconds({}) == 4 * 30 * 3 + 900
+    assert _rollout.rollout_seconds({"steps": "10,50", "interval": "5m", "max_inconclusive": "0"}) == 2 * 300 + 900
+    assert _rollout.given_steps("  ") == [5, 10, 25, 50]
