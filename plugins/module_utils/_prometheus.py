@@ -14,6 +14,11 @@ from ansible_collections.sentinel.paas.plugins.module_utils._naming import PLATF
 PROMETHEUS = PLATFORM_SERVICES["prometheus"]
 
 
+def query_timeout_error(seconds: int) -> str | None:
+    """Why ``seconds`` cannot be how long wget waits for each answer, or None."""
+    return "query_timeout must be at least 1 second" if seconds < 1 else None
+
+
 class Unavailable(Exception):
     """Prometheus cannot be asked from here; not an error of the caller."""
 

@@ -148,7 +148,11 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.sentinel.paas.plugins.module_utils import _judge, _metrics, _rollout, _samples
 from ansible_collections.sentinel.paas.plugins.module_utils._args import app_name_argument
 from ansible_collections.sentinel.paas.plugins.module_utils._naming import app_name_error
-from ansible_collections.sentinel.paas.plugins.module_utils._prometheus import Prometheus, Unavailable
+from ansible_collections.sentinel.paas.plugins.module_utils._prometheus import (
+    Prometheus,
+    Unavailable,
+    query_timeout_error,
+)
 from ansible_collections.sentinel.paas.plugins.module_utils._swarm import APIError, Swarm, docker_argument_spec
 
 
@@ -182,12 +186,11 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
-    errors = [e for e in [app_name_error(params["name"])] if e]
+    errors = [app_name_error(params["name"])]
     errors += _rollout.analysis_errors(params["interval"], params["windows"], params["max_inconclusive"])
-    if params["query_timeout"] < 1:
-        errors.append("query_timeout must be at least 1 second")
+    errors.append(query_timeout_error(params["query_timeout"]))
     if params["max_error_rate_increase"] is not None or params["max_latency_increase"] is not None:
-        errors.append(_rollout.comparison_error(params["windows"], params["confidence"]) or "")
+        errors.append(_rollout.comparison_error(params["windows"], params["confidence"]))
     try:
         limits = _judge.thresholds({k: params[k] for k in _judge.DEFAULTS})
     except _judge.JudgeError as exc:

@@ -110,7 +110,11 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.sentinel.paas.plugins.module_utils import _metrics
 from ansible_collections.sentinel.paas.plugins.module_utils._args import app_name_argument
 from ansible_collections.sentinel.paas.plugins.module_utils._naming import app_name_error, service_name
-from ansible_collections.sentinel.paas.plugins.module_utils._prometheus import Prometheus, Unavailable
+from ansible_collections.sentinel.paas.plugins.module_utils._prometheus import (
+    Prometheus,
+    Unavailable,
+    query_timeout_error,
+)
 from ansible_collections.sentinel.paas.plugins.module_utils._swarm import APIError, Swarm, docker_argument_spec
 
 
@@ -147,7 +151,7 @@ def main():
     errors = [
         app_name_error(app) if app is not None else None,
         _metrics.window_error(window),
-        "query_timeout must be at least 1 second" if module.params["query_timeout"] < 1 else None,
+        query_timeout_error(module.params["query_timeout"]),
     ]
     if any(errors):
         module.fail_json(msg=f"Error reading {what}: {'; '.join(e for e in errors if e)}")

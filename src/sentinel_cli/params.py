@@ -30,30 +30,35 @@ def only_given(options: dict) -> dict:
     return {key: value for key, value in options.items() if value is not None}
 
 
-class Percent(click.ParamType):
+class _NumberWithUnit(click.ParamType):
+    """A number and a unit, converted to what the playbooks take: ``units`` maps each unit the
+    text may end with (``""``: none) to the factor applied."""
+
+    units: dict[str, float] = {}
+    example = ""
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, float):
+            return value
+        unit = "|".join(re.escape(u) for u in sorted(self.units, key=len, reverse=True) if u)
+        match = re.fullmatch(rf"\s*{_NUMBER}\s*({unit})?\s*", str(value))
+        if not match or (match.group(2) or "") not in self.units:
+            self.fail(f"{value!r} is not a {self.name} such as {self.example}", param, ctx)
+        return float(match.group(1)) * self.units[match.group(2) or ""]
+
+
+class Percent(_NumberWithUnit):
     """``1%`` as the share 0.01 the playbooks take. The sign is required: a bare 0.01 could mean
     1% (as the playbooks read it) or 0.01%."""
 
-    name = "percent"
-
-    def convert(self, value, param, ctx):
-        if isinstance(value, float):
-            return value
-        match = re.fullmatch(rf"\s*{_NUMBER}\s*%\s*", str(value))
-        if not match:
-            self.fail(f"{value!r} is not a percentage such as 1% or 0.5%", param, ctx)
-        return float(match.group(1)) / 100
+    name = "percentage"
+    units = {"%": 0.01}
+    example = "1% or 0.5%"
 
 
-class Latency(click.ParamType):
+class Latency(_NumberWithUnit):
     """``500ms``, ``1.5s`` (or ``500``, milliseconds) as the seconds the playbooks take."""
 
     name = "latency"
-
-    def convert(self, value, param, ctx):
-        if isinstance(value, float):
-            return value
-        match = re.fullmatch(rf"\s*{_NUMBER}\s*(ms|s)?\s*", str(value))
-        if not match:
-            self.fail(f"{value!r} is not a latency such as 500ms or 1.5s", param, ctx)
-        return float(match.group(1)) / (1 if match.group(2) == "s" else 1000)
+    units = {"ms": 0.001, "s": 1.0, "": 0.001}
+    example = "500ms or 1.5s"
