@@ -102,7 +102,11 @@ class Swarm:
 
     def services(self, labels):
         """Services carrying all of ``labels`` ({key: value}; a None value: any value of that key)."""
-        return self.api.services(filters={"label": [k if v is None else f"{k}={v}" for k, v in labels.items()]})
+        return self.api.services(filters=_label_filters(labels))
+
+    def configs(self, labels):
+        """Configs carrying all of ``labels`` (as :meth:`services`), their data included."""
+        return self.api.configs(filters=_label_filters(labels))
 
     def app_services(self, role):
         """The ``role`` service (prod, canary, db) of every app."""
@@ -391,6 +395,10 @@ class ImageNotFound(Exception):
 
 class ServiceNotConverged(Exception):
     pass
+
+
+def _label_filters(labels):
+    return {"label": [k if v is None else f"{k}={v}" for k, v in labels.items()]}
 
 
 def _task_errors(tasks, limit=3):

@@ -1,0 +1,22 @@
+# -*- coding: utf-8 -*-
+# Copyright: Sentinel developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Operation events: one versioned shape, and the one function every event goes out through.
+
+Private to this collection. Today an event's receiver is the record it belongs to (a rollout's
+decision record keeps its events); notifications (webhooks, Slack, e-mail) plug in to ``emit``.
+"""
+
+from __future__ import annotations
+
+SCHEMA = "sentinel.event/v1"
+
+
+def event(kind: str, app: str, at: str, **details) -> dict:
+    """The payload of one event: ``kind`` (such as ``canary.step``) of ``app`` at ``at`` (ISO 8601, UTC)."""
+    return {"schema": SCHEMA, "type": kind, "app": app, "at": at, **details}
+
+
+def emit(record: dict, payload: dict) -> dict:
+    """``record`` with ``payload`` among its events."""
+    return {**record, "events": [*record.get("events", []), payload]}
