@@ -9,7 +9,7 @@ They call the same validators the modules use, so the rules live once in module_
 from __future__ import annotations
 
 from ansible_collections.sentinel.paas.plugins.module_utils._naming import app_name_error
-from ansible_collections.sentinel.paas.plugins.module_utils._rollout import given_steps, rollout_errors, rollout_seconds
+from ansible_collections.sentinel.paas.plugins.module_utils._rollout import rollout_errors
 from ansible_collections.sentinel.paas.plugins.module_utils._split import parse_weight
 from ansible_collections.sentinel.paas.plugins.module_utils._traefik import domain_error, taken_domain_errors
 
@@ -43,23 +43,12 @@ def _rollout_errors(options):
     return rollout_errors(dict(options or {}))
 
 
-def _rollout_steps(steps):
-    """The steps as integers; the default steps when none (or blank) are given."""
-    return given_steps(steps)
-
-
-def _rollout_seconds(options):
-    return rollout_seconds(dict(options or {}))
-
-
 class FilterModule:
     def filters(self):
         return {
             "app_name_error": _app_name_error,
             "domain_errors": _domain_errors,
             "rollout_errors": _rollout_errors,
-            "rollout_seconds": _rollout_seconds,
-            "rollout_steps": _rollout_steps,
             "taken_domain_errors": _taken_domain_errors,
             "weight_error": _weight_error,
         }

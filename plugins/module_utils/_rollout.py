@@ -8,6 +8,7 @@ by the rollout_errors filter before a rollout starts anything. Private to this c
 from __future__ import annotations
 
 import math
+from datetime import datetime, timezone
 
 from ansible_collections.sentinel.paas.plugins.module_utils import _judge, _metrics
 from ansible_collections.sentinel.paas.plugins.module_utils._split import parse_weight
@@ -117,14 +118,58 @@ def rollout_errors(options: dict) -> list[str]:
     return [e for e in errors if e]
 
 
+def resolved(options: dict) -> dict:
+    """Every option of a rollout with (valid) ``options``, the defaults filled in, as its record keeps
+    them; ``interval_seconds`` and ``step_seconds`` (the longest a step may be held) are derived."""
+    given = {k: v for k, v in options.items() if not _blank(v)}
+    interval = given.get("interval", DEFAULT_INTERVAL)
+    held = _whole(given.get("max_inconclusive", DEFAULT_MAX_INCONCLUSIVE))
+    seconds = _metrics.window_seconds(interval)
+    limits = _judge.thresholds({k: float(given[k]) for k in _judge.DEFAULTS if k in given})
+    return {
+        "steps": given_steps(given.get("steps")),
+        "interval": interval,
+        "interval_seconds": seconds,
+        "step_seconds": seconds * (held + 1),
+        "windows": _whole(given.get("windows", DEFAULT_WINDOWS)),
+        "max_inconclusive": held,
+        "on_inconclusive": given.get("on_inconclusive", ON_INCONCLUSIVE[0]),
+        **limits,
+        "min_requests": int(limits["min_requests"]),
+    }
+
+
 def rollout_seconds(options: dict) -> int:
     """The longest a rollout with these (valid) options can take: every step held as long as it
     may be, and a quarter of an hour for starting the canary and promoting it."""
-    given = {k: v for k, v in options.items() if not _blank(v)}
-    steps = given_steps(given.get("steps"))
-    interval = _metrics.window_seconds(given.get("interval", DEFAULT_INTERVAL))
-    held = _whole(given.get("max_inconclusive", DEFAULT_MAX_INCONCLUSIVE))
-    return int(len(steps) * interval * (held + 1)) + 900
+    options = resolved(options)
+    return int(len(options["steps"]) * options["step_seconds"]) + 900
+
+
+def left(record: dict) -> dict:
+    """What a rollout's ``record`` has left to do: ``passed``, the judged steps that stand (the leading
+    passes; in a dry run every judged step), and ``steps``, the weights still to judge (a step that
+    did not pass, paused or cut short, is judged again)."""
+    judged = record.get("steps") or []
+    passed = judged if record.get("dry_run") else []
+    if not record.get("dry_run"):
+        for step in judged:
+            if step.get("verdict") != "pass":
+                break
+            passed.append(step)
+    return {"passed": passed, "steps": record["options"]["steps"][len(passed) :]}
+
+
+def overdue(started: str, deadline: object, now: datetime | None = None) -> bool:
+    """Whether a rollout that ``started`` (ISO 8601) has run past ``deadline`` (a duration such as
+    ``30m``); never when no deadline is given. ValueError when the deadline is not a duration."""
+    if _blank(deadline):
+        return False
+    error = _metrics.window_error(deadline)
+    if error:
+        raise ValueError(error.replace("window", "deadline"))
+    elapsed = (now or datetime.now(timezone.utc)) - datetime.fromisoformat(started)
+    return elapsed.total_seconds() > _metrics.window_seconds(deadline)
 
 
 def _blank(value: object) -> bool:

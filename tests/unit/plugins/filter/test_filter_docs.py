@@ -13,10 +13,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-from ansible_collections.sentinel.paas.plugins.filter import cluster, given, naming, validation
+from ansible_collections.sentinel.paas.plugins.filter import cluster, given, naming, rollout, validation
 
 FILTER_DIR = Path(cluster.__file__).parent
-FILTERS = {k: v for module in (validation, cluster, naming, given) for k, v in module.FilterModule().filters().items()}
+FILTERS = {
+    k: v for module in (validation, cluster, naming, given, rollout) for k, v in module.FilterModule().filters().items()
+}
 
 
 def doc(name: str) -> dict:

@@ -10,8 +10,7 @@ FILTERS = validation.FilterModule().filters()
 
 def test_the_filters_are_registered():
     assert set(FILTERS) == {
-        "app_name_error", "domain_errors", "rollout_errors", "rollout_seconds", "rollout_steps",
-        "taken_domain_errors", "weight_error",
+        "app_name_error", "domain_errors", "rollout_errors", "taken_domain_errors", "weight_error",
     }  # fmt: skip
 
 
@@ -19,8 +18,6 @@ def test_rollout_filters_use_the_modules_rules_and_blank_takes_the_defaults():
     assert FILTERS["rollout_errors"]({"steps": "10,5", "interval": ""}) == [
         "invalid steps '10,5': weights must be strictly increasing"
     ]
-    assert FILTERS["rollout_steps"]("") == [5, 10, 25, 50]
-    assert FILTERS["rollout_steps"]("20, 60") == [20, 60]
 
 
 @pytest.mark.parametrize("name", ["todo", "a", "my-app2", "x" * 31])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from ansible_collections.sentinel.paas.plugins.module_utils import _rollout
 
@@ -73,3 +75,39 @@ def test_the_lease_outlasts_the_longest_rollout():
     assert _rollout.rollout_seconds({}) == 4 * 30 * 3 + 900
     assert _rollout.rollout_seconds({"steps": "10,50", "interval": "5m", "max_inconclusive": "0"}) == 2 * 300 + 900
     assert _rollout.given_steps("  ") == [5, 10, 25, 50]
+
+
+def test_resolved_options_fill_in_every_default_as_the_record_keeps_them():
+    options = _rollout.resolved({"steps": "10,50", "interval": "1m", "min_requests": "20", "windows": " "})
+    assert options["steps"] == [10, 50]
+    assert (options["interval_seconds"], options["step_seconds"]) == (60, 180)
+    assert (options["windows"], options["min_requests"], options["max_p99"]) == (5, 20, 0.5)
+    assert _rollout.resolved(options) == options  # a record's options are valid input again
+    assert _rollout.rollout_seconds(options) == 2 * 180 + 900
+
+
+@pytest.mark.parametrize(
+    ("judged", "dry_run", "passed", "left"),
+    [
+        ([], False, 0, [5, 10, 25]),
+        (["pass"], False, 1, [10, 25]),
+        (["pass", "inconclusive"], False, 1, [10, 25]),  # a paused step is judged again
+        (["fail"], True, 1, [10, 25]),  # a dry run goes on past a fail
+        (["pass", "pass", "pass"], False, 3, []),
+    ],
+)
+def test_what_a_rollout_has_left_from_its_record(judged, dry_run, passed, left):
+    steps = [{"weight": weight, "verdict": verdict} for weight, verdict in zip([5, 10, 25], judged, strict=False)]
+    record = {"options": {"steps": [5, 10, 25]}, "dry_run": dry_run, "steps": steps}
+    assert len(_rollout.left(record)["passed"]) == passed
+    assert _rollout.left(record)["steps"] == left
+
+
+def test_a_deadline_counts_from_the_rollouts_start():
+    now = datetime(2026, 12, 2, 11, 0, tzinfo=UTC)
+    assert _rollout.overdue("2026-12-02T10:00:00+00:00", "30m", now)
+    assert not _rollout.overdue("2026-12-02T10:00:00+00:00", "2h", now)
+    assert not _rollout.overdue("2026-12-02T10:00:00+00:00", None, now)
+    assert not _rollout.overdue("2026-12-02T10:00:00+00:00", "", now)
+    with pytest.raises(ValueError, match="invalid deadline"):
+        _rollout.overdue("2026-12-02T10:00:00+00:00", "soon", now)
