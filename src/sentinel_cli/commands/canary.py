@@ -1,14 +1,20 @@
-"""Canary commands: deploy, traffic, promote, rollback, status."""
+"""Canary commands: deploy (--auto: a judged rollout), traffic, promote, rollback, status, history, resume."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
 
 import click
 
 from ..context import Context, confirm_or_abort, pass_context
-from ..output import replicas_text
+from ..output import replicas_text, table
 from ..params import Latency, Percent, env_option, only_given
+from ..report import rollout_page
 
 WEIGHT = click.IntRange(0, 100)
+# A rollout still going, or whose run died (plugins/module_utils/_rollout_record.py).
+UNFINISHED = ("starting", "running", "paused")
 
 
 @click.group()
@@ -100,7 +106,7 @@ def canary_rollback(ctx: Context, name, yes) -> None:
 @click.argument("name")
 @pass_context
 def canary_status(ctx: Context, name) -> None:
-    """Weights, images and replicas of production and canary."""
+    """Weights, images and replicas of production and canary; a running rollout, live."""
     result = ctx.run("inspect.yml", {"app": name}, f"Reading {name}")
     services = result.get("app", {}).get("services", {})
     split = result.get("split", {})
@@ -117,8 +123,65 @@ def canary_status(ctx: Context, name) -> None:
             lines.append(line)
     if "canary" not in services:
         lines.append("  (no canary)")
-    data = {"weights": weights, "services": services, "traffic": traffic or None}
+    rollout = result.get("rollout")
+    live = rollout if rollout and rollout.get("status") in UNFINISHED else None
+    if live:
+        lines += _live_rollout_lines(live, datetime.now(UTC))
+    data = {"weights": weights, "services": services, "traffic": traffic or None, "rollout": live}
     ctx.out.emit(data, f"{name}\n" + "\n".join(lines))
+
+
+@canary.command(name="history")
+@click.argument("name")
+@click.option("--rollout", "number", type=click.IntRange(min=1), help="Only this rollout, every step in full.")
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many rollouts, the newest (all kept: 20).")
+@click.option(
+    "--report",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Write an HTML page of the rollout (--rollout, or the newest): canary vs production per step.",
+)
+@pass_context
+def canary_history(ctx: Context, name, number, limit, report) -> None:
+    """Past rollouts of NAME, newest first: who, when, images, each step's verdict, how it ended.
+
+    Each rollout's decision record is kept in the Swarm; -o json gives them whole, with the numbers
+    the judge saw at each step (requests, errors, p50/p95/p99 per version, the test statistics).
+    --report FILE.html plots each step's windows, canary against production.
+    """
+    extravars = {"app": name, **only_given({"rollout": number, "limit": limit})}
+    result = ctx.run("canary_history.yml", extravars, f"Reading {name}'s rollouts")
+    rollouts = result.get("rollouts", [])
+    if number is not None and not rollouts:
+        ctx.out.fail([f"app {name} has no rollout {number} (sentinel canary history {name} lists them)"])
+    if not rollouts and report:
+        ctx.out.fail([f"app {name} has no canary rollout to report"])
+    if not rollouts:
+        ctx.out.emit(result, f"{name}: no canary rollouts")
+        return
+    rows = [_history_row(r) for r in rollouts]
+    text = table(rows, ["rollout", "started", "by", "canary", "steps", "status", "reason"])
+    if number is not None:
+        text += "\n" + "\n".join(_step_lines(rollouts[0].get("steps") or []))
+    if report:
+        Path(report).write_text(rollout_page(rollouts[0]), encoding="utf-8")
+        text += f"\nreport of rollout {rollouts[0].get('number')}: {report}"
+        result = {**result, "report": report}
+    ctx.out.emit(result, text)
+
+
+@canary.command(name="resume")
+@click.argument("name")
+@click.option("--deadline", help="Roll back instead if the rollout started longer ago than this (30m, 2h).")
+@pass_context
+def canary_resume(ctx: Context, name, deadline) -> None:
+    """Continue a rollout of NAME from its record: its run died, or it paused on inconclusive steps.
+
+    Steps that passed stay passed; the rest are judged with the rollout's own options, then the
+    canary is promoted or rolled back. A dead run's lease still holds the app: sentinel unlock NAME
+    first (only if that run is really gone).
+    """
+    result = ctx.run("canary_resume.yml", {"app": name, **only_given({"deadline": deadline})}, f"Resuming {name}")
+    ctx.out.emit(result, _rollout_text(name, result))
 
 
 def _requests_text(numbers: dict) -> str:
@@ -129,21 +192,59 @@ def _requests_text(numbers: dict) -> str:
     return text
 
 
-def _rollout_text(name: str, result: dict) -> str:
-    """Each step's weight, verdict and numbers, then the outcome."""
+def _step_lines(steps: list[dict]) -> list[str]:
+    """Each judged step's weight, verdict and canary numbers, and why when it did not pass."""
     lines = []
-    for step in result.get("steps", []):
+    for step in steps:
         canary = step["numbers"]["canary"]
         rate = f"{canary['errors'] / canary['requests']:.1%} 5xx" if canary["requests"] else "no requests"
         p99 = f"p99 {canary['p99'] * 1000:.0f} ms" if canary.get("p99") is not None else "p99 -"
         lines.append(f"  {step['weight']:>3}%  {step['verdict']:12}  {canary['requests']:.0f} requests, {rate}, {p99}")
         if step["verdict"] != "pass":
             lines += [f"        {reason}" for reason in step["reasons"]]
+    return lines
+
+
+def _live_rollout_lines(rollout: dict, now: datetime) -> list[str]:
+    """A running rollout: its steps so far, the one under way and the time it has left."""
+    steps = rollout.get("options", {}).get("steps", [])
+    lines = [f"  rollout {rollout['number']} ({rollout['status']}), steps {','.join(map(str, steps))}%"]
+    lines += _step_lines(rollout.get("steps") or [])
+    current = rollout.get("current")
+    if current:
+        elapsed = (now - datetime.fromisoformat(current["started"])).total_seconds()
+        left = int(current["interval_seconds"] - elapsed)
+        most = max(0, int(current["step_seconds"] - elapsed))
+        when = f"{left} s left (up to {most} s if held)" if left > 0 else f"held: at most {most} s more"
+        lines.append(f"  {current['weight']:>3}%  judging      {when}")
+    elif rollout["status"] == "paused":
+        lines.append(f"  paused: sentinel canary resume / promote / rollback {rollout['app']}")
+    return lines
+
+
+def _history_row(rollout: dict) -> dict:
+    judged = rollout.get("steps") or []
+    steps = rollout.get("options", {}).get("steps", [])
+    return {
+        "rollout": rollout.get("number"),
+        "started": rollout.get("started", "-"),
+        "by": rollout.get("owner", "-"),
+        "canary": rollout.get("canary_image", "-"),
+        "steps": f"{len(judged)}/{len(steps)}",
+        "status": rollout.get("status"),
+        "reason": rollout.get("reason") or "-",
+    }
+
+
+def _rollout_text(name: str, result: dict) -> str:
+    """Each step's weight, verdict and numbers, then the outcome."""
+    lines = _step_lines(result.get("steps", []))
     outcome = {
         "promoted": f"promoted: production now runs {result.get('production_image')}",
-        "rolled back": f"rolled back: production stays on {result.get('production_image')}",
         "paused": f"paused at {(result.get('steps') or [{}])[-1].get('weight')}%: "
         f"sentinel canary promote {name} or sentinel canary rollback {name}",
+        "rolled back": f"rolled back: production stays on {result.get('production_image')}"
+        + (" (past its deadline)" if result.get("verdict") == "overdue" else ""),
         "dry run": f"dry run (worst verdict: {result.get('verdict')}), nothing acted on: the canary keeps "
         f"{(result.get('steps') or [{}])[-1].get('weight')}% of new users; sentinel canary promote / rollback {name}",
     }.get(result.get("outcome"), result.get("outcome"))

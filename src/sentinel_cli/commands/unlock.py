@@ -12,10 +12,13 @@ def unlock_message(result: dict, what: str) -> str:
     previous = result.get("previous")
     if not previous:
         return f"{what} had no lease: nothing to unlock."
-    return (
-        f"Lease of {what} broken: it was {previous.get('operation')} by {previous.get('owner')} "
-        f"since {previous.get('started')}. Run that command again to finish what it started."
+    again = (
+        f"Go on with it: sentinel canary resume {what.removeprefix('app ')}."
+        if previous.get("operation") == "canary rollout"
+        else "Run that command again to finish what it started."
     )
+    holder = f"{previous.get('operation')} by {previous.get('owner')} since {previous.get('started')}"
+    return f"Lease of {what} broken: it was {holder}. {again}"
 
 
 @click.command()

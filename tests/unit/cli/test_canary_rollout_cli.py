@@ -1,12 +1,14 @@
 """canary deploy --auto: the rollout's options as the playbook takes them (shares, seconds), and
-what only works with --auto refused without it."""
+what only works with --auto refused without it; resume, history and a live rollout's status."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 import pytest
 from click.testing import CliRunner
 
-from sentinel_cli.commands.canary import _rollout_text
+from sentinel_cli.commands.canary import _live_rollout_lines, _rollout_text
 from sentinel_cli.context import Context
 from sentinel_cli.main import cli
 
@@ -76,3 +78,51 @@ def test_rollout_text_shows_each_step_and_why_one_failed():
         "    5%  fail          120 requests, 25.0% 5xx, p99 20 ms",
         "        canary error rate 25.00% is over 1.00%",
     ]
+
+
+def test_resume_sends_the_deadline_and_says_how_the_rollout_ended(calls):
+    result = CliRunner().invoke(cli, ["canary", "resume", "todo", "--deadline", "1h"])
+    assert result.exit_code == 0, result.output
+    assert calls == [("canary_resume.yml", {"app": "todo", "deadline": "1h"})]
+    assert "todo: promoted: production now runs todo:2" in result.output
+
+
+def test_an_overdue_resume_says_so():
+    text = _rollout_text("todo", {"outcome": "rolled back", "verdict": "overdue", "production_image": "todo:1"})
+    assert text.splitlines()[0] == "todo: rolled back: production stays on todo:1 (past its deadline)"
+
+
+def test_history_lists_each_rollout_and_one_in_full(monkeypatch):
+    step = {"weight": 5, "verdict": "fail", "reasons": ["canary error rate 25.00% is over 1.00%"],
+            "numbers": {"canary": {"requests": 120, "errors": 30, "p99": 0.02}}}  # fmt: skip
+    rollout = {"number": 2, "started": "2026-12-02T10:00:00+00:00", "owner": "ann@laptop", "canary_image": "todo:2",
+               "options": {"steps": [5, 50]}, "steps": [step], "status": "rolled back",
+               "reason": step["reasons"][0]}  # fmt: skip
+    made = []
+    monkeypatch.setattr(Context, "run", lambda self, playbook, extravars, title: made.append(extravars) or {
+        "rollouts": [rollout] if extravars.get("rollout", 2) == 2 else []})  # fmt: skip
+    result = CliRunner().invoke(cli, ["canary", "history", "todo", "--rollout", "2"])
+    assert result.exit_code == 0, result.output
+    assert made == [{"app": "todo", "rollout": 2}]
+    lines = result.output.splitlines()
+    assert lines[0].split() == ["ROLLOUT", "STARTED", "BY", "CANARY", "STEPS", "STATUS", "REASON"]
+    assert lines[1].split()[:6] == ["2", "2026-12-02T10:00:00+00:00", "ann@laptop", "todo:2", "1/2", "rolled"]
+    assert lines[2:] == ["    5%  fail          120 requests, 25.0% 5xx, p99 20 ms",
+                         "        canary error rate 25.00% is over 1.00%"]  # fmt: skip
+    missing = CliRunner().invoke(cli, ["canary", "history", "todo", "--rollout", "7"])
+    assert missing.exit_code == 1 and "app todo has no rollout 7" in missing.output
+
+
+def test_a_live_rollout_shows_the_step_under_way_and_its_time_left():
+    now = datetime(2026, 12, 2, 10, 0, 20, tzinfo=UTC)
+    rollout = {"number": 3, "status": "running", "app": "todo", "options": {"steps": [5, 50]}, "steps": [],
+               "current": {"weight": 5, "started": "2026-12-02T10:00:00+00:00", "interval_seconds": 30,
+                           "step_seconds": 90}}  # fmt: skip
+    assert _live_rollout_lines(rollout, now) == [
+        "  rollout 3 (running), steps 5,50%",
+        "    5%  judging      10 s left (up to 70 s if held)",
+    ]
+    held = _live_rollout_lines(rollout, now.replace(second=50))
+    assert held[-1] == "    5%  judging      held: at most 40 s more"
+    paused = {**rollout, "status": "paused", "current": None}
+    assert _live_rollout_lines(paused, now)[-1] == "  paused: sentinel canary resume / promote / rollback todo"
