@@ -8,9 +8,12 @@ and the judge's numbers with what the clients saw.
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 import threading
 import time
+from html import escape
 
 import pytest
 
@@ -92,17 +95,6 @@ def test_a_canary_answering_500_to_every_4th_request_fails_on_its_error_rate(ans
     assert 0 < canary_numbers["p99"] < 0.5
 
 
-def test_a_slow_canary_fails_on_p99(ansible, canary, app):
-    canary(50, "TODO_DELAY_MS=700")
-    with Load(app, clients=4):
-        time.sleep(SCRAPE_SECONDS)
-        result = analyse(ansible, interval="10s", windows=2, min_requests=10)
-    assert result["verdict"] == "fail"
-    assert "p99" in result["reasons"][0]
-    assert 0.6 < result["numbers"]["canary"]["p99"] <= 1.0  # 700 ms falls in the (0.5, 1] bucket
-    assert result["numbers"]["prod"]["p99"] < 0.25
-
-
 def test_a_canary_failing_only_its_first_20_requests_is_caught(ansible, platform, sentinel, monitoring):  # noqa: F811
     """A version's counters appear with its first requests, so increase() would start after them.
     A new app, so that its canary's counters do not exist yet; traffic reaches the canary only
@@ -178,6 +170,12 @@ def rollout(platform, sentinel, *args: str):
     return run
 
 
+def history(sentinel, number: int | None = None) -> list[dict]:
+    run = sentinel("canary", "history", APP, *(["--rollout", str(number)] if number else []))
+    assert run.returncode == 0, run.error
+    return run.data["rollouts"]
+
+
 def production_failures(load: Load) -> int:
     """Requests production's users lost: connection errors and failures not from the canary (v2)."""
     return sum(1 for status, version in load.results if status == 0 or (status >= 500 and version != "2"))
@@ -201,12 +199,24 @@ def test_a_good_canary_walks_every_step_and_is_promoted(platform, sentinel, app)
     assert prod_image == run.data["production_image"] and "todo:2" in prod_image
     assert not services.list(filters={"name": f"{APP}-canary"})
     assert app.versions(20) == {"2": 20}
-    # Back to v1 for the tests that follow.
+    # The decision record in the Swarm says the same, with who, the images and the events.
+    record = history(sentinel, run.data["rollout"])[0]
+    assert record["status"] == "promoted" and record["owner"] and record["started"] < record["ended"]
+    assert "todo:2" in record["canary_image"] and "todo:1" in record["production_image"]
+    assert [s["numbers"] for s in record["steps"]] == [s["numbers"] for s in run.data["steps"]]
+    assert [e["type"] for e in record["events"]] == ["canary.started"] + ["canary.step"] * 3 + ["canary.promoted"]
+    first = run.data["steps"][0]
+    assert record["events"][1]["step"] == {"weight": 10, "verdict": "pass", "reasons": first["reasons"]}
+    redeploy_v1(platform, sentinel)
+
+
+def redeploy_v1(platform, sentinel):
+    """Back to v1 for the tests that follow."""
     redeploy = sentinel("deploy", APP, "--image", platform.image("sentinel-test/todo:1"))
     assert redeploy.returncode == 0, redeploy.error
 
 
-def test_a_failing_canary_is_rolled_back_at_its_first_step(platform, sentinel, app):
+def test_a_failing_canary_is_rolled_back_at_its_first_step(platform, sentinel, app, tmp_path):
     with Load(app, clients=2) as load:
         run = rollout(platform, sentinel, "--env", "TODO_FAIL_EVERY=4")
         rolled_back = time.monotonic()
@@ -219,6 +229,98 @@ def test_a_failing_canary_is_rolled_back_at_its_first_step(platform, sentinel, a
     assert production_failures(load) == 0
     assert all(version == "1" for _status, version in load.since(rolled_back))
     assert not platform.manager.client.services.list(filters={"name": f"{APP}-canary"})
+    # The record names the error rate and the numbers it came from.
+    record = history(sentinel)[0]
+    assert record["status"] == "rolled back" and record["verdict"] == "fail" and "error rate" in record["reason"]
+    assert record["steps"][0]["numbers"]["canary"]["errors"] > 0
+    assert record["events"][-1]["type"] == "canary.rolled_back" and record["events"][-1]["reason"] == record["reason"]
+    # And its report plots that step: error rate and p99, canary against production.
+    page = tmp_path / "rollout.html"
+    report = sentinel("canary", "history", APP, "--report", str(page))
+    assert report.returncode == 0, report.error
+    html = page.read_text(encoding="utf-8")
+    assert html.count("<svg") == 2 and html.count("class='canary'") >= 2 and escape(record["reason"]) in html
+
+
+def test_a_slow_canary_is_rolled_back_on_its_p99(platform, sentinel, app):
+    with Load(app, clients=4) as load:
+        run = rollout(platform, sentinel, "--env", "TODO_DELAY_MS=700")
+        time.sleep(2)
+    print(load.summary("slow canary, rolled back"), file=sys.stderr)
+    assert run.returncode == 0, run.error
+    assert run.data["outcome"] == "rolled back"
+    assert [(s["weight"], s["verdict"]) for s in run.data["steps"]] == [(10, "fail")]
+    step = run.data["steps"][0]
+    assert "p99" in step["reasons"][0]
+    assert 0.6 < step["numbers"]["canary"]["p99"] <= 1.0  # 700 ms falls in the (0.5, 1] bucket
+    assert step["numbers"]["prod"]["p99"] < 0.25
+    assert production_failures(load) == 0
+    assert not platform.manager.client.services.list(filters={"name": f"{APP}-canary"})
+    assert history(sentinel)[0]["reason"] == step["reasons"][0]
+
+
+def rollout_configs(platform) -> list:
+    return platform.manager.client.configs.list(filters={"label": f"sentinel.rollout.app={APP}"})
+
+
+def wait_for_step(platform, sentinel, timeout: float = 90) -> None:
+    """Until the running rollout's record shows a step under way."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if rollout_configs(platform):
+            records = history(sentinel, None)
+            if records and records[0]["status"] == "running" and records[0].get("current"):
+                return
+        time.sleep(1)
+    raise AssertionError(f"no rollout step under way within {timeout:.0f} s")
+
+
+def test_a_rollout_whose_driver_is_killed_is_resumed_from_its_record(platform, sentinel, app):
+    image = platform.image("sentinel-test/todo:2")
+    with Load(app, clients=2, max_seconds=300) as load:
+        driver = sentinel.start("canary", "deploy", APP, "--image", image, *ROLLOUT[:1], "--steps", "10,50",
+                                "--interval", "10s", "--min-requests", "20")  # fmt: skip
+        wait_for_step(platform, sentinel)
+        os.killpg(driver.pid, signal.SIGKILL)
+        driver.wait(timeout=30)
+        status = sentinel("canary", "status", APP)
+        assert status.returncode == 0, status.error
+        assert status.data["rollout"]["status"] == "running" and status.data["weights"]["canary"] == 10
+        refused = sentinel("canary", "resume", APP)
+        assert refused.returncode == 1 and "is busy: canary rollout by" in refused.error, refused.error
+        broken = sentinel("unlock", APP, "--yes")
+        assert broken.returncode == 0, broken.error
+        resumed = sentinel("canary", "resume", APP)
+        time.sleep(2)  # answers after the promotion
+    print(f"\nfault table: {load.summary('rollout driver killed (SIGKILL) mid-step, unlock, resume')}")
+    assert resumed.returncode == 0, resumed.error
+    assert resumed.data["outcome"] == "promoted", resumed.data
+    assert [s["weight"] for s in resumed.data["steps"]] == [10, 50]
+    assert production_failures(load) == 0, load.failures
+    record = history(sentinel)[0]
+    assert record["status"] == "promoted" and len(record["resumed"]) == 1
+    assert "canary.resumed" in [e["type"] for e in record["events"]]
+    # Nothing left to resume now: refused, nothing changed.
+    before = cluster_state(platform)
+    again = sentinel("canary", "resume", APP)
+    assert again.returncode == 1 and "has ended (promoted): nothing to resume" in again.error, again.error
+    assert cluster_state(platform) == before
+    redeploy_v1(platform, sentinel)
+
+
+def test_canary_record_four_steps_on_the_swarm(ansible, app):
+    args = {"name": APP, "id": "four-steps", "set": {"status": "dry run", "steps": []}, "event": "dry_run"}
+    first = ansible.module("sentinel.paas.canary_record", args, check=True, diff=True)
+    assert not first.failed and first.changed and first["diff"]["before"] == {}, first.raw
+    applied = ansible.module("sentinel.paas.canary_record", args, diff=True)
+    assert not applied.failed and applied.changed and applied["event"]["type"] == "canary.dry_run", applied.raw
+    assert applied["diff"]["after"]["status"] == first["diff"]["after"]["status"] == "dry run"
+    for check in (True, False):
+        again = ansible.module("sentinel.paas.canary_record", args, check=check, diff=True)
+        assert not again.failed and not again.changed and again["event"] is None, again.raw
+        assert again["diff"] == {"before": {}, "after": {}}
+    listed = ansible.module("sentinel.paas.canary_record_info", {"name": APP, "limit": 1})
+    assert listed["rollouts"] == [applied["record"]]
 
 
 def test_a_dry_run_judges_every_step_and_acts_on_none(platform, sentinel, app):
