@@ -23,9 +23,9 @@ LABEL_APP = "sentinel.rollout.app"
 LABEL_ID = "sentinel.rollout.id"
 LABEL_NUMBER = "sentinel.rollout.number"
 LABEL_SEQ = "sentinel.rollout.seq"
-# What a rollout can end as; any other status means it is still going (or its driver died).
+# What a rollout can end as; any other status (starting, running, paused) means it is still
+# going, or its driver died.
 ENDED = ("promoted", "rolled back", "dry run", "failed")
-UNFINISHED = ("starting", "running", "paused")
 
 
 def config_name(app: str, number: int, seq: int) -> str:
@@ -87,15 +87,10 @@ def event_details(record: dict, kind: str) -> dict:
     return details
 
 
-def to_prune(by_id: dict[str, list[dict]], keep: int, current_id: str) -> list[dict]:
-    """Every version of the rollouts past the newest ``keep`` (never ``current_id``'s)."""
-    ordered = newest_first(by_id)
-    return [
-        config
-        for versions_ in ordered[keep:]
-        if versions_[0]["Spec"]["Labels"].get(LABEL_ID) != current_id
-        for config in versions_
-    ]
+def to_prune(by_id: dict[str, list[dict]], keep: int) -> list[dict]:
+    """Every version of the rollouts that must go for a new one to start with ``keep`` kept,
+    itself included: all but the newest ``keep - 1``."""
+    return [config for versions_ in newest_first(by_id)[keep - 1 :] for config in versions_]
 
 
 def seq_of(config: dict) -> int:

@@ -102,14 +102,16 @@ def write(module, swarm):
     if changed and p["event"]:
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
         emitted = _events.event(f"canary.{p['event']}", app, now, **records.event_details(after, p["event"]))
-        after = _events.emit(after, emitted)
+    # Check mode says what the event would be, and emits nothing.
     if changed and not module.check_mode:
+        if emitted:
+            after = _events.emit(after, emitted)
         seq = records.seq_of(old[0]) + 1 if old else 1
         swarm.create_config(
             records.config_name(app, number, seq), records.data_of(after), records.labels(app, rollout_id, number, seq)
         )
-        # The new version is in; the old ones (and rollouts past keep) can go.
-        for config in old + (records.to_prune(by_id, p["keep"], rollout_id) if not old else []):
+        # The new version is in; the old ones (or, for a new rollout, those past keep) can go.
+        for config in old or records.to_prune(by_id, p["keep"]):
             swarm.remove_config(config["ID"])
     result = {"changed": changed, "record": after, "event": emitted}
     if module._diff:

@@ -30,11 +30,11 @@ def test_rollouts_are_numbered_after_the_last_and_listed_newest_first():
     assert records.next_number({}) == 1
 
 
-def test_pruning_keeps_the_newest_and_never_the_rollout_being_written():
+def test_a_new_rollout_makes_room_so_that_keep_are_kept_with_it():
     by_id = records.versions([config("a", 1, 1), config("a", 1, 2), config("b", 2, 1), config("c", 3, 1)])
-    assert sorted(c["ID"] for c in records.to_prune(by_id, 2, "c")) == ["a-1", "a-2"]
-    assert records.to_prune(by_id, 1, "a") == [by_id["b"][0]]
-    assert records.to_prune(by_id, 5, "c") == []
+    assert sorted(c["ID"] for c in records.to_prune(by_id, 3)) == ["a-1", "a-2"]  # b, c and the new one
+    assert [c["ID"] for c in records.to_prune(by_id, 1)] == ["c-1", "b-1", "a-2", "a-1"]  # only the new one
+    assert records.to_prune(by_id, 4) == []
 
 
 def test_an_update_sets_fields_but_never_the_identity():
