@@ -147,17 +147,31 @@ def rollout_seconds(options: dict) -> int:
 
 
 def left(record: dict) -> dict:
-    """What a rollout's ``record`` has left to do: ``passed``, the judged steps that stand (the leading
-    passes; in a dry run every judged step), and ``steps``, the weights still to judge (a step that
-    did not pass, paused or cut short, is judged again)."""
+    """What a rollout's ``record`` has left to do.
+
+    ``passed``: the judged steps that stand; ``steps``: the weights still to judge; ``verdict``: the
+    worst verdict that stands; ``superseded``: the judged steps that will be judged again. A step
+    that paused (inconclusive, with ``on_inconclusive: pause``) is judged again; a step that failed,
+    or was inconclusive with nothing to wait for, stands: nothing is left, the rollout rolls back.
+    A dry run keeps every judged step and goes on after the last one.
+    """
     judged = record.get("steps") or []
-    passed = judged if record.get("dry_run") else []
-    if not record.get("dry_run"):
-        for step in judged:
-            if step.get("verdict") != "pass":
-                break
-            passed.append(step)
-    return {"passed": passed, "steps": record["options"]["steps"][len(passed) :]}
+    weights = record["options"]["steps"]
+    if record.get("dry_run"):
+        return {"passed": judged, "steps": weights[len(judged) :], "verdict": worst(judged), "superseded": []}
+    passes = 0
+    while passes < len(judged) and judged[passes].get("verdict") == "pass":
+        passes += 1
+    stopped = judged[passes] if passes < len(judged) else None
+    if stopped and (stopped.get("verdict") == "fail" or record["options"].get("on_inconclusive") != "pause"):
+        return {"passed": judged[: passes + 1], "steps": [], "verdict": stopped.get("verdict"), "superseded": []}
+    return {"passed": judged[:passes], "steps": weights[passes:], "verdict": "pass", "superseded": judged[passes:]}
+
+
+def worst(steps: list[dict]) -> str:
+    """The worst verdict of judged ``steps``: fail, then inconclusive, then pass (also for none)."""
+    verdicts = {step.get("verdict") for step in steps}
+    return next((v for v in ("fail", "inconclusive") if v in verdicts), "pass")
 
 
 def overdue(started: str, deadline: object, now: datetime | None = None) -> bool:

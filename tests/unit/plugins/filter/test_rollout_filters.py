@@ -21,9 +21,12 @@ def test_blank_takes_the_defaults():
 
 
 def test_the_docs_example_of_what_is_left():
-    record = {"options": {"steps": [5, 10, 25]},
-              "steps": [{"weight": 5, "verdict": "pass"}, {"weight": 10, "verdict": "inconclusive"}]}  # fmt: skip
-    assert FILTERS["rollout_left"](record) == {"passed": [{"weight": 5, "verdict": "pass"}], "steps": [10, 25]}
+    paused = {"weight": 10, "verdict": "inconclusive"}
+    record = {"options": {"steps": [5, 10, 25], "on_inconclusive": "pause"},
+              "steps": [{"weight": 5, "verdict": "pass"}, paused]}  # fmt: skip
+    assert FILTERS["rollout_left"](record) == {
+        "passed": [{"weight": 5, "verdict": "pass"}], "steps": [10, 25], "verdict": "pass", "superseded": [paused]
+    }  # fmt: skip
 
 
 def test_a_bad_deadline_fails_the_task_with_the_reason():

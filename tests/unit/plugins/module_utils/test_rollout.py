@@ -87,20 +87,25 @@ def test_resolved_options_fill_in_every_default_as_the_record_keeps_them():
 
 
 @pytest.mark.parametrize(
-    ("judged", "dry_run", "passed", "left"),
+    ("judged", "dry_run", "on_inconclusive", "passed", "left", "verdict"),
     [
-        ([], False, 0, [5, 10, 25]),
-        (["pass"], False, 1, [10, 25]),
-        (["pass", "inconclusive"], False, 1, [10, 25]),  # a paused step is judged again
-        (["fail"], True, 1, [10, 25]),  # a dry run goes on past a fail
-        (["pass", "pass", "pass"], False, 3, []),
+        ([], False, "rollback", 0, [5, 10, 25], "pass"),
+        (["pass"], False, "rollback", 1, [10, 25], "pass"),
+        (["pass", "inconclusive"], False, "pause", 1, [10, 25], "pass"),  # a paused step is judged again
+        (["pass", "inconclusive"], False, "rollback", 2, [], "inconclusive"),  # it stands: roll back
+        (["pass", "fail"], False, "pause", 2, [], "fail"),  # a fail stands, never judged again
+        (["fail"], True, "rollback", 1, [10, 25], "fail"),  # a dry run goes on past a fail, and keeps it
+        (["pass", "inconclusive"], True, "pause", 2, [25], "inconclusive"),
+        (["pass", "pass", "pass"], False, "rollback", 3, [], "pass"),
     ],
 )
-def test_what_a_rollout_has_left_from_its_record(judged, dry_run, passed, left):
+def test_what_a_rollout_has_left_from_its_record(judged, dry_run, on_inconclusive, passed, left, verdict):
     steps = [{"weight": weight, "verdict": verdict} for weight, verdict in zip([5, 10, 25], judged, strict=False)]
-    record = {"options": {"steps": [5, 10, 25]}, "dry_run": dry_run, "steps": steps}
-    assert len(_rollout.left(record)["passed"]) == passed
-    assert _rollout.left(record)["steps"] == left
+    options = {"steps": [5, 10, 25], "on_inconclusive": on_inconclusive}
+    found = _rollout.left({"options": options, "dry_run": dry_run, "steps": steps})
+    assert (len(found["passed"]), found["steps"], found["verdict"]) == (passed, left, verdict)
+    # What is judged again is kept aside, so the record still shows why it paused.
+    assert found["passed"] + found["superseded"] == steps
 
 
 def test_a_deadline_counts_from_the_rollouts_start():
