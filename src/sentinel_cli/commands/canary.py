@@ -13,7 +13,7 @@ from ..params import Latency, Percent, env_option, only_given
 from ..report import rollout_page
 
 WEIGHT = click.IntRange(0, 100)
-# A rollout still going, or whose run died (plugins/module_utils/_rollout_record.py).
+# A rollout still going, or whose run died (every status but plugins/module_utils/_rollout_record.py's ENDED).
 UNFINISHED = ("starting", "running", "paused")
 
 
@@ -214,8 +214,12 @@ def _live_rollout_lines(rollout: dict, now: datetime) -> list[str]:
     if current:
         elapsed = (now - datetime.fromisoformat(current["started"])).total_seconds()
         left = int(current["interval_seconds"] - elapsed)
-        most = max(0, int(current["step_seconds"] - elapsed))
+        most = int(current["step_seconds"] - elapsed)
         when = f"{left} s left (up to {most} s if held)" if left > 0 else f"held: at most {most} s more"
+        # A minute past the longest a step can take, its run is most likely gone.
+        if most < -60:
+            name = rollout["app"]
+            when = f"{-most} s past its time: is its run gone? sentinel unlock {name}, sentinel canary resume {name}"
         lines.append(f"  {current['weight']:>3}%  judging      {when}")
     elif rollout["status"] == "paused":
         lines.append(f"  paused: sentinel canary resume / promote / rollback {rollout['app']}")

@@ -124,5 +124,9 @@ def test_a_live_rollout_shows_the_step_under_way_and_its_time_left():
     ]
     held = _live_rollout_lines(rollout, now.replace(second=50))
     assert held[-1] == "    5%  judging      held: at most 40 s more"
+    stale = _live_rollout_lines(rollout, now.replace(minute=5))
+    assert stale[-1] == (
+        "    5%  judging      230 s past its time: is its run gone? sentinel unlock todo, sentinel canary resume todo"
+    )
     paused = {**rollout, "status": "paused", "current": None}
     assert _live_rollout_lines(paused, now)[-1] == "  paused: sentinel canary resume / promote / rollback todo"
