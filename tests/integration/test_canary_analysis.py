@@ -308,6 +308,40 @@ def test_a_rollout_whose_driver_is_killed_is_resumed_from_its_record(platform, s
     redeploy_v1(platform, sentinel)
 
 
+def test_resume_rolls_back_a_failed_step_and_refuses_a_canary_not_the_rollouts(platform, sentinel, ansible, canary):
+    """A step that failed stands: resume never judges it again (it might pass the second time)."""
+    canary(10)
+    running = platform.manager.client.services.get(f"{APP}-canary").attrs["Spec"]["TaskTemplate"]["ContainerSpec"]
+    numbers = {
+        "prod": {"requests": 400, "errors": 0, "p99": 0.01},
+        "canary": {"requests": 40, "errors": 10, "p99": 0.01},
+    }
+    failed = {
+        "weight": 10,
+        "verdict": "fail",
+        "reasons": ["canary error rate 25.00% is over 1.00%"],
+        "numbers": numbers,
+    }
+    record = {"status": "running", "owner": "test", "started": "2026-12-03T09:00:00+00:00", "dry_run": False,
+              "options": {"steps": [10, 50], "on_inconclusive": "pause"}, "steps": [failed],
+              "canary_image": "someone/else:9"}  # fmt: skip
+    written = ansible.module("sentinel.paas.canary_record", {"name": APP, "id": "failed-step", "set": record})
+    assert not written.failed, written.raw
+    before = (cluster_state(platform), sorted(c.id for c in rollout_configs(platform)))
+    refused = sentinel("canary", "resume", APP)
+    assert refused.returncode == 1, refused.error
+    assert f"not rollout {written['record']['number']}'s someone/else:9: nothing to resume" in refused.error
+    assert (cluster_state(platform), sorted(c.id for c in rollout_configs(platform))) == before
+    record["canary_image"] = running["Image"]
+    ansible.module("sentinel.paas.canary_record", {"name": APP, "id": "failed-step", "set": record})
+    resumed = sentinel("canary", "resume", APP)
+    assert resumed.returncode == 0, resumed.error
+    assert resumed.data["outcome"] == "rolled back" and resumed.data["steps"] == [failed], resumed.data
+    assert not platform.manager.client.services.list(filters={"name": f"{APP}-canary"})
+    ended = history(sentinel)[0]
+    assert (ended["status"], ended["verdict"], ended["reason"]) == ("rolled back", "fail", failed["reasons"][0])
+
+
 def test_canary_record_four_steps_on_the_swarm(ansible, app):
     args = {"name": APP, "id": "four-steps", "set": {"status": "dry run", "steps": []}, "event": "dry_run"}
     first = ansible.module("sentinel.paas.canary_record", args, check=True, diff=True)
@@ -321,6 +355,11 @@ def test_canary_record_four_steps_on_the_swarm(ansible, app):
         assert again["diff"] == {"before": {}, "after": {}}
     listed = ansible.module("sentinel.paas.canary_record_info", {"name": APP, "limit": 1})
     assert listed["rollouts"] == [applied["record"]]
+    # A new rollout that keeps 1 leaves only itself.
+    newest = ansible.module("sentinel.paas.canary_record", {**args, "id": "keeps-one", "keep": 1})
+    assert not newest.failed and newest.changed, newest.raw
+    listed = ansible.module("sentinel.paas.canary_record_info", {"name": APP})
+    assert [r["id"] for r in listed["rollouts"]] == ["keeps-one"]
 
 
 def test_a_dry_run_judges_every_step_and_acts_on_none(platform, sentinel, app):
