@@ -196,12 +196,17 @@ def _step_lines(steps: list[dict]) -> list[str]:
     """Each judged step's weight, verdict and canary numbers, and why when it did not pass."""
     lines = []
     for step in steps:
-        canary = step["numbers"]["canary"]
-        rate = f"{canary['errors'] / canary['requests']:.1%} 5xx" if canary["requests"] else "no requests"
-        p99 = f"p99 {canary['p99'] * 1000:.0f} ms" if canary.get("p99") is not None else "p99 -"
-        lines.append(f"  {step['weight']:>3}%  {step['verdict']:12}  {canary['requests']:.0f} requests, {rate}, {p99}")
+        # A record written by hand or by another version may hold a step without its numbers.
+        canary = (step.get("numbers") or {}).get("canary")
+        if canary:
+            rate = f"{canary['errors'] / canary['requests']:.1%} 5xx" if canary["requests"] else "no requests"
+            p99 = f"p99 {canary['p99'] * 1000:.0f} ms" if canary.get("p99") is not None else "p99 -"
+            seen = f"{canary['requests']:.0f} requests, {rate}, {p99}"
+        else:
+            seen = "no numbers recorded"
+        lines.append(f"  {step['weight']:>3}%  {step['verdict']:12}  {seen}")
         if step["verdict"] != "pass":
-            lines += [f"        {reason}" for reason in step["reasons"]]
+            lines += [f"        {reason}" for reason in step.get("reasons") or []]
     return lines
 
 

@@ -80,6 +80,11 @@ def test_rollout_text_shows_each_step_and_why_one_failed():
     ]
 
 
+def test_rollout_text_shows_a_step_recorded_without_numbers():
+    result = {"outcome": "rolled back", "production_image": "todo:1", "steps": [{"weight": 5, "verdict": "fail"}]}
+    assert _rollout_text("todo", result).splitlines()[1:] == ["    5%  fail          no numbers recorded"]
+
+
 def test_resume_sends_the_deadline_and_says_how_the_rollout_ended(calls):
     result = CliRunner().invoke(cli, ["canary", "resume", "todo", "--deadline", "1h"])
     assert result.exit_code == 0, result.output
