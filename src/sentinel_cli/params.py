@@ -25,6 +25,20 @@ env_option = click.option(
 )
 
 
+def smoke_test_options(command):
+    """--smoke-test IMAGE and --smoke-test-cmd CMD, the same on deploy and canary deploy (extra vars
+    smoke_test and smoke_test_command)."""
+    command = click.option(
+        "--smoke-test-cmd",
+        "smoke_test_command",
+        metavar="CMD",
+        help="The smoke test as a shell command (in --smoke-test, or the new version's image).",
+    )(command)
+    return click.option(
+        "--smoke-test", metavar="IMAGE", help="Run IMAGE against the new version first; unless it exits 0, stop."
+    )(command)
+
+
 def only_given(options: dict) -> dict:
     """The options the user gave: the playbooks keep the current value of everything left out."""
     return {key: value for key, value in options.items() if value is not None}

@@ -12,12 +12,15 @@ import pytest
 import requests
 
 from tests.harness.http import Edge, Load
+from tests.integration.test_app_lifecycle import cluster_state
 
 pytestmark = pytest.mark.cluster
 
 APP = "shop"
 DOMAIN = "shop.sentinel.test"
 TODO_UID = "10001"
+# A smoke test in the todo image: the to-do list must answer, straight from the service under test.
+SMOKE = "python3 -c \"import os, urllib.request; urllib.request.urlopen(os.environ['SENTINEL_TARGET'] + '/api/todos')\""
 
 
 def running_task_ids(cluster, service: str) -> list[str]:
@@ -138,6 +141,52 @@ def test_an_unhealthy_canary_is_refused_and_production_keeps_serving(platform, s
     assert not load.failures
     assert f"{APP}-canary" not in services_of(platform)
     assert edge.versions(50) == {production: 50}
+
+
+def jobs_of(cluster) -> list[str]:
+    return [s.name for s in cluster.manager.client.services.list(filters={"label": f"sentinel.job={APP}"})]
+
+
+def test_a_canary_failing_its_smoke_test_is_removed_before_any_user_reaches_it(platform, sentinel, no_canary):
+    """Healthy, but its to-do list answers 500: the smoke test fails, and at weight 50 not one of
+    the clients' requests reached it."""
+    edge = no_canary
+    production = edge.version()
+    other = "1" if production == "2" else "2"
+    before = cluster_state(platform)
+    with Load(edge, clients=2) as load:
+        run = sentinel(
+            "canary", "deploy", APP, "--image", platform.image(f"sentinel-test/todo:{other}"), "--weight", "50",
+            "--env", "TODO_FAIL_EVERY=1", "--smoke-test-cmd", SMOKE,
+        )  # fmt: skip
+    print(f"\nfault table: {load.summary('canary failing its smoke test, weight 50')}")
+    assert run.returncode == 1
+    assert "failed its smoke test and was removed" in run.error and "exited 1" in run.error, run.error
+    assert "HTTP Error 500" in run.error, "the job's last log line says why"
+    assert len(load.results) >= 100 and not load.failures, load.failures
+    assert {version for _, version in load.results} == {production}, "no request may reach the canary"
+    assert cluster_state(platform) == before and not jobs_of(platform)
+
+
+def test_a_canary_passing_its_smoke_test_gets_its_share(platform, sentinel, ansible, no_canary):
+    """A separate smoke-test image (todo:1 running SMOKE) against a good canary; the job is gone after."""
+    edge = no_canary
+    other = "1" if edge.version() == "2" else "2"
+    run = sentinel(
+        "canary", "deploy", APP, "--image", platform.image(f"sentinel-test/todo:{other}"), "--weight", "30",
+        "--smoke-test", platform.image("sentinel-test/todo:1"), "--smoke-test-cmd", SMOKE,
+    )  # fmt: skip
+    assert run.returncode == 0, run.error
+    assert abs(edge.versions(100)[other] - 30) <= 4 and not jobs_of(platform)
+
+    # The module alone: check mode runs nothing; a failing job gives its exit code and log.
+    job = {"name": APP, "image": platform.image("sentinel-test/todo:1")}
+    checked = ansible.module("sentinel.paas.swarm_job", job, check=True)
+    assert not checked.failed and checked["exit_code"] is None and not jobs_of(platform), checked.raw
+    assert checked["target"] == f"http://{APP}-canary:8000"
+    failed = ansible.module("sentinel.paas.swarm_job", {**job, "command": ["sh", "-c", "echo checked; exit 3"]})
+    assert failed.failed and failed["exit_code"] == 3 and failed["log"] == ["checked"], failed.raw
+    assert "exited 3" in failed.msg and not failed.changed and not jobs_of(platform)
 
 
 def test_promoting_a_canary_that_fails_its_health_check_keeps_production(platform, sentinel, ansible, no_canary):

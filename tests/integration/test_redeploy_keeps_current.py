@@ -11,6 +11,8 @@ from __future__ import annotations
 import pytest
 
 from tests.harness.http import Edge, Load
+from tests.integration.test_app_lifecycle import cluster_state
+from tests.integration.test_canary_flow import SMOKE
 
 pytestmark = pytest.mark.cluster
 
@@ -107,3 +109,41 @@ def test_a_new_app_needs_an_image_and_a_domain(platform, sentinel, keep):
     assert run.returncode == 1
     assert "app fresh is new: give an image (-e image=REF) and a domain (-e domains=HOST)" in run.error
     assert sorted(s.name for s in client.services.list()) == before
+
+
+def test_a_deploy_failing_its_smoke_test_changes_nothing_under_load(platform, sentinel, keep):
+    """The new version runs unrouted beside production and fails its smoke test: production stays
+    as it was, every request is answered by it, and the tested version is gone."""
+    before, state, production = specs(platform), cluster_state(platform), keep.version()
+    other = "1" if production == "2" else "2"
+    with Load(keep) as load:
+        run = sentinel(
+            "deploy", APP, "--image", platform.image(f"sentinel-test/todo:{other}"),
+            "--env", "TODO_FAIL_EVERY=1", "--smoke-test-cmd", SMOKE,
+        )  # fmt: skip
+    print(f"\nfault table: {load.summary('deploy failing its smoke test')}")
+    assert run.returncode == 1
+    assert "deploy of keep stopped before production changed" in run.error and "exited 1" in run.error, run.error
+    assert len(load.results) >= 100 and not load.failures, load.failures
+    assert {version for _, version in load.results} == {production}
+    assert specs(platform) == before and cluster_state(platform) == state
+
+
+def test_a_deploy_passing_its_smoke_test_rolls_production(platform, sentinel, keep):
+    other = "1" if keep.version() == "2" else "2"
+    run = sentinel("deploy", APP, "--image", platform.image(f"sentinel-test/todo:{other}"), "--smoke-test-cmd", SMOKE)
+    assert run.returncode == 0, run.error
+    assert keep.versions(30) == {other: 30}
+    assert f"{APP}-canary" not in {s.name for s in platform.manager.client.services.list()}
+
+
+def test_a_new_app_failing_its_smoke_test_is_removed_and_never_routed(platform, sentinel, keep):
+    state = cluster_state(platform)
+    run = sentinel(
+        "deploy", "smoked", "--image", platform.image("sentinel-test/todo:2"), "--domain", "smoked.sentinel.test",
+        "--no-tls", "--env", "TODO_FAIL_EVERY=1", "--smoke-test-cmd", SMOKE,
+    )  # fmt: skip
+    assert run.returncode == 1
+    assert "new app smoked failed its smoke test and was removed, nothing was routed" in run.error, run.error
+    assert cluster_state(platform) == state
+    assert Edge(platform.manager.ip, "smoked.sentinel.test").get("/healthz").status_code == 404

@@ -6,7 +6,7 @@ import click
 
 from ..context import Context, confirm_or_abort, pass_context
 from ..output import replicas_text, table
-from ..params import env_option, key_value_pairs, only_given
+from ..params import env_option, key_value_pairs, only_given, smoke_test_options
 
 
 @click.command()
@@ -44,12 +44,20 @@ def init(ctx: Context, extra: dict) -> None:
 @click.option("--replicas", type=click.IntRange(min=0), help="Tasks of production; a new app gets 1.")
 @click.option("--port", type=click.IntRange(1, 65535), help="Port the app listens on; a new app gets 8000.")
 @click.option("--tls/--no-tls", default=None, help="HTTPS with an ACME certificate (a new app: on) or plain HTTP.")
+@smoke_test_options
 @pass_context
-def deploy(ctx: Context, name, image, domains, postgres, postgres_image, run_as, env, replicas, port, tls) -> None:
+def deploy(
+    ctx: Context, name, image, domains, postgres, postgres_image, run_as, env, replicas, port, tls, **smoke
+) -> None:
     """Deploy NAME, or change it, and print its URL.
 
     Only what you give changes: `sentinel deploy todo --image todo:2` ships a new image and
     keeps the replicas, env, domains, port and database. A new app needs --image and --domain.
+
+    With --smoke-test or --smoke-test-cmd, the new version must pass a one-off job first, run on
+    the app's network with its URL in $SENTINEL_TARGET: on an existing app as an unrouted canary
+    before production rolls (refused while the app has a canary); on a new app before it is
+    routed (a new app that fails is removed).
     """
     given = {
         "image": image,
@@ -61,6 +69,7 @@ def deploy(ctx: Context, name, image, domains, postgres, postgres_image, run_as,
         "replicas": replicas,
         "app_port": port,
         "tls": tls,
+        **smoke,
     }
     result = ctx.run("deploy.yml", {"app": name, **only_given(given)}, f"Deploying {name}")
     urls = " ".join(result.get("urls", []))

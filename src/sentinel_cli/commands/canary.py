@@ -9,7 +9,7 @@ import click
 
 from ..context import Context, confirm_or_abort, pass_context
 from ..output import replicas_text, table
-from ..params import Latency, Percent, env_option, only_given
+from ..params import Latency, Percent, env_option, only_given, smoke_test_options
 from ..report import rollout_page
 
 WEIGHT = click.IntRange(0, 100)
@@ -28,6 +28,7 @@ def canary() -> None:
 @click.option("--weight", type=WEIGHT, help="Canary's share of traffic, 0-100 % (a new canary: 10).")
 @env_option
 @click.option("--replicas", type=click.IntRange(min=1), help="Tasks of the canary (a new canary: 1).")
+@smoke_test_options
 @click.option("--auto", is_flag=True, help="Walk the --steps, judging each from Prometheus; promote or roll back.")
 @click.option("--steps", help="With --auto: the canary's weights, strictly increasing (default 5,10,25,50).")
 @click.option("--interval", help="With --auto: how long each step is watched, 10s or more (default 30s).")
@@ -42,17 +43,29 @@ def canary() -> None:
 )
 @click.option("--dry-run", is_flag=True, help="With --auto: judge every step, act on none (the canary stays).")
 @pass_context
-def canary_deploy(ctx: Context, name, image, weight, env, replicas, auto, dry_run, **analysis) -> None:
+def canary_deploy(
+    ctx: Context, name, image, weight, env, replicas, smoke_test, smoke_test_command, auto, dry_run, **analysis
+) -> None:
     """Start NAME's canary from IMAGE and send it WEIGHT % of new users.
 
     A new canary runs with production's settings (env, port, database) and the new image;
     --env replaces its environment.
 
+    With --smoke-test or --smoke-test-cmd, a one-off job runs first on the app's network, with
+    the canary's URL in $SENTINEL_TARGET (http://NAME-canary:PORT); unless it exits 0, the
+    canary is removed before any user reaches it.
+
     With --auto, a progressive rollout: the canary takes each of --steps in turn, each judged
     from Prometheus over --interval (error rate and p99, absolute and against production); all
     pass: promoted; one fails: rolled back at once; too little traffic is never a pass.
     """
-    given = {"image": image, "env": env or None, "replicas": replicas}
+    given = {
+        "image": image,
+        "env": env or None,
+        "replicas": replicas,
+        "smoke_test": smoke_test,
+        "smoke_test_command": smoke_test_command,
+    }
     if not auto:
         used = [f"--{k.replace('_', '-')}" for k, v in analysis.items() if v is not None] + ["--dry-run"] * dry_run
         if used:

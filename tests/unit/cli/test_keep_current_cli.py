@@ -57,6 +57,16 @@ def test_canary_deploy_sends_only_what_is_given(calls):
     assert calls == [("canary.yml", {"app": "todo", "image": "todo:2"})]
 
 
+def test_the_smoke_test_goes_to_the_canary_the_rollout_and_deploy_alike(calls):
+    smoke = ("--smoke-test", "smoke:2", "--smoke-test-cmd", "wget -q -O- $SENTINEL_TARGET/healthz")
+    invoke("canary", "deploy", "todo", "--image", "todo:2", *smoke)
+    invoke("canary", "deploy", "todo", "--image", "todo:2", "--auto", *smoke)
+    invoke("deploy", "todo", "--image", "todo:2", *smoke)
+    expected = {"smoke_test": "smoke:2", "smoke_test_command": "wget -q -O- $SENTINEL_TARGET/healthz"}
+    assert [playbook for playbook, _ in calls] == ["canary.yml", "canary_rollout.yml", "deploy.yml"]
+    assert all(extravars.items() >= expected.items() for _, extravars in calls), calls
+
+
 def test_deploy_help_says_what_a_new_app_gets():
     text = invoke("deploy", "--help").output
     assert "Only what you give changes" in text and "a new app gets 1" in text
