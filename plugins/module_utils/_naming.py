@@ -72,6 +72,11 @@ def db_pgpass_secret(app: str) -> str:
     return f"sentinel-{app}-db-pgpass"
 
 
+def load_service(app: str) -> str:
+    """The load generator of a rollout (canary_load); the platform's prefix keeps it off the app's names."""
+    return f"sentinel-load-{app}"
+
+
 def router_name(app: str) -> str:
     return app
 

@@ -8,6 +8,7 @@ by the rollout_errors filter before a rollout starts anything. Private to this c
 from __future__ import annotations
 
 import math
+import re
 from datetime import datetime, timezone
 
 from ansible_collections.sentinel.paas.plugins.module_utils import _judge, _metrics
@@ -24,6 +25,9 @@ MIN_WINDOW_SECONDS = 1
 # Prometheus answers a range query with at most 11,000 points: windows of a step, held ones included.
 MAX_POINTS = 11000
 ON_INCONCLUSIVE = ("rollback", "pause")
+# A load generator (--load PATH:RPS) is for small apps: a few hundred requests a second at most.
+MAX_LOAD_RPS = 500
+_LOAD = re.compile(r"(/\S*):([0-9]+)")
 
 
 def parse_steps(value: object) -> list[int]:
@@ -42,6 +46,22 @@ def parse_steps(value: object) -> list[int]:
     if any(later <= earlier for earlier, later in zip(steps, steps[1:])):  # noqa: B905 (Python 3.9)
         raise ValueError(f"invalid steps {value!r}: weights must be strictly increasing")
     return steps
+
+
+def parse_load(value: object) -> dict | None:
+    """``"PATH:RPS"`` (``/api/todos:20``) as {path, rps}, as the record keeps it (and takes back); None
+    when not given; ValueError says why not."""
+    if _blank(value):
+        return None
+    if isinstance(value, dict) and set(value) == {"path", "rps"}:
+        value = f"{value['path']}:{value['rps']}"
+    match = _LOAD.fullmatch(value.strip()) if isinstance(value, str) else None
+    if not match or not 1 <= int(match[2]) <= MAX_LOAD_RPS:
+        raise ValueError(
+            f"invalid load {value!r}: give PATH:RPS, a path from / and 1 to {MAX_LOAD_RPS} requests a second,"
+            " such as /api/todos:20"
+        )
+    return {"path": match[1], "rps": int(match[2])}
 
 
 def given_steps(value: object) -> list[int]:
@@ -88,7 +108,7 @@ def _whole(value: object) -> int:
 
 def rollout_errors(options: dict) -> list[str]:
     """Everything wrong with a rollout's options (steps, interval, windows, max_inconclusive,
-    on_inconclusive and the judge's thresholds); those left out (None, or blank as an AWX survey
+    on_inconclusive, load and the judge's thresholds); those left out (None, or blank as an AWX survey
     sends them) take their defaults."""
     given = {k: v for k, v in options.items() if not _blank(v)}
     errors = []
@@ -106,6 +126,10 @@ def rollout_errors(options: dict) -> list[str]:
                 errors.append(f"{name} must be a {'whole ' if whole else ''}number, got {given[name]!r}")
     timing = (numbers.get("windows", DEFAULT_WINDOWS), numbers.get("max_inconclusive", DEFAULT_MAX_INCONCLUSIVE))
     errors += analysis_errors(given.get("interval", DEFAULT_INTERVAL), *timing)
+    try:
+        parse_load(given.get("load"))
+    except ValueError as exc:
+        errors.append(str(exc))
     if given.get("on_inconclusive", "rollback") not in ON_INCONCLUSIVE:
         errors.append(f"on_inconclusive must be one of {', '.join(ON_INCONCLUSIVE)}, got {given['on_inconclusive']!r}")
     try:
@@ -134,6 +158,7 @@ def resolved(options: dict) -> dict:
         "windows": _whole(given.get("windows", DEFAULT_WINDOWS)),
         "max_inconclusive": held,
         "on_inconclusive": given.get("on_inconclusive", ON_INCONCLUSIVE[0]),
+        "load": parse_load(given.get("load")),
         **limits,
         "min_requests": int(limits["min_requests"]),
     }

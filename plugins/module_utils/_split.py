@@ -9,6 +9,7 @@ Private to this collection.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import traceback
@@ -83,6 +84,12 @@ def effective_settings(app: str, given: dict, current: dict) -> dict:
         "port": (given.get("port"), current.get("port"), SPLIT_DEFAULTS["port"]),
     }
     return {key: next(v for v in values if v is not None) for key, values in choices.items()}
+
+
+def canary_cookie_value(app: str) -> str:
+    """The sticky cookie's value that sends a client to the canary's share of the split: Traefik v3
+    writes the first 16 hex digits of the SHA-256 of the weighted child's name (seen with v3.7)."""
+    return hashlib.sha256(_naming.canary_guard_service(app).encode()).hexdigest()[:16]
 
 
 def split_path(directory: str, app: str) -> str:

@@ -216,6 +216,45 @@ def redeploy_v1(platform, sentinel):
     assert redeploy.returncode == 0, redeploy.error
 
 
+def test_too_little_traffic_never_passes_and_with_load_the_same_rollout_concludes(platform, sentinel, app):
+    # No users at all: the canary's first step is inconclusive and, with nothing to wait for, rolled back.
+    quiet = ["--steps", "20,50", "--max-inconclusive", "0"]
+    run = rollout(platform, sentinel, *quiet)
+    assert run.returncode == 0, run.error
+    assert run.data["outcome"] == "rolled back" and run.data["verdict"] == "inconclusive", run.data
+    assert "fewer than the 20 needed" in run.data["steps"][0]["reasons"][0]
+    # The same rollout with a load generator in the cluster: 10 requests a second, all the canary's.
+    run = rollout(platform, sentinel, *quiet, "--load", "/api/todos:10")
+    assert run.returncode == 0, run.error
+    assert run.data["outcome"] == "promoted", run.data
+    for step in run.data["steps"]:
+        assert step["verdict"] == "pass" and step["numbers"]["canary"]["requests"] >= 50, step
+        assert step["numbers"]["prod"]["requests"] < 10, step  # pinned: production's share saw none of it
+    assert history(sentinel, run.data["rollout"])[0]["options"]["load"] == {"path": "/api/todos", "rps": 10}
+    assert not platform.manager.client.services.list(filters={"label": f"sentinel.load={APP}"})
+    redeploy_v1(platform, sentinel)
+
+
+def test_canary_load_four_steps_and_bad_input_changes_nothing(ansible, platform, app):
+    args = {"name": APP, "path": "/api/todos", "rps": 2, "seconds": 60}
+    services = platform.manager.client.services
+    before = cluster_state(platform)
+    refused = ansible.module("sentinel.paas.canary_load", {**args, "rps": 0})
+    assert refused.failed and "invalid rps 0" in refused.msg
+    assert cluster_state(platform) == before
+    try:
+        checked = ansible.module("sentinel.paas.canary_load", args, check=True, diff=True)
+        assert checked.changed and checked["diff"]["after"]["SENTINEL_LOAD_URL"] == f"http://{DOMAIN}/api/todos"
+        assert not services.list(filters={"name": "sentinel-load-judged"})
+        applied = ansible.module("sentinel.paas.canary_load", args)
+        assert applied.changed and services.list(filters={"name": "sentinel-load-judged"})
+        assert not ansible.module("sentinel.paas.canary_load", args, check=True).changed
+        assert not ansible.module("sentinel.paas.canary_load", args).changed
+    finally:
+        stopped = ansible.module("sentinel.paas.canary_load", {"name": APP, "state": "absent"})
+    assert stopped.changed and not services.list(filters={"name": "sentinel-load-judged"})
+
+
 def test_a_failing_canary_is_rolled_back_at_its_first_step(platform, sentinel, app, tmp_path):
     with Load(app, clients=2) as load:
         run = rollout(platform, sentinel, "--env", "TODO_FAIL_EVERY=4")
@@ -381,6 +420,7 @@ def test_a_dry_run_judges_every_step_and_acts_on_none(platform, sentinel, app):
         (["--steps", " "], "give the canary's weights in order"),
         (["--steps", "50,150"], "invalid step '150'"),
         (["--interval", "5s"], "interval must be at least 10s"),
+        (["--load", "api:5"], "invalid load 'api:5'"),
         (["--max-error-rate", "150%"], "max_error_rate must be a share between 0 and 1"),
         (["--confidence-is-not-an-option"], "No such option"),
     ],

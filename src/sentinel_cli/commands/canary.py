@@ -37,6 +37,9 @@ def canary() -> None:
 @click.option("--max-error-rate-increase", type=Percent(), help="With --auto: points of 5xx over production allowed.")
 @click.option("--max-latency-increase", type=Percent(), help="With --auto: how much slower than production, e.g. 20%.")
 @click.option("--min-requests", type=click.IntRange(min=1), help="With --auto: canary requests a verdict needs (50).")
+@click.option(
+    "--load", metavar="PATH:RPS", help="With --auto: send the canary RPS requests a second to PATH, through Traefik."
+)
 @click.option("--max-inconclusive", type=click.IntRange(min=0), help="With --auto: intervals a step is held (2).")
 @click.option(
     "--on-inconclusive", type=click.Choice(["rollback", "pause"]), help="With --auto: after the held intervals."
@@ -58,6 +61,8 @@ def canary_deploy(
     With --auto, a progressive rollout: the canary takes each of --steps in turn, each judged
     from Prometheus over --interval (error rate and p99, absolute and against production); all
     pass: promoted; one fails: rolled back at once; too little traffic is never a pass.
+    An app with few users gets enough with --load: a generator in the cluster sends the canary
+    its own requests while the steps are judged.
     """
     given = {
         "image": image,

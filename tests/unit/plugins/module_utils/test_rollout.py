@@ -55,6 +55,11 @@ def test_nothing_given_is_valid_and_blank_counts_as_not_given():
         ({"windows": True}, "windows must be a whole number"),
         ({"windows": 3, "max_latency_increase": 0.2}, "3 windows can never show a difference at 98% confidence"),
         ({"interval": "1h", "windows": 3000, "max_inconclusive": 3}, "over Prometheus' 11000 points"),
+        ({"load": "api:20"}, "invalid load 'api:20': give PATH:RPS"),
+        ({"load": "/api:0"}, "1 to 500 requests a second"),
+        ({"load": "/api:501"}, "1 to 500 requests a second"),
+        ({"load": "/a b:5"}, "invalid load"),
+        ({"load": 20}, "invalid load 20"),
     ],
 )
 def test_each_bad_option_is_named(options, message):
@@ -78,8 +83,12 @@ def test_the_lease_outlasts_the_longest_rollout():
 
 
 def test_resolved_options_fill_in_every_default_as_the_record_keeps_them():
-    options = _rollout.resolved({"steps": "10,50", "interval": "1m", "min_requests": "20", "windows": " "})
+    options = _rollout.resolved(
+        {"steps": "10,50", "interval": "1m", "min_requests": "20", "windows": " ", "load": "/api/todos?x=1:20"}
+    )
     assert options["steps"] == [10, 50]
+    assert options["load"] == {"path": "/api/todos?x=1", "rps": 20}
+    assert _rollout.resolved({})["load"] is None
     assert (options["interval_seconds"], options["step_seconds"]) == (60, 180)
     assert (options["windows"], options["min_requests"], options["max_p99"]) == (5, 20, 0.5)
     assert _rollout.resolved(options) == options  # a record's options are valid input again
