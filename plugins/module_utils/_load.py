@@ -22,7 +22,7 @@ REQUEST_TIMEOUT_SECONDS = 10
 SCRIPT = r"""
 end=$(( $(date +%s) + SENTINEL_LOAD_SECONDS ))
 if command -v curl >/dev/null 2>&1; then
-  get() { curl -sk -o /dev/null -m "$SENTINEL_LOAD_TIMEOUT" --connect-to "::$SENTINEL_LOAD_EDGE:" \
+  get() { curl -sSk -o /dev/null -m "$SENTINEL_LOAD_TIMEOUT" --connect-to "::$SENTINEL_LOAD_EDGE:" \
     -b "$SENTINEL_LOAD_COOKIE" "$SENTINEL_LOAD_URL"; }
 elif [ "${SENTINEL_LOAD_URL#https:}" = "$SENTINEL_LOAD_URL" ]; then
   get() { wget -q -O /dev/null -T "$SENTINEL_LOAD_TIMEOUT" --header "Host: $SENTINEL_LOAD_HOST" \
@@ -60,7 +60,8 @@ def settings(domain: str, tls: bool, path: str, rps: int, seconds: int, cookie: 
         "SENTINEL_LOAD_URL": f"{scheme}://{domain}{path}",
         "SENTINEL_LOAD_HOST": domain,
         "SENTINEL_LOAD_PATH": path,
-        "SENTINEL_LOAD_EDGE": _naming.PLATFORM_SERVICES["traefik"],
+        # Traefik's tasks by name (tasks.NAME), not its virtual IP: no IPVS needed, as for its host-mode ports.
+        "SENTINEL_LOAD_EDGE": f"tasks.{_naming.PLATFORM_SERVICES['traefik']}",
         "SENTINEL_LOAD_RPS": str(rps),
         "SENTINEL_LOAD_SECONDS": str(seconds),
         "SENTINEL_LOAD_TIMEOUT": str(REQUEST_TIMEOUT_SECONDS),

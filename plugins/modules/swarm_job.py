@@ -107,7 +107,7 @@ _POLL_SECONDS = 0.5
 
 def run(swarm, spec, timeout):
     """Create the job's service, wait for its task to end, read its log, remove it.
-    Returns (the outcome, or None at the timeout; seconds; log lines)."""
+    Returns (the outcome, or None at the timeout; seconds; log lines; the engine's errors reading them)."""
     name = spec["name"]
     started = time.monotonic()
     swarm.create_service(**spec)
@@ -118,10 +118,10 @@ def run(swarm, spec, timeout):
             if ended or seconds > timeout:
                 break
             time.sleep(_POLL_SECONDS)
-        lines, _engine_errors = swarm.service_logs(name) or ([], [])
+        lines, engine_errors = swarm.service_logs(name) or ([], [])
     finally:
         swarm.remove_service(name)
-    return ended, seconds, _job.without_timestamps(lines)
+    return ended, seconds, _job.without_timestamps(lines), engine_errors
 
 
 def failure(ended, seconds, timeout):
@@ -163,9 +163,11 @@ def main():
         if module.check_mode:
             module.exit_json(changed=False, target=target, exit_code=None, seconds=0.0, log=[])
         spec = _job.service_spec(_job.job_name(app), app, p["image"].strip(), p["command"], target, network["Id"])
-        ended, seconds, log = run(swarm, spec, p["timeout"])
+        ended, seconds, log, engine_errors = run(swarm, spec, p["timeout"])
     except APIError as exc:
         module.fail_json(msg=f"Error running a job against app {app}: Docker API: {exc}")
+    for error in dict.fromkeys(engine_errors):
+        module.warn(f"Some of the job's log is missing: {error}")
     result = {
         "changed": False,
         "target": target,

@@ -26,8 +26,14 @@ env_option = click.option(
 
 
 def smoke_test_options(command):
-    """--smoke-test IMAGE and --smoke-test-cmd CMD, the same on deploy and canary deploy (extra vars
-    smoke_test and smoke_test_command)."""
+    """--smoke-test IMAGE, --smoke-test-cmd CMD and --smoke-test-timeout, the same on deploy and canary
+    deploy (extra vars smoke_test, smoke_test_command and smoke_test_timeout)."""
+    command = click.option(
+        "--smoke-test-timeout",
+        type=click.IntRange(min=1),
+        metavar="SECONDS",
+        help="How long the smoke test may run before it counts as failed (300).",
+    )(command)
     command = click.option(
         "--smoke-test-cmd",
         "smoke_test_command",

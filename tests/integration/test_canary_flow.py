@@ -187,6 +187,9 @@ def test_a_canary_passing_its_smoke_test_gets_its_share(platform, sentinel, ansi
     failed = ansible.module("sentinel.paas.swarm_job", {**job, "command": ["sh", "-c", "echo checked; exit 3"]})
     assert failed.failed and failed["exit_code"] == 3 and failed["log"] == ["checked"], failed.raw
     assert "exited 3" in failed.msg and not failed.changed and not jobs_of(platform)
+    # One that outlives its timeout (--smoke-test-timeout) is stopped and counted as failed.
+    slow = ansible.module("sentinel.paas.swarm_job", {**job, "command": ["sleep", "60"], "timeout": 2})
+    assert slow.failed and "did not end within 2 s" in slow.msg and not jobs_of(platform), slow.raw
 
 
 def test_promoting_a_canary_that_fails_its_health_check_keeps_production(platform, sentinel, ansible, no_canary):

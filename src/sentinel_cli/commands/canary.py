@@ -47,7 +47,18 @@ def canary() -> None:
 @click.option("--dry-run", is_flag=True, help="With --auto: judge every step, act on none (the canary stays).")
 @pass_context
 def canary_deploy(
-    ctx: Context, name, image, weight, env, replicas, smoke_test, smoke_test_command, auto, dry_run, **analysis
+    ctx: Context,
+    name,
+    image,
+    weight,
+    env,
+    replicas,
+    smoke_test,
+    smoke_test_command,
+    smoke_test_timeout,
+    auto,
+    dry_run,
+    **analysis,
 ) -> None:
     """Start NAME's canary from IMAGE and send it WEIGHT % of new users.
 
@@ -70,6 +81,7 @@ def canary_deploy(
         "replicas": replicas,
         "smoke_test": smoke_test,
         "smoke_test_command": smoke_test_command,
+        "smoke_test_timeout": smoke_test_timeout,
     }
     if not auto:
         used = [f"--{k.replace('_', '-')}" for k, v in analysis.items() if v is not None] + ["--dry-run"] * dry_run

@@ -58,11 +58,18 @@ def test_canary_deploy_sends_only_what_is_given(calls):
 
 
 def test_the_smoke_test_goes_to_the_canary_the_rollout_and_deploy_alike(calls):
-    smoke = ("--smoke-test", "smoke:2", "--smoke-test-cmd", "wget -q -O- $SENTINEL_TARGET/healthz")
+    smoke = (
+        "--smoke-test", "smoke:2", "--smoke-test-cmd", "wget -q -O- $SENTINEL_TARGET/healthz",
+        "--smoke-test-timeout", "60",
+    )  # fmt: skip
     invoke("canary", "deploy", "todo", "--image", "todo:2", *smoke)
     invoke("canary", "deploy", "todo", "--image", "todo:2", "--auto", *smoke)
     invoke("deploy", "todo", "--image", "todo:2", *smoke)
-    expected = {"smoke_test": "smoke:2", "smoke_test_command": "wget -q -O- $SENTINEL_TARGET/healthz"}
+    expected = {
+        "smoke_test": "smoke:2",
+        "smoke_test_command": "wget -q -O- $SENTINEL_TARGET/healthz",
+        "smoke_test_timeout": 60,
+    }
     assert [playbook for playbook, _ in calls] == ["canary.yml", "canary_rollout.yml", "deploy.yml"]
     assert all(extravars.items() >= expected.items() for _, extravars in calls), calls
 

@@ -33,7 +33,7 @@ def test_settings_go_through_traefik_to_the_apps_domain_with_the_canary_cookie()
     plain = _load.settings("todo.example.com", False, "/api", 20, 600, "c=v")
     assert plain["SENTINEL_LOAD_URL"] == "http://todo.example.com/api"
     assert (plain["SENTINEL_LOAD_EDGE"], plain["SENTINEL_LOAD_RPS"], plain["SENTINEL_LOAD_COOKIE"]) == (
-        "sentinel-traefik",
+        "tasks.sentinel-traefik",
         "20",
         "c=v",
     )
