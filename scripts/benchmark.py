@@ -139,6 +139,12 @@ class Bench:
         self.record("rollout: failed requests", traffic.failed, 0, unit="req")
         self.sentinel("deploy", APP, "--image", self.images["1"])
         with Traffic(self) as traffic:
+            started = time.monotonic()
+            self.sentinel_json("canary", "deploy", APP, "--image", self.images["2"], *auto, "--baseline")
+            self.record("rollout with --baseline, promoted: total", time.monotonic() - started)
+        self.record("rollout with --baseline: failed requests", traffic.failed, 0, unit="req")
+        self.sentinel("deploy", APP, "--image", self.images["1"])
+        with Traffic(self) as traffic:
             bad = self.sentinel_json(
                 "canary", "deploy", APP, "--image", self.images["2"], "--env", "TODO_FAIL_EVERY=2", *auto
             )

@@ -230,7 +230,7 @@ def effective_params(params: dict, current: dict | None, prod: dict | None = Non
     app, role = params["name"], params["role"]
     if current is not None:
         known = params_of_view(current, app, role)
-    elif role == "canary" and prod is not None:
+    elif role in _naming.SIDE_ROLES and prod is not None:
         known = {k: v for k, v in params_of_view(prod, app, "prod").items() if k not in NOT_INHERITED_BY_CANARY}
     else:
         known = {}

@@ -94,9 +94,10 @@ def _compare(canary: dict, prod: dict, key: str, allowed_increase: float, relati
     }
 
 
-def judge(step: dict, limits: dict) -> dict:
+def judge(step: dict, limits: dict, reference: str = "production") -> dict:
     """{verdict, reasons, comparisons} for a step ``{"canary": measure, "prod": measure}``,
-    ``limits`` as :func:`thresholds` returns them."""
+    ``limits`` as :func:`thresholds` returns them. ``reference`` names what ``prod`` measured in the
+    reasons: a rollout with a baseline compares the canary with it, not with production."""
     canary, prod = step["canary"], step["prod"]
     if canary["requests"] < limits["min_requests"]:
         reason = (
@@ -123,18 +124,18 @@ def judge(step: dict, limits: dict) -> dict:
         if allowed is None:
             continue
         if prod["requests"] < limits["min_requests"]:
-            unsure.append(f"production had too little traffic ({prod['requests']:g} requests) to compare {key}")
+            unsure.append(f"{reference} had too little traffic ({prod['requests']:g} requests) to compare {key}")
             continue
         if key == "p99" and (prod["p99"] is None or canary["p99"] is None):
             if prod["p99"] is None:
-                unsure.append("no latency measured for production, to compare p99")
+                unsure.append(f"no latency measured for {reference}, to compare p99")
             continue  # the canary's missing latency is said above
 
         compared = comparisons[key] = _compare(canary, prod, key, allowed, relative, limits["confidence"])
         if not compared["over"]:
             continue
         what = (
-            f"canary {key} {compared['canary']:.4g} is over production's {compared['prod']:.4g}"
+            f"canary {key} {compared['canary']:.4g} is over {reference}'s {compared['prod']:.4g}"
             f" plus the allowed increase ({compared['limit']:.4g})"
         )
         if compared["significant"]:

@@ -23,6 +23,8 @@ from urllib.parse import urlencode
 from ansible_collections.sentinel.paas.plugins.module_utils import _naming
 
 VERSIONS = ("prod", "canary")
+# A rollout with a baseline measures it too (the canary is judged against it).
+WITH_BASELINE = (*VERSIONS, "baseline")
 REQUESTS = "traefik_service_requests_total"
 DURATION_BUCKETS = "traefik_service_request_duration_seconds_bucket"
 QUANTILES = (0.5, 0.95, 0.99)
@@ -49,9 +51,9 @@ def service_selector(app: str, version: str) -> str:
     return f'service="{_naming.traefik_service(app, version)}"'
 
 
-def versions_selector(app: str) -> str:
-    """Both versions of an app, in one selector (one series per version and label set)."""
-    return f'service=~"{_naming.traefik_service_regex(VERSIONS, app=app)}"'
+def versions_selector(app: str, versions: tuple[str, ...] = VERSIONS) -> str:
+    """Both versions of an app (or ``versions``), in one selector (one series per version and label set)."""
+    return f'service=~"{_naming.traefik_service_regex(versions, app=app)}"'
 
 
 def request_rate(app: str, version: str, window: str) -> str:
@@ -99,14 +101,14 @@ def latency_quantile_by_version(app: str, quantile: float, window: str) -> str:
     return f"histogram_quantile({quantile}, {buckets})"
 
 
-def raw_requests(app: str) -> str:
-    """Both versions' request counters as they are (no rate), per Traefik instance and status code."""
-    return f"sum by (service, code, instance) ({REQUESTS}{{{versions_selector(app)}}})"
+def raw_requests(app: str, versions: tuple[str, ...] = VERSIONS) -> str:
+    """The versions' request counters as they are (no rate), per Traefik instance and status code."""
+    return f"sum by (service, code, instance) ({REQUESTS}{{{versions_selector(app, versions)}}})"
 
 
-def raw_buckets(app: str) -> str:
-    """Both versions' latency buckets as they are, per Traefik instance and upper bound."""
-    return f"sum by (service, le, instance) ({DURATION_BUCKETS}{{{versions_selector(app)}}})"
+def raw_buckets(app: str, versions: tuple[str, ...] = VERSIONS) -> str:
+    """The versions' latency buckets as they are, per Traefik instance and upper bound."""
+    return f"sum by (service, le, instance) ({DURATION_BUCKETS}{{{versions_selector(app, versions)}}})"
 
 
 def _per_node(expr: str, node: str) -> str:
@@ -213,10 +215,10 @@ def _number(sample: dict) -> float | None:
     return None if math.isnan(value) or math.isinf(value) else value  # NaN: nothing to divide by
 
 
-def version_of(app: str, labels: dict) -> str | None:
-    """V(prod) or V(canary) for a series of ``app`` with these labels, else None."""
+def version_of(app: str, labels: dict, versions: tuple[str, ...] = VERSIONS) -> str | None:
+    """V(prod) or V(canary) (one of ``versions``) for a series of ``app`` with these labels, else None."""
     service = labels.get("service", "")
-    for version in VERSIONS:
+    for version in versions:
         if service == _naming.traefik_service(app, version):
             return version
     return None

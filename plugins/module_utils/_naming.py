@@ -19,7 +19,11 @@ RESERVED_APP_NAMES = frozenset({"edge", "monitoring", "traefik", "prometheus", "
 RESERVED_APP_SUFFIXES = ("-http",)
 
 EDGE_NETWORK = "sentinel-edge"
-ROLES = ("prod", "canary", "db")
+ROLES = ("prod", "canary", "baseline", "db")
+# Roles that run beside production during a canary: made from production's settings, taking a
+# share of its traffic through the split. The baseline runs production's image, so that a rollout
+# compares the canary with a version of the same age and share (canary_rollout.yml's baseline).
+SIDE_ROLES = ("canary", "baseline")
 
 LABEL_APP = "sentinel.app"
 LABEL_ROLE = "sentinel.role"
@@ -99,10 +103,10 @@ def split_service(app: str) -> str:
     return f"{app}-split"
 
 
-def canary_guard_service(app: str) -> str:
+def guard_service(app: str, role: str) -> str:
     """The file-provider failover service in the split that answers from production whenever
-    the canary cannot (no running task, a dead task, a node gone): the canary's share of the split."""
-    return f"{app}-canary-guard"
+    ``role`` (canary, baseline) cannot (no running task, a dead task, a node gone): its share of the split."""
+    return f"{service_name(app, role)}-guard"
 
 
 def split_file(app: str) -> str:
@@ -142,8 +146,8 @@ PLATFORM_LABELS = {LABEL_ROLE: PLATFORM_ROLE}
 TRAEFIK_SWARM_PROVIDER = "swarm"  # Traefik calls the service of Swarm service NAME "NAME@swarm"
 TRAEFIK_FILE_PROVIDER = "file"  # and a service of the dynamic directory's documents "NAME@file"
 # Whose Traefik service serves each role: production's comes from its Swarm labels; the canary's
-# from its split document (canary_weights), so that it exists, and fails over, without tasks.
-TRAEFIK_PROVIDERS = {"prod": TRAEFIK_SWARM_PROVIDER, "canary": TRAEFIK_FILE_PROVIDER}
+# (and a baseline's) from its split document (canary_weights), so that it exists, and fails over, without tasks.
+TRAEFIK_PROVIDERS = {"prod": TRAEFIK_SWARM_PROVIDER, "canary": TRAEFIK_FILE_PROVIDER, "baseline": TRAEFIK_FILE_PROVIDER}
 TRAEFIK_DASHBOARD_ROUTER = "sentinel-dashboard"
 TRAEFIK_DASHBOARD_AUTH_MIDDLEWARE = "sentinel-dashboard-auth"
 PLATFORM_SUFFIX_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")  # fullmatch: $ would pass a trailing newline

@@ -64,6 +64,18 @@ def parse_load(value: object) -> dict | None:
     return {"path": match[1], "rps": int(match[2])}
 
 
+def parse_flag(name: str, value: object) -> bool:
+    """A yes/no option as an extra var gives it (true, "true", "yes", "1", blank: no); ValueError says why not."""
+    if _blank(value):
+        return False
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "yes", "1", "false", "no", "0"):
+        return text in ("true", "yes", "1")
+    raise ValueError(f"{name} must be true or false, got {value!r}")
+
+
 def given_steps(value: object) -> list[int]:
     """:func:`parse_steps`, with the default steps when none (or blank) are given."""
     return parse_steps(list(DEFAULT_STEPS) if _blank(value) else value)
@@ -108,12 +120,17 @@ def _whole(value: object) -> int:
 
 def rollout_errors(options: dict) -> list[str]:
     """Everything wrong with a rollout's options (steps, interval, windows, max_inconclusive,
-    on_inconclusive, load and the judge's thresholds); those left out (None, or blank as an AWX survey
+    on_inconclusive, load, baseline and the judge's thresholds); those left out (None, or blank as an AWX survey
     sends them) take their defaults."""
     given = {k: v for k, v in options.items() if not _blank(v)}
     errors = []
     try:
-        given_steps(given.get("steps"))
+        steps = given_steps(given.get("steps"))
+        if parse_flag("baseline", given.get("baseline")) and steps[-1] > 50:
+            errors.append(
+                f"with a baseline the canary's steps go up to 50, got {steps[-1]}: the baseline takes as much"
+                " traffic as the canary"
+            )
     except ValueError as exc:
         errors.append(str(exc))
     numbers = {}
@@ -159,6 +176,7 @@ def resolved(options: dict) -> dict:
         "max_inconclusive": held,
         "on_inconclusive": given.get("on_inconclusive", ON_INCONCLUSIVE[0]),
         "load": parse_load(given.get("load")),
+        "baseline": parse_flag("baseline", given.get("baseline")),
         **limits,
         "min_requests": int(limits["min_requests"]),
     }

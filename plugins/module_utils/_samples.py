@@ -64,14 +64,16 @@ def _empty(windows: int) -> dict:
     return {"requests": [0.0] * windows, "errors": [0.0] * windows, "buckets": [{} for _window in range(windows)]}
 
 
-def measure_step(app: str, requests: list[dict], buckets: list[dict], points: list[float]) -> dict:
+def measure_step(
+    app: str, requests: list[dict], buckets: list[dict], points: list[float], versions: tuple = _metrics.VERSIONS
+) -> dict:
     """{version: {requests, errors, p50, p95, p99, windows: [{requests, errors, p99}]}} of both
-    versions, from the range answers of the raw request counters (by code) and latency buckets
+    versions (or ``versions``), from the range answers of the raw request counters (by code) and latency buckets
     (by le), read at ``points`` (the window boundaries, first to last)."""
     windows = len(points) - 1
-    counted = {v: _empty(windows) for v in _metrics.VERSIONS}
+    counted = {v: _empty(windows) for v in versions}
     for series in requests:
-        version = _metrics.version_of(app, series["metric"])
+        version = _metrics.version_of(app, series["metric"], versions)
         if version is None:
             continue
         deltas = _deltas(series, points)
@@ -81,7 +83,7 @@ def measure_step(app: str, requests: list[dict], buckets: list[dict], points: li
             if is_error:
                 counted[version]["errors"][k] += delta
     for series in buckets:
-        version = _metrics.version_of(app, series["metric"])
+        version = _metrics.version_of(app, series["metric"], versions)
         if version is None:
             continue
         bound = float(series["metric"]["le"])
@@ -104,6 +106,6 @@ def measure_step(app: str, requests: list[dict], buckets: list[dict], points: li
     return result
 
 
-def raw_queries(app: str) -> dict[str, str]:
+def raw_queries(app: str, versions: tuple = _metrics.VERSIONS) -> dict[str, str]:
     """{name: PromQL} of the raw counters :func:`measure_step` reads, per Traefik instance."""
-    return {"requests": _metrics.raw_requests(app), "buckets": _metrics.raw_buckets(app)}
+    return {"requests": _metrics.raw_requests(app, versions), "buckets": _metrics.raw_buckets(app, versions)}

@@ -69,27 +69,48 @@ def cookie_name_error(name: object) -> str | None:
 
 # What an omitted option means for a split that does not exist yet: the one place of these
 # defaults (canary_weights' DOCUMENTATION says "on creation ..."); the cookie's default is
-# _naming.sticky_cookie(app), the port's an app's (swarm_app's creation default).
-SPLIT_DEFAULTS = {"weight": 10, "secure": False, "port": CREATE_DEFAULTS["port"]}
+# _naming.sticky_cookie(app), the port's an app's (swarm_app's creation default). A baseline port
+# of 0 is no baseline.
+SPLIT_DEFAULTS = {"weight": 10, "secure": False, "port": CREATE_DEFAULTS["port"], "baseline_port": 0}
 
 
 def effective_settings(app: str, given: dict, current: dict) -> dict:
     """desired_document's arguments: each ``given`` option (None: omitted), else what the
     ``current`` split has (read_split's answer, {} without one), else SPLIT_DEFAULTS."""
     current_weight = (current.get("weights") or {}).get("canary")
+    current_baseline = current.get("baseline_port") or 0 if current else None
     choices = {
         "canary_weight": (given.get("weight"), current_weight, SPLIT_DEFAULTS["weight"]),
         "cookie_name": (given.get("cookie_name"), current.get("cookie_name"), _naming.sticky_cookie(app)),
         "secure": (given.get("secure"), current.get("secure"), SPLIT_DEFAULTS["secure"]),
         "port": (given.get("port"), current.get("port"), SPLIT_DEFAULTS["port"]),
+        "baseline_port": (given.get("baseline_port"), current_baseline, SPLIT_DEFAULTS["baseline_port"]),
     }
     return {key: next(v for v in values if v is not None) for key, values in choices.items()}
+
+
+def weights(canary_weight: int, baseline_port: int) -> dict:
+    """Each child's share: a baseline takes as much as the canary, production the rest."""
+    shares = {"prod": 100 - canary_weight * (2 if baseline_port else 1), "canary": canary_weight}
+    if baseline_port:
+        shares["baseline"] = canary_weight
+    return shares
+
+
+def split_error(canary_weight: int, baseline_port: int) -> str | None:
+    """Why a split cannot have these settings, or None."""
+    if baseline_port and canary_weight > 50:
+        return (
+            f"invalid weight {canary_weight} with a baseline: the baseline takes as much as the canary,"
+            " so the canary gets at most 50"
+        )
+    return None
 
 
 def canary_cookie_value(app: str) -> str:
     """The sticky cookie's value that sends a client to the canary's share of the split: Traefik v3
     writes the first 16 hex digits of the SHA-256 of the weighted child's name (seen with v3.7)."""
-    return hashlib.sha256(_naming.canary_guard_service(app).encode()).hexdigest()[:16]
+    return hashlib.sha256(_naming.guard_service(app, "canary").encode()).hexdigest()[:16]
 
 
 def split_path(directory: str, app: str) -> str:
@@ -103,55 +124,56 @@ GUARD_FAILOVER_STATUS = ["502-504"]
 GUARD_MAX_BODY_BYTES = 1024 * 1024  # a replay needs the request body kept; larger ones are not replayed
 
 
-def _canary_origin(app: str) -> str:
-    return f"http://{_naming.service_name(app, 'canary')}:"
+def _origin(app: str, role: str) -> str:
+    return f"http://{_naming.service_name(app, role)}:"
 
 
-def canary_url(app: str, port: int) -> str:
-    """Where Traefik reaches the canary: its Swarm DNS name, every running task's address
-    (endpoint mode dnsrr), resolved at each new connection."""
-    return f"{_canary_origin(app)}{port}"
+def side_url(app: str, role: str, port: int) -> str:
+    """Where Traefik reaches the canary (or baseline): its Swarm DNS name, every running task's
+    address (endpoint mode dnsrr), resolved at each new connection."""
+    return f"{_origin(app, role)}{port}"
 
 
-def desired_document(app: str, canary_weight: int, cookie_name: str, secure: bool, port: int) -> dict:
-    """The dynamic configuration defining the weighted service ``APP-split``, its guard and the canary.
+def _guarded(app: str, role: str, port: int) -> dict:
+    """The services of one side role: its guard (failing over to production) and its load balancer."""
+    return {
+        _naming.guard_service(app, role): {
+            "failover": {
+                "service": _naming.traefik_service(app, role),
+                "fallback": _naming.traefik_service(app, "prod"),
+                "errors": {"status": GUARD_FAILOVER_STATUS, "maxRequestBodyBytes": GUARD_MAX_BODY_BYTES},
+            }
+        },
+        _naming.service_name(app, role): {"loadBalancer": {"servers": [{"url": side_url(app, role, port)}]}},
+    }
+
+
+def desired_document(
+    app: str, canary_weight: int, cookie_name: str, secure: bool, port: int, baseline_port: int = 0
+) -> dict:
+    """The dynamic configuration defining the weighted service ``APP-split``, its guards and the canary.
 
     The canary's share goes through ``APP-canary-guard``, a failover service: whenever the
     canary cannot answer, production does, so a lost canary never takes traffic down with it.
     The canary's service ``APP-canary`` lives here, not in the Swarm provider, which drops a
     service without tasks (and a weighted service whose child is gone answers 404 for all).
+    With a ``baseline_port``, ``APP-baseline`` (production's image) takes as much as the canary,
+    through its own guard. ValueError when the weights do not fit (:func:`split_error`).
     """
+    error = split_error(canary_weight, baseline_port)
+    if error:
+        raise ValueError(error)
+    shares = weights(canary_weight, baseline_port)
     prod = _naming.traefik_service(app, "prod")
-    return {
-        "http": {
-            "services": {
-                _naming.split_service(app): {
-                    "weighted": {
-                        "services": [
-                            {"name": prod, "weight": 100 - canary_weight},
-                            {"name": _naming.canary_guard_service(app), "weight": canary_weight},
-                        ],
-                        "sticky": {
-                            "cookie": {
-                                "name": cookie_name,
-                                "secure": secure,
-                                "httpOnly": True,
-                                "sameSite": "lax",
-                            }
-                        },
-                    }
-                },
-                _naming.canary_guard_service(app): {
-                    "failover": {
-                        "service": _naming.traefik_service(app, "canary"),
-                        "fallback": prod,
-                        "errors": {"status": GUARD_FAILOVER_STATUS, "maxRequestBodyBytes": GUARD_MAX_BODY_BYTES},
-                    }
-                },
-                _naming.service_name(app, "canary"): {"loadBalancer": {"servers": [{"url": canary_url(app, port)}]}},
-            }
-        }
-    }
+    children = [{"name": prod, "weight": shares["prod"]}]
+    services = {}
+    for role, role_port in (("canary", port), ("baseline", baseline_port)):
+        if role in shares:
+            children.append({"name": _naming.guard_service(app, role), "weight": shares[role]})
+            services.update(_guarded(app, role, role_port))
+    sticky = {"cookie": {"name": cookie_name, "secure": secure, "httpOnly": True, "sameSite": "lax"}}
+    split = {_naming.split_service(app): {"weighted": {"services": children, "sticky": sticky}}}
+    return {"http": {"services": {**split, **services}}}
 
 
 def render(app: str, document: dict) -> str:
@@ -212,25 +234,28 @@ def read_split(document: object, app: str) -> dict:
         # Splits written before the guard existed name the canary's Swarm service: read them too,
         # so an upgrade keeps their weights (the next write adds the guard).
         legacy = f"{_naming.service_name(app, 'canary')}@{_naming.TRAEFIK_SWARM_PROVIDER}"
-        names = (_naming.canary_guard_service(app), legacy)
+        names = (_naming.guard_service(app, "canary"), legacy)
         canary = children[next(n for n in names if n in children)]["weight"]
+        baseline = children.get(_naming.guard_service(app, "baseline"), {}).get("weight")
         cookie = weighted.get("sticky", {}).get("cookie", {})
     except (KeyError, TypeError, AttributeError, StopIteration) as exc:
         raise ValueError(f"no weighted service {_naming.split_service(app)} with prod and canary children") from exc
+    shares = {"prod": prod, "canary": canary, **({"baseline": baseline} if baseline is not None else {})}
     return {
-        "weights": {"prod": prod, "canary": canary},
+        "weights": shares,
         "cookie_name": cookie.get("name"),
         "secure": bool(cookie.get("secure", False)),
-        "port": _canary_port(document, app),
+        "port": _side_port(document, app, "canary"),
+        "baseline_port": (_side_port(document, app, "baseline") or 0) if baseline is not None else 0,
     }
 
 
-def _canary_port(document: dict, app: str) -> int | None:
-    """The port of the canary's URL in the document, None when it has none of canary_url's form."""
+def _side_port(document: dict, app: str, role: str) -> int | None:
+    """The port of the role's URL in the document, None when it has none of side_url's form."""
     try:
-        url = document["http"]["services"][_naming.service_name(app, "canary")]["loadBalancer"]["servers"][0]["url"]
+        url = document["http"]["services"][_naming.service_name(app, role)]["loadBalancer"]["servers"][0]["url"]
     except (KeyError, TypeError, IndexError):
         return None
-    origin = _canary_origin(app)
+    origin = _origin(app, role)
     port = url[len(origin) :] if isinstance(url, str) and url.startswith(origin) else ""
     return int(port) if port.isdigit() else None

@@ -74,6 +74,13 @@ options:
     description: Seconds C(wget) waits for each answer of Prometheus.
     type: int
     default: 10
+  baseline:
+    description:
+      - Compare the canary with its baseline C(NAME-baseline) (production's image, started with the canary and
+        given as much traffic), not with production, as Spinnaker and Argo Rollouts advise; the numbers include
+        the baseline's.
+    type: bool
+    default: false
 seealso:
   - module: sentinel.paas.metrics_info
   - module: sentinel.paas.canary_weights
@@ -124,9 +131,9 @@ judge_seconds:
   sample: 0.21
 numbers:
   description:
-    - By version (V(prod), V(canary)), what it served over the step. C(requests), C(errors) (5xx),
-      C(p50), C(p95), C(p99) (seconds, estimated from Traefik's latency buckets; null without requests), and
-      C(windows), the same per window (C(requests), C(errors), C(p99)).
+    - By version (V(prod), V(canary), and V(baseline) with O(baseline)), what it served over the step.
+      C(requests), C(errors) (5xx), C(p50), C(p95), C(p99) (seconds, estimated from Traefik's latency
+      buckets; null without requests), and C(windows), the same per window (C(requests), C(errors), C(p99)).
   returned: always
   type: dict
 comparisons:
@@ -156,16 +163,16 @@ from ansible_collections.sentinel.paas.plugins.module_utils._prometheus import (
 from ansible_collections.sentinel.paas.plugins.module_utils._swarm import APIError, Swarm, docker_argument_spec
 
 
-def measure(prometheus: Prometheus, app: str, started: float, ended: float, windows: int) -> dict:
-    """Both versions' numbers over [started, ended], cut into ``windows`` windows."""
+def measure(prometheus: Prometheus, app: str, started: float, ended: float, windows: int, versions: tuple) -> dict:
+    """The versions' numbers over [started, ended], cut into ``windows`` windows."""
     # Whole milliseconds (Prometheus counts the step in them): the boundaries it answers at are
     # exactly the ones read back.
     start_ms, step_ms = round(started * 1000), int((ended - started) * 1000) // windows
     points = [(start_ms + k * step_ms) / 1000 for k in range(windows + 1)]
     step = step_ms / 1000
-    queries = _samples.raw_queries(app)
+    queries = _samples.raw_queries(app, versions)
     answers = prometheus.query([queries["requests"], queries["buckets"]], span=(points[0], points[-1], step))
-    return _samples.measure_step(app, answers[0], answers[1], points)
+    return _samples.measure_step(app, answers[0], answers[1], points, versions)
 
 
 def main():
@@ -182,6 +189,7 @@ def main():
             confidence={"type": "float", "default": _judge.DEFAULTS["confidence"]},
             max_inconclusive={"type": "int", "default": _rollout.DEFAULT_MAX_INCONCLUSIVE},
             query_timeout={"type": "int", "default": 10},
+            baseline={"type": "bool", "default": False},
         ),
         supports_check_mode=True,
     )
@@ -201,14 +209,16 @@ def main():
 
     prometheus = Prometheus(Swarm(module), params["query_timeout"])
     interval = _metrics.window_seconds(params["interval"])
+    versions, reference = (_metrics.WITH_BASELINE, "baseline") if params["baseline"] else (_metrics.VERSIONS, "prod")
     started = time.time()
     try:
         prometheus.container()  # before the wait: a missing Prometheus is known at once
         for held in range(params["max_inconclusive"] + 1):
             ended = started + (held + 1) * interval
             time.sleep(max(0.0, ended - time.time()))
-            numbers = measure(prometheus, params["name"], started, ended, params["windows"] * (held + 1))
-            decision = _judge.judge(numbers, limits)
+            numbers = measure(prometheus, params["name"], started, ended, params["windows"] * (held + 1), versions)
+            compared = {"canary": numbers["canary"], "prod": numbers[reference]}
+            decision = _judge.judge(compared, limits, "the baseline" if params["baseline"] else "production")
             judge_seconds = round(time.time() - ended, 3)
             if decision["verdict"] != "inconclusive":
                 break

@@ -64,6 +64,13 @@ options:
       - Container port of the canary, where C(NAME-canary@file) sends requests.
       - Omitted, the split keeps its port; on creation V(8000), an app's default port.
     type: int
+  baseline_port:
+    description:
+      - Container port of a baseline, C(NAME-baseline) (production's image, started beside the canary), where
+        C(NAME-baseline@file) sends requests. The baseline takes as much as the canary, through its own guard
+        C(NAME-baseline-guard), and production the rest, so O(weight) is at most 50.
+      - V(0) takes the baseline out of the split. Omitted, the split keeps its baseline; on creation none.
+    type: int
 extends_documentation_fragment:
   - sentinel.paas.app
   - sentinel.paas.traefik_files
@@ -168,11 +175,13 @@ class SplitFile:
             "cookie_name": p["cookie_name"],
             "secure": p["secure"],
             "port": p["port"],
+            "baseline_port": p["baseline_port"],
         }
         if p["cookie_name"] is not None:
             _raise_if(_split.cookie_name_error(p["cookie_name"]))
-        if p["port"] is not None and not 1 <= p["port"] <= 65535:
-            raise ValueError(f"invalid port {p['port']}: use 1 to 65535")
+        for option, lowest in (("port", 1), ("baseline_port", 0)):
+            if p[option] is not None and not lowest <= p[option] <= 65535:
+                raise ValueError(f"invalid {option} {p[option]}: use {lowest} to 65535")
 
     def desired(self, current_text):
         """The split asked for: given options, else the current document's, else the creation defaults."""
@@ -218,11 +227,10 @@ class SplitFile:
             "changed": bool(changes),
             "changes": changes,
             "path": self.path,
-            "weights": {"prod": 100 - settings["canary_weight"], "canary": settings["canary_weight"]}
-            if settings
-            else None,
+            "weights": _split.weights(settings["canary_weight"], settings["baseline_port"]) if settings else None,
             "cookie_name": settings["cookie_name"] if settings else None,
             "port": settings["port"] if settings else None,
+            "baseline_port": settings["baseline_port"] if settings else None,
         }
         if self.module._diff:
             result["diff"] = {
@@ -248,6 +256,7 @@ def main():
             "cookie_name": {"type": "str"},
             "secure": {"type": "bool"},
             "port": {"type": "int"},
+            "baseline_port": {"type": "int"},
             **traefik_directory_argument(),
         },
         supports_check_mode=True,

@@ -66,6 +66,11 @@ port:
   returned: always
   type: int
   sample: 8000
+baseline_port:
+  description: The baseline's container port when the split has a baseline, V(0) when it has none; null without a split.
+  returned: always
+  type: int
+  sample: 0
 """
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
@@ -78,7 +83,15 @@ def read(app, directory):
     path = _split.split_path(directory, app)
     text = _files.read_text(path)
     if text is None:
-        return {"exists": False, "path": path, "weights": None, "cookie_name": None, "secure": None, "port": None}
+        return {
+            "exists": False,
+            "path": path,
+            "weights": None,
+            "cookie_name": None,
+            "secure": None,
+            "port": None,
+            "baseline_port": None,
+        }
     return {"exists": True, "path": path, **_split.read_split(_split.parse(text), app)}
 
 

@@ -43,9 +43,9 @@ options:
   state:
     description:
       - V(present) creates or updates the app; V(absent) removes it.
-      - With O(role=prod), V(absent) removes canary, production and database services and the network; the
-        database volume and the password secrets (the key to that data) only with O(delete_data). With
-        O(role=canary), only the canary service.
+      - With O(role=prod), V(absent) removes canary, baseline, production and database services and the network;
+        the database volume and the password secrets (the key to that data) only with O(delete_data). With
+        O(role=canary) or O(role=baseline), only that service.
     type: str
     choices: [present, absent]
     default: present
@@ -53,8 +53,10 @@ options:
     description:
       - V(prod) manages C(NAME-prod) and everything of the app; V(canary) manages C(NAME-canary) only, on the
         same networks and with the same database wiring as production, which must exist already.
+      - V(baseline) manages C(NAME-baseline) as V(canary) does C(NAME-canary). A rollout with a baseline runs
+        production's image in it beside the canary, to compare the two at the same age and share.
     type: str
-    choices: [prod, canary]
+    choices: [prod, canary, baseline]
     default: prod
   image:
     description:
@@ -367,7 +369,7 @@ class AppManager:
     # -- present ------------------------------------------------------------------------
     def plan_present(self):
         prod, db = self.owned_service("prod"), self.owned_service("db")
-        if self.role == "canary":
+        if self.role in _naming.SIDE_ROLES:
             if prod is None or self.swarm.network(_naming.app_network(self.app)) is None:
                 raise AppError(f"app {self.app} has no production service; deploy it (role=prod) first")
             with_db, steps = db is not None, []
@@ -382,7 +384,7 @@ class AppManager:
             steps = self.network_steps()
             if with_db:
                 steps += self.database_steps(db)
-        current = prod if self.role == "prod" else self.owned_service("canary")
+        current = prod if self.role == "prod" else self.owned_service(self.role)
         step, image_ref, release = self.app_service_step(current, prod, with_db)
         port = spec.port_of(step.after["labels"], self.app, self.role)
         result = {"exists": True, "with_db": with_db, "image": image_ref, "release": release, "port": port}
@@ -473,7 +475,8 @@ class AppManager:
         """The step of NAME-prod or NAME-canary, with the image reference and release it deploys."""
         name = _naming.service_name(self.app, self.role)
         current_view = self.view_of(current)
-        params = spec.effective_params(self.p, current_view, self.view_of(prod) if self.role == "canary" else None)
+        side = self.role in _naming.SIDE_ROLES
+        params = spec.effective_params(self.p, current_view, self.view_of(prod) if side else None)
         if not params["image"]:
             raise AppError(f"image is required to create {name}")
         if with_db:
@@ -536,7 +539,7 @@ class AppManager:
 
     # -- absent -------------------------------------------------------------------------
     def plan_absent(self):
-        roles = ("canary",) if self.role == "canary" else ("canary", "prod", "db")
+        roles = (self.role,) if self.role in _naming.SIDE_ROLES else (*_naming.SIDE_ROLES, "prod", "db")
         services = {role: self.owned_service(role) for role in roles}
         steps = [
             Step(s["Spec"]["Name"], self.view_of(s), None, partial(self.swarm.remove_service, s["ID"]))
@@ -604,7 +607,7 @@ def argument_spec():
     return docker_argument_spec(
         **app_name_argument(),
         state={"type": "str", "choices": ["present", "absent"], "default": "present"},
-        role={"type": "str", "choices": ["prod", "canary"], "default": "prod"},
+        role={"type": "str", "choices": ["prod", *_naming.SIDE_ROLES], "default": "prod"},
         image={"type": "str"},
         replicas={"type": "int"},
         max_replicas={"type": "int", "default": spec.DEFAULT_MAX_REPLICAS},

@@ -65,8 +65,8 @@ apps:
       type: str
     services:
       description: >-
-        By role (V(prod), V(canary), V(db)): name, image, port (the container port Traefik sends requests to, null for
-        the database), replicas (desired, running), update_status
+        By role (V(prod), V(canary), V(baseline), V(db)): name, image, port (the container port Traefik sends
+        requests to, null for the database), replicas (desired, running), update_status
         (state and message of the last update, or null), release, release_image, release_time,
         history (list of release, image, time), labels, secrets (names), env (as given to swarm_app, without
         the database variables the module adds), tasks.

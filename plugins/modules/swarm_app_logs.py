@@ -27,9 +27,9 @@ extends_documentation_fragment:
   - sentinel.paas.attributes.info_module
 options:
   role:
-    description: Which service of the app, C(NAME-ROLE) (production, canary or database).
+    description: Which service of the app, C(NAME-ROLE) (production, canary, a rollout's baseline or database).
     type: str
-    choices: [prod, canary, db]
+    choices: [prod, canary, baseline, db]
     default: prod
   since:
     description:

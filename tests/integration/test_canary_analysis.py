@@ -181,28 +181,36 @@ def production_failures(load: Load) -> int:
     return sum(1 for status, version in load.results if status == 0 or (status >= 500 and version != "2"))
 
 
-def test_a_good_canary_walks_every_step_and_is_promoted(platform, sentinel, app):
+def test_a_good_canary_walks_every_step_against_a_baseline_and_is_promoted(platform, sentinel, app):
+    # With a baseline (production's image at the canary's share), which the judge compares the canary with.
     with Load(app, clients=2) as load:
-        run = rollout(platform, sentinel)
+        run = rollout(platform, sentinel, "--baseline", "--max-latency-increase", "10000%")
         time.sleep(2)  # answers after the promotion
     print(load.summary("good rollout, promoted"), file=sys.stderr)
     assert run.returncode == 0, run.error
     assert run.data["outcome"] == "promoted", run.data
     assert [(s["weight"], s["verdict"]) for s in run.data["steps"]] == [(10, "pass"), (25, "pass"), (50, "pass")]
     for step in run.data["steps"]:
-        canary = step["numbers"]["canary"]
+        canary, baseline = step["numbers"]["canary"], step["numbers"]["baseline"]
         assert canary["requests"] >= 20 and canary["errors"] == 0 and 0 < canary["p99"] < 0.5, step
         assert step["ended"] - step["started"] == pytest.approx(10, abs=0.1) and step["judge_seconds"] < 5
+        # The baseline took about as much as the canary, and was what the canary's p99 was held against.
+        assert baseline["requests"] == pytest.approx(canary["requests"], rel=0.5), step["numbers"]
+        assert step["comparisons"]["p99"]["prod"] == baseline["p99"], step["comparisons"]
     assert sum(load.failures.values()) == 0, load.failures
     services = platform.manager.client.services
     prod_image = services.get(f"{APP}-prod").attrs["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"]
     assert prod_image == run.data["production_image"] and "todo:2" in prod_image
-    assert not services.list(filters={"name": f"{APP}-canary"})
+    assert not services.list(filters={"name": f"{APP}-canary"}) and not services.list(
+        filters={"name": f"{APP}-baseline"}
+    )
     assert app.versions(20) == {"2": 20}
     # The decision record in the Swarm says the same, with who, the images and the events.
     record = history(sentinel, run.data["rollout"])[0]
     assert record["status"] == "promoted" and record["owner"] and record["started"] < record["ended"]
-    assert "todo:2" in record["canary_image"] and "todo:1" in record["production_image"]
+    assert (
+        "todo:2" in record["canary_image"] and "todo:1" in record["production_image"] and record["options"]["baseline"]
+    )
     assert [s["numbers"] for s in record["steps"]] == [s["numbers"] for s in run.data["steps"]]
     assert [e["type"] for e in record["events"]] == ["canary.started"] + ["canary.step"] * 3 + ["canary.promoted"]
     first = run.data["steps"][0]
@@ -421,6 +429,7 @@ def test_a_dry_run_judges_every_step_and_acts_on_none(platform, sentinel, app):
         (["--steps", "50,150"], "invalid step '150'"),
         (["--interval", "5s"], "interval must be at least 10s"),
         (["--load", "api:5"], "invalid load 'api:5'"),
+        (["--baseline", "--steps", "25,75"], "with a baseline the canary's steps go up to 50, got 75"),
         (["--max-error-rate", "150%"], "max_error_rate must be a share between 0 and 1"),
         (["--confidence-is-not-an-option"], "No such option"),
     ],

@@ -40,6 +40,12 @@ def canary() -> None:
 @click.option(
     "--load", metavar="PATH:RPS", help="With --auto: send the canary RPS requests a second to PATH, through Traefik."
 )
+@click.option(
+    "--baseline",
+    is_flag=True,
+    default=None,
+    help="With --auto: judge the canary against NAME-baseline, production's image at the canary's share (steps to 50).",
+)
 @click.option("--max-inconclusive", type=click.IntRange(min=0), help="With --auto: intervals a step is held (2).")
 @click.option(
     "--on-inconclusive", type=click.Choice(["rollback", "pause"]), help="With --auto: after the held intervals."
@@ -73,7 +79,8 @@ def canary_deploy(
     from Prometheus over --interval (error rate and p99, absolute and against production); all
     pass: promoted; one fails: rolled back at once; too little traffic is never a pass.
     An app with few users gets enough with --load: a generator in the cluster sends the canary
-    its own requests while the steps are judged.
+    its own requests while the steps are judged. With --baseline, production's image runs beside
+    the canary at the same share and age, and the canary is compared with it.
     """
     given = {
         "image": image,
@@ -136,7 +143,7 @@ def canary_rollback(ctx: Context, name, yes) -> None:
 @click.argument("name")
 @pass_context
 def canary_status(ctx: Context, name) -> None:
-    """Weights, images and replicas of production and canary; a running rollout, live."""
+    """Weights, images and replicas of production and canary (and a rollout's baseline); a running rollout, live."""
     result = ctx.run("inspect.yml", {"app": name}, f"Reading {name}")
     services = result.get("app", {}).get("services", {})
     split = result.get("split", {})
@@ -144,10 +151,10 @@ def canary_status(ctx: Context, name) -> None:
     metrics = result.get("metrics") or {}
     traffic = (metrics.get("app") or {}) if metrics.get("available") else {}
     lines = []
-    for role in ("prod", "canary"):
+    for role in ("prod", "canary", "baseline"):
         svc = services.get(role)
         if svc:
-            line = f"  {role:7} {weights.get(role, 0):>3}%  {svc.get('image')}  {replicas_text(svc)} tasks"
+            line = f"  {role:8} {weights.get(role, 0):>3}%  {svc.get('image')}  {replicas_text(svc)} tasks"
             if traffic.get(role):
                 line += f"  {_requests_text(traffic[role])} in {metrics.get('window')}"
             lines.append(line)

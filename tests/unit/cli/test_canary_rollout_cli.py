@@ -29,7 +29,7 @@ def test_auto_sends_shares_and_seconds_to_the_rollout_playbook(calls):
     result = CliRunner().invoke(cli, [
         "canary", "deploy", "todo", "--image", "todo:2", "--auto", "--steps", "5,50", "--interval", "20s",
         "--max-error-rate", "2%", "--max-p99", "300ms", "--max-latency-increase", "20%", "--min-requests", "30",
-        "--on-inconclusive", "pause", "--load", "/api/todos:20",
+        "--on-inconclusive", "pause", "--load", "/api/todos:20", "--baseline",
     ])  # fmt: skip
     assert result.exit_code == 0, result.output
     playbook, extravars = calls[0]
@@ -37,7 +37,7 @@ def test_auto_sends_shares_and_seconds_to_the_rollout_playbook(calls):
     assert extravars == {
         "app": "todo", "image": "todo:2", "steps": "5,50", "interval": "20s", "max_error_rate": 0.02,
         "max_p99": 0.3, "max_latency_increase": 0.2, "min_requests": 30, "on_inconclusive": "pause",
-        "load": "/api/todos:20", "dry_run": False,
+        "load": "/api/todos:20", "baseline": True, "dry_run": False,
     }  # fmt: skip
 
 
@@ -47,6 +47,7 @@ def test_auto_sends_shares_and_seconds_to_the_rollout_playbook(calls):
         (["--steps", "5,10"], "--steps only work with --auto"),
         (["--dry-run"], "--dry-run only work with --auto"),
         (["--load", "/:5"], "--load only work with --auto"),
+        (["--baseline"], "--baseline only work with --auto"),
         (["--auto", "--weight", "10"], "--weight does not work with --auto"),
         (["--auto", "--steps", " "], "--steps is empty"),
         (["--auto", "--max-p99", "fast"], "'fast' is not a latency"),

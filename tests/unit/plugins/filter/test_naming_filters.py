@@ -35,7 +35,7 @@ def test_service_name_example():
 
 @pytest.mark.parametrize("role", ["split", "Prod", "", None])
 def test_service_name_refuses_an_unknown_role(role):
-    with pytest.raises(AnsibleFilterError, match="unknown role.*use one of prod, canary, db"):
+    with pytest.raises(AnsibleFilterError, match="unknown role.*use one of prod, canary, baseline, db"):
         FILTERS["service_name"]("todo", role)
 
 
@@ -96,7 +96,7 @@ def test_naming_gives_the_constants():
 
 
 def test_naming_gives_plain_values():
-    assert FILTERS["naming"]("ROLES") == ["prod", "canary", "db"]
+    assert FILTERS["naming"]("ROLES") == ["prod", "canary", "baseline", "db"]
     assert FILTERS["naming"]("TRAEFIK_ENTRYPOINTS") == {"http": "web", "https": "websecure", "metrics": "metrics"}
     reserved = FILTERS["naming"]("RESERVED_APP_NAMES")
     assert isinstance(reserved, list) and reserved == sorted(_naming.RESERVED_APP_NAMES)

@@ -101,6 +101,13 @@ def test_relative_latency_is_a_fraction_of_productions_p99():
     assert verdict(slower, max_latency_increase=0.5)["verdict"] == "pass"  # 95 ms <= 105 ms
 
 
+def test_the_reasons_name_what_the_canary_is_compared_with():
+    slower = [(100, 0, 0.08), (100, 0, 0.09), (100, 0, 0.085), (100, 0, 0.095), (100, 0, 0.09)]
+    limits = _judge.thresholds({"max_latency_increase": 0.2})
+    assert "over the baseline's" in _judge.judge(step(slower), limits, "the baseline")["reasons"][0]
+    assert "over production's" in _judge.judge(step(slower), limits)["reasons"][0]
+
+
 def test_comparing_with_a_silent_production_is_inconclusive():
     quiet_prod = [(5, 0, 0.05), (5, 0, 0.05)]
     result = verdict([(60, 0, 0.05)], prod=quiet_prod, max_latency_increase=0.2)

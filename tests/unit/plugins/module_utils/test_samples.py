@@ -86,3 +86,17 @@ def test_boundaries_in_whole_milliseconds_match_what_prometheus_answers():
     requests = [series("todo-canary@file", values, code="200", instance="a")]
     windows = _samples.measure_step("todo", requests, [], points)["canary"]["windows"]
     assert [w["requests"] for w in windows] == [10] * 7
+
+
+def test_a_baseline_is_measured_only_when_asked_for():
+    requests = [
+        series("todo-canary@file", {100.0: 0, 130.0: 30}, code="200", instance="a"),
+        series("todo-baseline@file", {100.0: 0, 130.0: 27}, code="200", instance="a"),
+    ]
+    assert set(_samples.measure_step("todo", requests, [], POINTS)) == {"prod", "canary"}
+    with_baseline = _samples.measure_step("todo", requests, [], POINTS, ("prod", "canary", "baseline"))
+    assert with_baseline["baseline"]["requests"] == 27 and with_baseline["canary"]["requests"] == 30
+    assert (
+        "todo-(prod|canary|baseline)@(?:file|swarm)"
+        in _samples.raw_queries("todo", ("prod", "canary", "baseline"))["requests"]
+    )

@@ -100,7 +100,35 @@ def test_rendered_text_parses_back_to_the_document_and_to_the_same_weights(weigh
         "cookie_name": "c",
         "secure": False,
         "port": 8000,
+        "baseline_port": 0,
     }
+
+
+def test_a_baseline_takes_as_much_as_the_canary_through_its_own_guard():
+    document = _split.desired_document("todo", 20, "c", secure=False, port=8080, baseline_port=8000)
+    services = document["http"]["services"]
+    children = {c["name"]: c["weight"] for c in services["todo-split"]["weighted"]["services"]}
+    assert children == {"todo-prod@swarm": 60, "todo-canary-guard": 20, "todo-baseline-guard": 20}
+    assert services["todo-baseline-guard"]["failover"] == {
+        "service": "todo-baseline@file",
+        "fallback": "todo-prod@swarm",
+        "errors": {"status": ["502-504"], "maxRequestBodyBytes": 1048576},
+    }
+    assert services["todo-baseline"]["loadBalancer"]["servers"] == [{"url": "http://todo-baseline:8000"}]
+    read = _split.read_split(_split.parse(_split.render("todo", document)), "todo")
+    assert read["weights"] == {"prod": 60, "canary": 20, "baseline": 20}
+    assert (read["port"], read["baseline_port"]) == (8080, 8000)
+    # Omitted, it is kept; 0 takes it out.
+    kept = _split.effective_settings("todo", {"weight": 30}, read)
+    assert kept["baseline_port"] == 8000 and kept["canary_weight"] == 30
+    assert _split.effective_settings("todo", {"baseline_port": 0}, read)["baseline_port"] == 0
+    assert _split.effective_settings("todo", {}, {})["baseline_port"] == 0
+
+
+def test_with_a_baseline_the_canary_gets_at_most_50():
+    assert _split.desired_document("todo", 50, "c", False, 8000, baseline_port=8000)
+    with pytest.raises(ValueError, match="with a baseline: the baseline takes as much as the canary"):
+        _split.desired_document("todo", 51, "c", False, 8000, baseline_port=8000)
 
 
 def test_render_is_stable():

@@ -128,6 +128,7 @@ def test_cookie_name_and_secure(directory, split_file):
         "cookie_name": "canary.v2",
         "secure": True,
         "port": 8000,
+        "baseline_port": 0,
     }
 
 
@@ -222,6 +223,7 @@ def test_info_when_there_is_no_split(directory, split_file):
         "cookie_name": None,
         "secure": None,
         "port": None,
+        "baseline_port": None,
     }
 
 

@@ -312,7 +312,7 @@ def test_blank_since_is_not_given():
         ({"name": "edge"}, "reserved by the platform"),
         ({"name": "todo", "since": "yesterday"}, "Error reading logs of app todo: invalid since 'yesterday'"),
         ({"name": "todo", "tail": 0}, "Error reading logs of app todo: invalid tail 0: give at least 1 line"),
-        ({"name": "todo", "role": "web"}, "value of role must be one of: prod, canary, db"),
+        ({"name": "todo", "role": "web"}, "value of role must be one of: prod, canary, baseline, db"),
         ({"name": "Todo", "since": "x", "tail": -1}, "invalid app name 'Todo'"),
     ],
 )
