@@ -12,7 +12,8 @@ import re
 from datetime import datetime, timezone
 
 from ansible_collections.sentinel.paas.plugins.module_utils import _judge, _metrics
-from ansible_collections.sentinel.paas.plugins.module_utils._split import parse_weight
+from ansible_collections.sentinel.paas.plugins.module_utils._load import MAX_RPS
+from ansible_collections.sentinel.paas.plugins.module_utils._split import MAX_WEIGHT_WITH_BASELINE, parse_weight
 
 DEFAULT_STEPS = (5, 10, 25, 50)
 DEFAULT_INTERVAL = "30s"
@@ -25,8 +26,6 @@ MIN_WINDOW_SECONDS = 1
 # Prometheus answers a range query with at most 11,000 points: windows of a step, held ones included.
 MAX_POINTS = 11000
 ON_INCONCLUSIVE = ("rollback", "pause")
-# A load generator (--load PATH:RPS) is for small apps: a few hundred requests a second at most.
-MAX_LOAD_RPS = 500
 _LOAD = re.compile(r"(/\S*):([0-9]+)")
 
 
@@ -56,9 +55,9 @@ def parse_load(value: object) -> dict | None:
     if isinstance(value, dict) and set(value) == {"path", "rps"}:
         value = f"{value['path']}:{value['rps']}"
     match = _LOAD.fullmatch(value.strip()) if isinstance(value, str) else None
-    if not match or not 1 <= int(match[2]) <= MAX_LOAD_RPS:
+    if not match or not 1 <= int(match[2]) <= MAX_RPS:
         raise ValueError(
-            f"invalid load {value!r}: give PATH:RPS, a path from / and 1 to {MAX_LOAD_RPS} requests a second,"
+            f"invalid load {value!r}: give PATH:RPS, a path from / and 1 to {MAX_RPS} requests a second,"
             " such as /api/todos:20"
         )
     return {"path": match[1], "rps": int(match[2])}
@@ -76,9 +75,12 @@ def parse_flag(name: str, value: object) -> bool:
     raise ValueError(f"{name} must be true or false, got {value!r}")
 
 
-def given_steps(value: object) -> list[int]:
-    """:func:`parse_steps`, with the default steps when none (or blank) are given."""
-    return parse_steps(list(DEFAULT_STEPS) if _blank(value) else value)
+def given_steps(value: object, baseline: bool = False) -> list[int]:
+    """:func:`parse_steps`, with the default steps when none (or blank) are given: those a baseline
+    leaves room for, with one."""
+    if _blank(value):
+        value = [step for step in DEFAULT_STEPS if not baseline or step <= MAX_WEIGHT_WITH_BASELINE]
+    return parse_steps(value)
 
 
 def analysis_errors(interval: object, windows: int, max_inconclusive: int) -> list[str]:
@@ -125,11 +127,16 @@ def rollout_errors(options: dict) -> list[str]:
     given = {k: v for k, v in options.items() if not _blank(v)}
     errors = []
     try:
-        steps = given_steps(given.get("steps"))
-        if parse_flag("baseline", given.get("baseline")) and steps[-1] > 50:
+        baseline = parse_flag("baseline", given.get("baseline"))
+    except ValueError as exc:
+        errors.append(str(exc))
+        baseline = False
+    try:
+        steps = given_steps(given.get("steps"), baseline)
+        if baseline and steps[-1] > MAX_WEIGHT_WITH_BASELINE:
             errors.append(
-                f"with a baseline the canary's steps go up to 50, got {steps[-1]}: the baseline takes as much"
-                " traffic as the canary"
+                f"with a baseline the canary's steps go up to {MAX_WEIGHT_WITH_BASELINE}, got {steps[-1]}:"
+                " the baseline takes as much traffic as the canary, and production keeps the largest share"
             )
     except ValueError as exc:
         errors.append(str(exc))
@@ -154,8 +161,13 @@ def rollout_errors(options: dict) -> list[str]:
     except _judge.JudgeError as exc:
         errors.append(str(exc))
     else:
-        if limits["max_error_rate_increase"] is not None or limits["max_latency_increase"] is not None:
+        compared = limits["max_error_rate_increase"] is not None or limits["max_latency_increase"] is not None
+        if compared:
             errors.append(comparison_error(timing[0], limits["confidence"]))
+        elif baseline:
+            errors.append(
+                "a baseline is only compared through max_error_rate_increase or max_latency_increase: give one"
+            )
     return [e for e in errors if e]
 
 
@@ -167,8 +179,9 @@ def resolved(options: dict) -> dict:
     held = _whole(given.get("max_inconclusive", DEFAULT_MAX_INCONCLUSIVE))
     seconds = _metrics.window_seconds(interval)
     limits = _judge.thresholds({k: float(given[k]) for k in _judge.DEFAULTS if k in given})
+    baseline = parse_flag("baseline", given.get("baseline"))
     return {
-        "steps": given_steps(given.get("steps")),
+        "steps": given_steps(given.get("steps"), baseline),
         "interval": interval,
         "interval_seconds": seconds,
         "step_seconds": seconds * (held + 1),
@@ -176,7 +189,7 @@ def resolved(options: dict) -> dict:
         "max_inconclusive": held,
         "on_inconclusive": given.get("on_inconclusive", ON_INCONCLUSIVE[0]),
         "load": parse_load(given.get("load")),
-        "baseline": parse_flag("baseline", given.get("baseline")),
+        "baseline": baseline,
         **limits,
         "min_requests": int(limits["min_requests"]),
     }

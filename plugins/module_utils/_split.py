@@ -97,20 +97,26 @@ def weights(canary_weight: int, baseline_port: int) -> dict:
     return shares
 
 
+# With a baseline, production keeps at least as much as each of canary and baseline: a weight of
+# 0 would take it out of the split (Traefik skips such children), its pinned users with it.
+MAX_WEIGHT_WITH_BASELINE = 33
+
+
 def split_error(canary_weight: int, baseline_port: int) -> str | None:
     """Why a split cannot have these settings, or None."""
-    if baseline_port and canary_weight > 50:
+    if baseline_port and canary_weight > MAX_WEIGHT_WITH_BASELINE:
         return (
-            f"invalid weight {canary_weight} with a baseline: the baseline takes as much as the canary,"
-            " so the canary gets at most 50"
+            f"invalid weight {canary_weight} with a baseline: the baseline takes as much as the canary and"
+            f" production keeps the largest share, so the canary gets at most {MAX_WEIGHT_WITH_BASELINE}"
         )
     return None
 
 
-def canary_cookie_value(app: str) -> str:
-    """The sticky cookie's value that sends a client to the canary's share of the split: Traefik v3
-    writes the first 16 hex digits of the SHA-256 of the weighted child's name (seen with v3.7)."""
-    return hashlib.sha256(_naming.guard_service(app, "canary").encode()).hexdigest()[:16]
+def side_cookie_value(app: str, role: str) -> str:
+    """The sticky cookie's value that sends a client to the canary's (or baseline's) share of the
+    split: Traefik v3 writes the first 16 hex digits of the SHA-256 of the weighted child's name
+    (seen with v3.7)."""
+    return hashlib.sha256(_naming.guard_service(app, role).encode()).hexdigest()[:16]
 
 
 def split_path(directory: str, app: str) -> str:

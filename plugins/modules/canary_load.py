@@ -14,10 +14,13 @@ description:
     through Traefik, with the sticky cookie of the canary's share of the split. So every request goes the way
     a user's would, and is the canary's; Traefik counts it as such, and the judge sees it.
   - When the canary cannot answer, the split's guard answers from production, as for any user.
+  - With O(baseline), it sends as many requests again with the cookie of the baseline's share, so that the
+    canary and its baseline are compared under the same load.
   - The generator stops by itself after O(seconds), so a rollout whose run died does not leave it running for
     long; V(absent) stops it at once.
   - It runs in the platform's Traefik image unless O(image) is given. It needs C(curl) for an app whose route
-    is HTTPS (Alpine's busybox C(wget) sends plain HTTP only).
+    is HTTPS (Alpine's busybox C(wget) sends plain HTTP only); a generator that cannot run fails the module
+    with its last log line.
 version_added: 0.2.0
 author: Sentinel developers (@sentinel)
 extends_documentation_fragment:
@@ -32,23 +35,28 @@ options:
     choices: [present, absent]
     default: present
   path:
-    description: The path requested, from V(/), query included.
+    description: The path requested, from V(/), query included (C(SENTINEL_LOAD_PATH) in the service's env).
     type: str
     default: /
   rps:
-    description: Requests a second, 1 to 500.
+    description: Requests a second, 1 to 500 (C(SENTINEL_LOAD_RPS)), per share with O(baseline).
     type: int
     default: 10
   seconds:
-    description: How long the generator runs before it stops by itself.
+    description: How long the generator runs before it stops by itself (C(SENTINEL_LOAD_SECONDS)).
     type: int
     default: 3600
+  baseline:
+    description: Also send O(rps) requests a second to the baseline's share (a rollout with a baseline).
+    type: bool
+    default: false
   cookie_name:
     description: The split's sticky cookie, if it was given another name than the default.
     type: str
   image:
     description:
-      - The image to run the generator in; it needs C(/bin/sh) and C(curl) or busybox C(wget).
+      - The image to run the generator in (the service's C(ContainerSpec.Image)); it needs C(/bin/sh) and
+        C(curl) or busybox C(wget).
       - If not set, the image of the platform's Traefik service.
     type: str
 seealso:
@@ -72,10 +80,16 @@ EXAMPLES = r"""
 
 RETURN = r"""
 load:
-  description: What the generator does (its environment), null when none runs.
+  description: What the generator does (its environment) and its C(image), null when none runs.
   returned: always
   type: dict
-  sample: {SENTINEL_LOAD_URL: "http://todo.example.com/api/todos", SENTINEL_LOAD_RPS: "20"}
+  sample: {SENTINEL_LOAD_URL: "http://todo.example.com/api/todos", SENTINEL_LOAD_RPS: "20", image: "traefik:v3.7"}
+changes:
+  description: V(load) when the generator is started or stopped, else C(load.FIELD) for each setting that differs.
+  returned: always
+  type: list
+  elements: str
+  sample: [load.SENTINEL_LOAD_RPS]
 service:
   description: The generator's service name.
   returned: always
@@ -83,15 +97,20 @@ service:
   sample: sentinel-load-todo
 """
 
+import time
+
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.sentinel.paas.plugins.module_utils import _job, _load, _naming, _split
 from ansible_collections.sentinel.paas.plugins.module_utils._args import app_name_argument
+from ansible_collections.sentinel.paas.plugins.module_utils._diff import ChangeSet
 from ansible_collections.sentinel.paas.plugins.module_utils._swarm import APIError, Swarm, docker_argument_spec
 from ansible_collections.sentinel.paas.plugins.module_utils._traefik import parse_route
 
+_START_SECONDS = 30  # for its image to be pulled and its task to start
+
 
 class LoadError(Exception):
-    """Why the generator cannot run; nothing was changed."""
+    """Why the generator cannot run; nothing was left running."""
 
 
 def current(swarm, name):
@@ -111,8 +130,10 @@ def wanted(swarm, p):
     route = parse_route(app, prod["Spec"].get("Labels") or {}) if prod else None
     if not route or not route["domains"]:
         raise LoadError(f"app {app} has no route: the load goes through Traefik to its domain")
-    cookie = f"{p['cookie_name'] or _naming.sticky_cookie(app)}={_split.canary_cookie_value(app)}"
-    settings = _load.settings(route["domains"][0], route["tls"], p["path"], p["rps"], p["seconds"], cookie)
+    roles = _naming.SIDE_ROLES if p["baseline"] else ("canary",)
+    name = p["cookie_name"] or _naming.sticky_cookie(app)
+    cookies = [f"{name}={_split.side_cookie_value(app, role)}" for role in roles]
+    settings = _load.settings(route["domains"][0], route["tls"], p["path"], p["rps"], p["seconds"], cookies)
     traefik = swarm.service(_naming.PLATFORM_SERVICES["traefik"])
     if not p["image"] and traefik is None:
         raise LoadError("the platform's Traefik service is not there: run sentinel init, or give an image")
@@ -120,12 +141,32 @@ def wanted(swarm, p):
     return settings
 
 
+def started(swarm, name):
+    """Wait until the generator runs; one that ends at once (no HTTP client in its image) is removed,
+    and its last log line says why."""
+    deadline = time.monotonic() + _START_SECONDS
+    while time.monotonic() < deadline:
+        tasks = swarm.tasks(name)
+        ended = _job.outcome(tasks)
+        if ended:
+            lines, _engine_errors = swarm.service_logs(name) or ([], [])
+            swarm.remove_service(name)
+            last = _job.without_timestamps(lines)[-1:] or [ended["error"] or ended["state"]]
+            raise LoadError(f"the generator ended at once ({ended['state']}): {last[0]}")
+        if any(t["Status"]["State"] == "running" for t in tasks):
+            return
+        time.sleep(0.5)
+
+
 def run(module, swarm):
     p = module.params
     name = _naming.load_service(p["name"])
     service, before = current(swarm, name)
     after = wanted(swarm, p) if p["state"] == "present" else None
-    changed = before != after or (after is None and service is not None)
+    found = ChangeSet()
+    # A generator that has ended is there but does nothing: it is replaced, or removed.
+    found.record("load", before if before or service is None else {"ended": True}, after)
+    changed = found.changed
     if changed and not module.check_mode:
         if service is not None:
             swarm.remove_service(name)
@@ -135,9 +176,10 @@ def run(module, swarm):
                 raise LoadError(f"no {_naming.EDGE_NETWORK} network: run sentinel init first")
             env = {k: v for k, v in after.items() if k != "image"}
             swarm.create_service(**_load.service_spec(p["name"], after["image"], env, network["Id"]))
-    result = {"changed": changed, "load": after, "service": name}
+            started(swarm, name)
+    result = {"changed": changed, "changes": found.changes, "load": after, "service": name}
     if module._diff:
-        result["diff"] = {"before": before or {}, "after": after or {}}
+        result["diff"] = found.diff
     return result
 
 
@@ -149,6 +191,7 @@ def main():
             path={"type": "str", "default": "/"},
             rps={"type": "int", "default": 10},
             seconds={"type": "int", "default": 3600},
+            baseline={"type": "bool", "default": False},
             cookie_name={"type": "str"},
             image={"type": "str"},
         ),

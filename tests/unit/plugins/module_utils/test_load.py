@@ -30,20 +30,21 @@ def test_each_bad_field_is_named(change, message):
 
 
 def test_settings_go_through_traefik_to_the_apps_domain_with_the_canary_cookie():
-    plain = _load.settings("todo.example.com", False, "/api", 20, 600, "c=v")
+    plain = _load.settings("todo.example.com", False, "/api", 20, 600, ["c=v"])
     assert plain["SENTINEL_LOAD_URL"] == "http://todo.example.com/api"
-    assert (plain["SENTINEL_LOAD_EDGE"], plain["SENTINEL_LOAD_RPS"], plain["SENTINEL_LOAD_COOKIE"]) == (
+    assert (plain["SENTINEL_LOAD_EDGE"], plain["SENTINEL_LOAD_RPS"], plain["SENTINEL_LOAD_COOKIES"]) == (
         "tasks.sentinel-traefik",
         "20",
         "c=v",
     )
     assert (
-        _load.settings("todo.example.com", True, "/", 1, 1, "c=v")["SENTINEL_LOAD_URL"] == "https://todo.example.com/"
+        _load.settings("todo.example.com", True, "/", 1, 1, ["c=v"])["SENTINEL_LOAD_URL"] == "https://todo.example.com/"
     )
 
 
 def test_the_service_runs_the_script_once_on_the_edge_network_and_reads_back_its_settings():
-    env = _load.settings("todo.example.com", False, "/", 5, 60, "c=v")
+    env = _load.settings("todo.example.com", False, "/", 5, 60, ["c=v", "c=w"])
+    assert env["SENTINEL_LOAD_COOKIES"] == "c=v c=w"
     spec = _load.service_spec("todo", "traefik:v3.7", env, "edge-id")
     assert spec["name"] == "sentinel-load-todo" and spec["labels"] == {"sentinel.load": "todo"}
     template = spec["task_template"]

@@ -60,7 +60,8 @@ def test_nothing_given_is_valid_and_blank_counts_as_not_given():
         ({"load": "/api:501"}, "1 to 500 requests a second"),
         ({"load": "/a b:5"}, "invalid load"),
         ({"load": 20}, "invalid load 20"),
-        ({"baseline": True, "steps": "10,60"}, "with a baseline the canary's steps go up to 50, got 60"),
+        ({"baseline": True, "steps": "10,50"}, "with a baseline the canary's steps go up to 33, got 50"),
+        ({"baseline": True}, "a baseline is only compared through max_error_rate_increase or max_latency_increase"),
         ({"baseline": "maybe"}, "baseline must be true or false, got 'maybe'"),
     ],
 )
@@ -92,7 +93,9 @@ def test_resolved_options_fill_in_every_default_as_the_record_keeps_them():
     assert options["load"] == {"path": "/api/todos?x=1", "rps": 20}
     assert _rollout.resolved({})["load"] is None
     assert _rollout.resolved({})["baseline"] is False and _rollout.resolved({"baseline": "true"})["baseline"] is True
-    assert _rollout.rollout_errors({"baseline": "yes", "steps": "10,50"}) == []
+    with_baseline = {"baseline": "yes", "max_latency_increase": 0.2}
+    assert _rollout.rollout_errors(with_baseline) == []
+    assert _rollout.resolved(with_baseline)["steps"] == [5, 10, 25]  # the default steps a baseline leaves room for
     assert (options["interval_seconds"], options["step_seconds"]) == (60, 180)
     assert (options["windows"], options["min_requests"], options["max_p99"]) == (5, 20, 0.5)
     assert _rollout.resolved(options) == options  # a record's options are valid input again

@@ -125,10 +125,11 @@ def test_a_baseline_takes_as_much_as_the_canary_through_its_own_guard():
     assert _split.effective_settings("todo", {}, {})["baseline_port"] == 0
 
 
-def test_with_a_baseline_the_canary_gets_at_most_50():
-    assert _split.desired_document("todo", 50, "c", False, 8000, baseline_port=8000)
+def test_with_a_baseline_the_canary_gets_at_most_33_and_production_keeps_the_largest_share():
+    document = _split.desired_document("todo", 33, "c", False, 8000, baseline_port=8000)
+    assert document["http"]["services"]["todo-split"]["weighted"]["services"][0]["weight"] == 34
     with pytest.raises(ValueError, match="with a baseline: the baseline takes as much as the canary"):
-        _split.desired_document("todo", 51, "c", False, 8000, baseline_port=8000)
+        _split.desired_document("todo", 34, "c", False, 8000, baseline_port=8000)
 
 
 def test_render_is_stable():
@@ -218,4 +219,4 @@ def test_split_path_uses_the_conventional_file_name():
 
 def test_the_canary_cookie_value_is_the_one_traefik_sets():
     # Set-Cookie from the real traefik v3.7 for the child app-canary-guard of a weighted service.
-    assert _split.canary_cookie_value("app") == "edbc1b1c9284f254"
+    assert _split.side_cookie_value("app", "canary") == "edbc1b1c9284f254"
