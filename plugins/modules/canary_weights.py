@@ -68,7 +68,8 @@ options:
     description:
       - Container port of a baseline, C(NAME-baseline) (production's image, started beside the canary), where
         C(NAME-baseline@file) sends requests. The baseline takes as much as the canary, through its own guard
-        C(NAME-baseline-guard), and production the rest, so O(weight) is at most 50.
+        C(NAME-baseline-guard), and production the rest; production keeps the largest share, so O(weight) is at
+        most 33.
       - V(0) takes the baseline out of the split. Omitted, the split keeps its baseline; on creation none.
     type: int
 extends_documentation_fragment:

@@ -44,7 +44,7 @@ def canary() -> None:
     "--baseline",
     is_flag=True,
     default=None,
-    help="With --auto: judge the canary against NAME-baseline, production's image at the canary's share (steps to 50).",
+    help="With --auto: judge the canary against NAME-baseline, production's image at the canary's share (steps to 33).",
 )
 @click.option("--max-inconclusive", type=click.IntRange(min=0), help="With --auto: intervals a step is held (2).")
 @click.option(

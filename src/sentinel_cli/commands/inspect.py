@@ -36,7 +36,8 @@ def render_app(result: dict) -> str:
         lines.append("  URL:      " + " ".join(f"{scheme}://{d}" for d in route.get("domains") or []))
     if split.get("exists"):
         weights = split.get("weights", {})
-        lines.append(f"  Traffic:  production {weights.get('prod')}%  canary {weights.get('canary')}%")
+        baseline = f"  baseline {weights['baseline']}%" if "baseline" in weights else ""
+        lines.append(f"  Traffic:  production {weights.get('prod')}%  canary {weights.get('canary')}%{baseline}")
     services = app.get("services", {})
     rows = [
         {

@@ -132,3 +132,9 @@ def test_canary_status_without_metrics_is_unchanged():
     context = _Context(_result({"available": False, "reason": "x"}), "text")
     run = CliRunner().invoke(canary.canary, ["status", "todo"], obj=context)
     assert run.output.splitlines()[1].endswith("1/1 tasks")
+
+
+def test_a_rollouts_baseline_shows_its_share():
+    result = _result({"available": False, "reason": "no Prometheus"})
+    result["split"]["weights"] = {"prod": 60, "canary": 20, "baseline": 20}
+    assert "production 60%  canary 20%  baseline 20%" in inspect.render_app(result)
