@@ -138,10 +138,12 @@ class Bench:
         self.record("rollout: the judge's own time per step (slowest)", max(judged), 1)
         self.record("rollout: failed requests", traffic.failed, 0, unit="req")
         self.sentinel("deploy", APP, "--image", self.images["1"])
+        # The same with a baseline: 3 steps (it leaves room up to 33) and a relative threshold to use it.
+        baseline = [*auto, "--steps", "5,10,25", "--baseline", "--max-latency-increase", "100%"]
         with Traffic(self) as traffic:
             started = time.monotonic()
-            self.sentinel_json("canary", "deploy", APP, "--image", self.images["2"], *auto, "--baseline")
-            self.record("rollout with --baseline, promoted: total", time.monotonic() - started)
+            judged = self.sentinel_json("canary", "deploy", APP, "--image", self.images["2"], *baseline)
+            self.record(f"rollout with --baseline, 3 steps ({judged['outcome']}): total", time.monotonic() - started)
         self.record("rollout with --baseline: failed requests", traffic.failed, 0, unit="req")
         self.sentinel("deploy", APP, "--image", self.images["1"])
         with Traffic(self) as traffic:
