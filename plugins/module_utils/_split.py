@@ -78,13 +78,12 @@ def effective_settings(app: str, given: dict, current: dict) -> dict:
     """desired_document's arguments: each ``given`` option (None: omitted), else what the
     ``current`` split has (read_split's answer, {} without one), else SPLIT_DEFAULTS."""
     current_weight = (current.get("weights") or {}).get("canary")
-    current_baseline = current.get("baseline_port") or 0 if current else None
     choices = {
         "canary_weight": (given.get("weight"), current_weight, SPLIT_DEFAULTS["weight"]),
         "cookie_name": (given.get("cookie_name"), current.get("cookie_name"), _naming.sticky_cookie(app)),
         "secure": (given.get("secure"), current.get("secure"), SPLIT_DEFAULTS["secure"]),
         "port": (given.get("port"), current.get("port"), SPLIT_DEFAULTS["port"]),
-        "baseline_port": (given.get("baseline_port"), current_baseline, SPLIT_DEFAULTS["baseline_port"]),
+        "baseline_port": (given.get("baseline_port"), current.get("baseline_port"), SPLIT_DEFAULTS["baseline_port"]),
     }
     return {key: next(v for v in values if v is not None) for key, values in choices.items()}
 

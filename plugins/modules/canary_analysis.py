@@ -209,7 +209,11 @@ def main():
 
     prometheus = Prometheus(Swarm(module), params["query_timeout"])
     interval = _metrics.window_seconds(params["interval"])
-    versions, reference = (_metrics.WITH_BASELINE, "baseline") if params["baseline"] else (_metrics.VERSIONS, "prod")
+    versions, reference, named = (
+        (_metrics.WITH_BASELINE, "baseline", "the baseline")
+        if params["baseline"]
+        else (_metrics.VERSIONS, "prod", "production")
+    )
     started = time.time()
     try:
         prometheus.container()  # before the wait: a missing Prometheus is known at once
@@ -218,7 +222,7 @@ def main():
             time.sleep(max(0.0, ended - time.time()))
             numbers = measure(prometheus, params["name"], started, ended, params["windows"] * (held + 1), versions)
             compared = {"canary": numbers["canary"], "prod": numbers[reference]}
-            decision = _judge.judge(compared, limits, "the baseline" if params["baseline"] else "production")
+            decision = _judge.judge(compared, limits, named)
             judge_seconds = round(time.time() - ended, 3)
             if decision["verdict"] != "inconclusive":
                 break
