@@ -8,15 +8,8 @@ Private to this collection.
 
 from __future__ import annotations
 
-from ansible_collections.sentinel.paas.plugins.module_utils._naming import TRAEFIK_DYNAMIC_DIR
-
 
 def app_name_argument(required=True):
     """The app's name, option ``name`` in every module, as kubernetes.core says ``name`` everywhere
     (doc fragment ``sentinel.paas.app``)."""
     return {"name": {"type": "str", "required": required}}
-
-
-def traefik_directory_argument():
-    """Traefik's watched file-provider directory on the host (doc fragment ``sentinel.paas.traefik_files``)."""
-    return {"directory": {"type": "path", "default": TRAEFIK_DYNAMIC_DIR}}

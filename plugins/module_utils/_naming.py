@@ -13,7 +13,9 @@ import re
 # A DNS label short enough that every derived name stays within Docker's limits.
 APP_NAME_PATTERN = re.compile(r"[a-z](?:[a-z0-9-]{0,29}[a-z0-9])?")
 # Names whose derived objects (network sentinel-NAME, ...) would collide with the platform's own.
-RESERVED_APP_NAMES = frozenset({"edge", "monitoring", "traefik", "prometheus", "grafana", "node-exporter"})
+RESERVED_APP_NAMES = frozenset(
+    {"edge", "monitoring", "traefik", "traefik-sync", "prometheus", "grafana", "node-exporter"}
+)
 # App X's routers are X and X-http (see route_label_prefixes): an app named X-http would take
 # X's redirect router, and Traefik drops both routers of a name defined twice.
 RESERVED_APP_SUFFIXES = ("-http",)
@@ -32,6 +34,8 @@ LABEL_CONFIG_HASH = "sentinel.config-hash"  # what cannot be read back (secrets)
 
 PLATFORM_SERVICES = {
     "traefik": "sentinel-traefik",
+    # Writes the Traefik documents kept in the Swarm into every manager's directory (_traefik_files).
+    "traefik_sync": "sentinel-traefik-sync",
     "prometheus": "sentinel-prometheus",
     "grafana": "sentinel-grafana",
     "node_exporter": "sentinel-node-exporter",
@@ -137,6 +141,9 @@ TRAEFIK_CERT_RESOLVER = "sentinel"
 # Traefik's entrypoints by purpose: plain HTTP (:80), HTTPS (:443), Prometheus metrics (TRAEFIK_METRICS_PORT).
 TRAEFIK_ENTRYPOINTS = {"http": "web", "https": "websecure", "metrics": "metrics"}
 TRAEFIK_METRICS_PORT = 8082
+# Traefik's own entrypoint (ping, API) on its container's loopback: reached with docker exec only
+# (module_utils/_traefik_api.py), never by apps on the edge network.
+TRAEFIK_API_ADDRESS = "127.0.0.1:8080"
 PROMETHEUS_PORT = 9090
 
 

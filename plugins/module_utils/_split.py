@@ -10,7 +10,6 @@ Private to this collection.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import traceback
 
@@ -116,10 +115,6 @@ def side_cookie_value(app: str, role: str) -> str:
     split: Traefik v3 writes the first 16 hex digits of the SHA-256 of the weighted child's name
     (seen with v3.7)."""
     return hashlib.sha256(_naming.guard_service(app, role).encode()).hexdigest()[:16]
-
-
-def split_path(directory: str, app: str) -> str:
-    return os.path.join(directory, _naming.split_file(app))
 
 
 # Answers Traefik gives itself when the canary cannot answer: its name resolves to no task (none

@@ -9,9 +9,9 @@ DOCUMENTATION = r"""
 module: canary_weights
 short_description: Split one app's traffic between production and canary in Traefik
 description:
-  - Writes (or removes) the Traefik file-provider document C(NAME-split.yml) that defines the
-    weighted service C(NAME-split), whose children are C(NAME-prod@swarm) and
-    C(NAME-canary-guard), with a sticky cookie so a client keeps the version it landed on.
+  - Keeps (or removes) the Traefik file-provider document C(NAME-split.yml) that defines the weighted
+    service C(NAME-split), whose children are C(NAME-prod@swarm) and C(NAME-canary-guard), with a sticky
+    cookie so a client keeps the version it landed on.
   - C(NAME-canary-guard) is a failover service. It sends the canary's share to C(NAME-canary@file)
     and answers from C(NAME-prod@swarm) whenever the canary's answer is a 502, 503 or 504. Traefik
     answers so itself when the canary has no running task, a task died, or its node is gone, so a
@@ -19,11 +19,12 @@ description:
   - C(NAME-canary@file) is a load balancer on the canary's Swarm DNS name (C(http://NAME-canary:PORT),
     every running task's address in endpoint mode dnsrr). The Swarm provider's C(NAME-canary@swarm)
     is not used, because Traefik drops it, and with it the whole split, when no task runs.
-  - Manages the file on the host the module runs on. Run it on every host that runs Traefik
-    (the C(managers) group); Traefik's watched file provider applies a change within about a
-    second, without restarting Traefik or any task.
-  - The file is replaced atomically (temporary file in the same directory, fsync, rename), so
-    Traefik never reads a partial document. Comments and key order are ignored when comparing.
+  - The document is kept in the Swarm, as a Docker config labelled with its file name and a version
+    (C(sentinel-traefik-NAME-split-N)); run the module once, on any manager. The platform service
+    C(sentinel-traefik-sync) (the C(control_plane) role) writes it into Traefik's watched directory on every
+    manager, in one rename, within about a second; a manager that was down, or joins later, gets it when its
+    task starts. Traefik applies it without restarting Traefik or any task.
+    M(sentinel.paas.traefik_wait) tells when every manager's Traefik serves it.
   - A router sends traffic through the split by naming the service C(NAME-split@file)
     (M(sentinel.paas.traefik_route) with O(sentinel.paas.traefik_route#module:service=split)).
 version_added: 0.1.0
@@ -31,7 +32,7 @@ author: Sentinel developers (@sentinel)
 options:
   state:
     description:
-      - V(present) writes the split, V(absent) removes the file (Traefik then drops C(NAME-split)).
+      - V(present) keeps the split, V(absent) removes it (Traefik then drops C(NAME-split)).
     type: str
     choices: [present, absent]
     default: present
@@ -74,15 +75,16 @@ options:
     type: int
 extends_documentation_fragment:
   - sentinel.paas.app
-  - sentinel.paas.traefik_files
+  - sentinel.paas.docker
   - sentinel.paas.attributes
   - sentinel.paas.attributes.reconcile
 attributes:
   diff_mode:
-    details: The diff shows the file's text before and after.
+    details: The diff shows the document's text before and after.
+requirements:
+  - PyYAML on the host the module runs on (Debian package C(python3-yaml))
 notes:
-  - Traefik keeps serving the last valid configuration if the file is removed by hand; remove
-    the split with O(state=absent) after switching the router back to C(NAME-prod).
+  - Remove the split with O(state=absent) after switching the router back to C(NAME-prod).
   - Create C(NAME-canary) before routing through the split, and route back to C(NAME-prod) before
     removing the canary; the guard covers whatever happens in between.
   - The guard replays a request on production when the canary's answer is a 502, 503 or 504,
@@ -112,11 +114,16 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-path:
-  description: The split document on this host.
+config:
+  description: The Docker config that holds the split now; null when O(state=absent).
   returned: always
   type: str
-  sample: /etc/sentinel/traefik/dynamic/todo-split.yml
+  sample: sentinel-traefik-todo-split-3
+file:
+  description: The document's file name in Traefik's watched directory on every manager.
+  returned: always
+  type: str
+  sample: todo-split.yml
 weights:
   description: The split after the run; null when O(state=absent).
   returned: always
@@ -134,42 +141,41 @@ port:
   sample: 8000
 changes:
   description:
-    - What differed. V(file) when the file was created or removed, V(document) when it was not
-      valid YAML, V(mode) for its permissions, else dotted paths in the document.
+    - What differed. V(file) when the split was created or removed, V(document) when the kept one was
+      not valid YAML, else dotted paths in the document.
   returned: always
   type: list
   elements: str
   sample: ["http.services.todo-split.weighted.services.todo-canary-guard.weight"]
 diff:
-  description: The file's text before and after (empty when the file is absent).
+  description: The document's text before and after (empty when there is none).
   returned: when diff mode is on
   type: dict
   sample:
     before: ""
     after: "# Managed by sentinel.paas.canary_weights: do not edit by hand.\n..."
-    before_header: /etc/sentinel/traefik/dynamic/todo-split.yml
-    after_header: /etc/sentinel/traefik/dynamic/todo-split.yml
+    before_header: todo-split.yml
+    after_header: todo-split.yml
 """
 
-import os
-
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible_collections.sentinel.paas.plugins.module_utils import _files, _naming, _split
-from ansible_collections.sentinel.paas.plugins.module_utils._args import app_name_argument, traefik_directory_argument
+from ansible_collections.sentinel.paas.plugins.module_utils import _naming, _split
+from ansible_collections.sentinel.paas.plugins.module_utils import _traefik_files as files
+from ansible_collections.sentinel.paas.plugins.module_utils._args import app_name_argument
+from ansible_collections.sentinel.paas.plugins.module_utils._swarm import APIError, Swarm, docker_argument_spec
 
-FILE_MODE = 0o644  # Traefik may run as another user; the document holds no secret
 
+class Split:
+    """The split document of one app, kept in the Swarm."""
 
-class SplitFile:
-    """The split document of one app in this host's Traefik directory."""
-
-    def __init__(self, module):
-        """Validates every given parameter (ValueError) before anything on the host is read."""
+    def __init__(self, module, swarm):
+        """Validates every given parameter (ValueError) before anything is read."""
         self.module = module
+        self.swarm = swarm
         p = module.params
         self.app = p["name"]
         _raise_if(_naming.app_name_error(self.app))
-        self.path = _split.split_path(p["directory"], self.app)
+        self.file = _naming.split_file(self.app)
         self.present = p["state"] == "present"
         self.given = {
             "weight": None if p["weight"] is None else _split.parse_weight(p["weight"]),
@@ -202,32 +208,29 @@ class SplitFile:
             current = _split.normalise(_split.parse(current_text))
         except ValueError:
             return ["document"]
-        found = _split.differences(current, _split.normalise(desired))
-        if _files.file_mode(self.path) != FILE_MODE:
-            found.append("mode")
-        return found
+        return _split.differences(current, _split.normalise(desired))
 
     def run(self):
-        if self.present and not os.path.isdir(os.path.dirname(self.path)):
-            raise ValueError(
-                f"directory {os.path.dirname(self.path)} does not exist on this host "
-                "(the control_plane role creates it and mounts it into Traefik)"
-            )
-        current_text = _files.read_text(self.path)
+        kept = files.versions(self.swarm.configs({files.LABEL_FILE: self.file}), self.file)
+        current_text = files.text_of(kept[0]) if kept else None
         settings, document = self.desired(current_text) if self.present else (None, None)
         desired_text = _split.render(self.app, document) if self.present else ""
         changes = self.changes(current_text, document)
+        config = kept[0]["Spec"]["Name"] if kept and not changes else None
+        if changes and self.present:
+            version = (files.version_of(kept[0]) if kept else 0) + 1
+            config = files.config_name(self.file, version)
         if changes and not self.module.check_mode:
             if self.present:
-                # Staged outside the watched directory (see atomic_write) so Traefik reloads at once.
-                staging = os.path.dirname(os.path.dirname(self.path))
-                _files.atomic_write(self.path, desired_text, FILE_MODE, staging_dir=staging)
-            else:
-                _files.remove(self.path)
+                self.swarm.create_config(config, desired_text.encode(), files.labels(self.file, version))
+            # The new version is in (or the split is going): the older ones can go.
+            for old in kept:
+                self.swarm.remove_config(old["ID"])
         result = {
             "changed": bool(changes),
             "changes": changes,
-            "path": self.path,
+            "config": config if self.present else None,
+            "file": self.file,
             "weights": _split.weights(settings["canary_weight"], settings["baseline_port"]) if settings else None,
             "cookie_name": settings["cookie_name"] if settings else None,
             "port": settings["port"] if settings else None,
@@ -237,8 +240,8 @@ class SplitFile:
             result["diff"] = {
                 "before": current_text or "",
                 "after": desired_text,
-                "before_header": self.path,
-                "after_header": self.path,
+                "before_header": self.file,
+                "after_header": self.file,
             }
         return result
 
@@ -250,16 +253,15 @@ def _raise_if(error):
 
 def main():
     module = AnsibleModule(
-        argument_spec={
+        argument_spec=docker_argument_spec(
             **app_name_argument(),
-            "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
-            "weight": {"type": "raw"},
-            "cookie_name": {"type": "str"},
-            "secure": {"type": "bool"},
-            "port": {"type": "int"},
-            "baseline_port": {"type": "int"},
-            **traefik_directory_argument(),
-        },
+            state={"type": "str", "choices": ["present", "absent"], "default": "present"},
+            weight={"type": "raw"},
+            cookie_name={"type": "str"},
+            secure={"type": "bool"},
+            port={"type": "int"},
+            baseline_port={"type": "int"},
+        ),
         supports_check_mode=True,
     )
     app = module.params["name"]
@@ -267,8 +269,8 @@ def main():
     if _split.YAML_IMPORT_ERROR:
         module.fail_json(msg=missing_required_lib("PyYAML"), exception=_split.YAML_IMPORT_ERROR)
     try:
-        result = SplitFile(module).run()
-    except (OSError, ValueError) as exc:
+        result = Split(module, Swarm(module)).run()
+    except (APIError, ValueError) as exc:
         module.fail_json(msg=f"Error {verb} traffic split {app}: {exc}")
     module.exit_json(**result)
 

@@ -9,22 +9,24 @@ DOCUMENTATION = r"""
 module: canary_weights_info
 short_description: Read one app's traffic split between production and canary
 description:
-  - Reads the Traefik file-provider document C(NAME-split.yml) written by
-    M(sentinel.paas.canary_weights) on the host the module runs on, and reports the weights
-    of production and canary, the sticky cookie and the canary's port.
+  - Reads the Traefik file-provider document C(NAME-split.yml) that M(sentinel.paas.canary_weights) keeps
+    in the Swarm, and reports the weights of production and canary, the sticky cookie and the canary's port.
+    Any manager answers the same.
 version_added: 0.1.0
 author: Sentinel developers (@sentinel)
 extends_documentation_fragment:
   - sentinel.paas.app
-  - sentinel.paas.traefik_files
+  - sentinel.paas.docker
   - sentinel.paas.attributes
   - sentinel.paas.attributes.info_module
+requirements:
+  - PyYAML on the host the module runs on (Debian package C(python3-yaml))
 seealso:
   - module: sentinel.paas.canary_weights
 """
 
 EXAMPLES = r"""
-- name: Read the split of todo on each Traefik host
+- name: Read the split of todo
   sentinel.paas.canary_weights_info:
     name: todo
   register: split
@@ -37,14 +39,14 @@ EXAMPLES = r"""
 
 RETURN = r"""
 exists:
-  description: Whether the split document exists on this host.
+  description: Whether the app has a split.
   returned: always
   type: bool
-path:
-  description: Where the split document is (or would be) on this host.
+config:
+  description: The Docker config that holds the split; null without one.
   returned: always
   type: str
-  sample: /etc/sentinel/traefik/dynamic/todo-split.yml
+  sample: sentinel-traefik-todo-split-3
 weights:
   description: Traefik weights of production and canary; null when the split does not exist.
   returned: always
@@ -74,33 +76,33 @@ baseline_port:
 """
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible_collections.sentinel.paas.plugins.module_utils import _files, _naming, _split
-from ansible_collections.sentinel.paas.plugins.module_utils._args import app_name_argument, traefik_directory_argument
+from ansible_collections.sentinel.paas.plugins.module_utils import _naming, _split
+from ansible_collections.sentinel.paas.plugins.module_utils import _traefik_files as files
+from ansible_collections.sentinel.paas.plugins.module_utils._args import app_name_argument
+from ansible_collections.sentinel.paas.plugins.module_utils._swarm import APIError, Swarm, docker_argument_spec
 
 
-def read(app, directory):
-    """What this host's split document for ``app`` says; raises ValueError on a foreign document."""
-    path = _split.split_path(directory, app)
-    text = _files.read_text(path)
-    if text is None:
+def read(swarm, app):
+    """What the app's split says; raises ValueError on a foreign document."""
+    file = _naming.split_file(app)
+    kept = files.versions(swarm.configs({files.LABEL_FILE: file}), file)
+    if not kept:
         return {
             "exists": False,
-            "path": path,
+            "config": None,
             "weights": None,
             "cookie_name": None,
             "secure": None,
             "port": None,
             "baseline_port": None,
         }
-    return {"exists": True, "path": path, **_split.read_split(_split.parse(text), app)}
+    split = _split.read_split(_split.parse(files.text_of(kept[0])), app)
+    return {"exists": True, "config": kept[0]["Spec"]["Name"], **split}
 
 
 def main():
     module = AnsibleModule(
-        argument_spec={
-            **app_name_argument(),
-            **traefik_directory_argument(),
-        },
+        argument_spec=docker_argument_spec(**app_name_argument()),
         supports_check_mode=True,
     )
     app = module.params["name"]
@@ -110,8 +112,8 @@ def main():
     if _split.YAML_IMPORT_ERROR:
         module.fail_json(msg=missing_required_lib("PyYAML"), exception=_split.YAML_IMPORT_ERROR)
     try:
-        result = read(app, module.params["directory"])
-    except (OSError, ValueError) as exc:
+        result = read(Swarm(module), app)
+    except (APIError, ValueError) as exc:
         module.fail_json(msg=f"Error reading traffic split {app}: {exc}")
     module.exit_json(changed=False, **result)
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-# A task's line shows the worst of its hosts' outcomes.
-SEVERITY = {"ok": 0, "changed": 1, "failed": 2}
+# A task's line shows the worst of its hosts' outcomes. "unreachable" is a host the playbook lets go
+# (a manager that is down while the others finish the change).
+SEVERITY = {"ok": 0, "changed": 1, "unreachable": 2, "failed": 3}
 
 
 class ProgressPrinter:
@@ -48,7 +49,7 @@ class ProgressPrinter:
         res, host = event.get("res", {}), event.get("host", "")
         changed = bool(res.get("changed"))
         self.changed += changed
-        outcome = "failed" if kind != "ok" else "changed" if changed else "ok"
+        outcome = {"ok": "changed" if changed else "ok", "unreachable": "unreachable"}.get(kind, "failed")
         if kind != "ok" and not event.get("ignore_errors"):
             # A failed rescue's own failure is clearer than the one it rescued: keep the last.
             self.failures[host] = _failure_message(res)

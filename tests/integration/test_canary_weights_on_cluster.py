@@ -1,8 +1,9 @@
-"""canary_weights on the real manager node, then the split proven through the real Traefik.
+"""canary_weights on the real test Swarm, then the split proven through the real Traefik.
 
-The module writes a file on the host it runs on; Traefik (a Swarm service on that host, the
-directory bind-mounted read-only) watches it. The requests below go to Traefik's host-mode
-port on node1 and count which version (X-App-Version) answered.
+The module keeps the document in the Swarm (a Docker config); sentinel-traefik-sync writes it into
+Traefik's directory on the manager, and Traefik (the directory bind-mounted read-only) watches it.
+The requests below go to Traefik's host-mode port on node1 and count which version (X-App-Version)
+answered.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from tests.harness.cluster import Cluster
 pytestmark = pytest.mark.cluster
 
 MODULE = "sentinel.paas.canary_weights"
+WAIT = "sentinel.paas.traefik_wait"
 DYNAMIC_DIR = "/etc/sentinel/traefik/dynamic"  # _naming.TRAEFIK_DYNAMIC_DIR
 EDGE = "sentinel-edge"
 SPLIT_REQUESTS = 200
@@ -52,36 +54,37 @@ def read_node_file(node, path: str) -> str | None:
         return tar.extractfile(tar.getmembers()[0]).read().decode()
 
 
-@pytest.fixture(scope="module")
-def dynamic_dir(manager_node, app):
-    """Traefik's file-provider directory on the manager.
-
-    The control_plane role creates it on real hosts; the module refuses to create it (a file
-    in a directory Traefik does not watch would do nothing), so the test stands in for the role.
-    """
-    created = manager_node.exec_run(["test", "-d", DYNAMIC_DIR]).exit_code != 0
-    if created:
-        assert manager_node.exec_run(["mkdir", "-p", DYNAMIC_DIR]).exit_code == 0
-    yield DYNAMIC_DIR
-    manager_node.exec_run(["rm", "-f", f"{DYNAMIC_DIR}/{app}-split.yml"])
-    if created:
-        manager_node.exec_run(["rmdir", "-p", "--ignore-fail-on-non-empty", DYNAMIC_DIR])
+def node_file_when(node, path: str, condition, timeout: float = 15):
+    """The node's file once ``condition(text or None)`` holds: sentinel-traefik-sync writes within a second."""
+    deadline = time.monotonic() + timeout
+    while True:
+        text = read_node_file(node, path)
+        if condition(text) or time.monotonic() > deadline:
+            return text
+        time.sleep(0.2)
 
 
-def test_four_steps_with_diff_on_the_manager(ansible, manager_node, dynamic_dir, app):
-    path = f"{dynamic_dir}/{app}-split.yml"
+def kept_versions(cluster: Cluster, app: str) -> list[str]:
+    """Names of the configs holding the app's split in the Swarm."""
+    configs = cluster.manager.client.configs.list(filters={"label": f"sentinel.traefik.file={app}-split.yml"})
+    return sorted(c.name for c in configs)
+
+
+def test_four_steps_with_diff_and_the_file_on_the_manager(ansible, platform, manager_node, app):
+    path = f"{DYNAMIC_DIR}/{app}-split.yml"
     args = {"name": app, "weight": 10}
 
     check = ansible.module(MODULE, args, check=True, diff=True)
     assert not check.failed, check.msg
     assert check.changed and check["changes"] == ["file"]
     assert check["diff"]["before"] == "" and "weight: 10" in check["diff"]["after"]
-    assert read_node_file(manager_node, path) is None, "check mode must not write"
+    assert kept_versions(platform, app) == [], "check mode must not write"
 
     applied = ansible.module(MODULE, args, diff=True)
     assert applied.changed and applied["weights"] == {"prod": 90, "canary": 10}
-    assert applied["path"] == path
-    text = read_node_file(manager_node, path)
+    assert kept_versions(platform, app) == [applied["config"]] == [f"sentinel-traefik-{app}-split-1"]
+    # sentinel-traefik-sync writes the kept document into Traefik's directory on the manager.
+    text = node_file_when(manager_node, path, lambda t: t is not None)
     assert text == applied["diff"]["after"]
     assert text.startswith("# Managed by sentinel.paas.canary_weights")
     weighted = yaml.safe_load(text)["http"]["services"][f"{app}-split"]["weighted"]
@@ -106,14 +109,20 @@ def test_four_steps_with_diff_on_the_manager(ansible, manager_node, dynamic_dir,
         assert failed.failed and f"Error writing traffic split {app}: invalid weight" in failed.msg, failed.raw
     failed = ansible.module(MODULE, {"name": app, "weight": 50, "cookie_name": "a;b"})
     assert failed.failed and "invalid cookie name" in failed.msg
-    assert read_node_file(manager_node, path) == text, "bad input must leave the file as it was"
-    for folder in (dynamic_dir, os.path.dirname(dynamic_dir)):  # the module stages in the parent
+    assert kept_versions(platform, app) == [applied["config"]], "bad input must leave the record as it was"
+    assert read_node_file(manager_node, path) == text
+    for folder in (DYNAMIC_DIR, os.path.dirname(DYNAMIC_DIR)):  # the sync stages in the parent
         listing = manager_node.exec_run(["ls", "-A", folder]).output.decode().split()
         assert [f for f in listing if f.startswith(f".{app}")] == [], f"temporary file left in {folder}"
 
+    # A file that is not the record's is put right: the directory mirrors the Swarm.
+    manager_node.exec_run(["sh", "-c", f"echo 'http: {{}}' > {path}"])
+    assert node_file_when(manager_node, path, lambda t: t == text) == text
+
     gone = ansible.module(MODULE, {"name": app, "state": "absent"}, diff=True)
     assert gone.changed and gone["diff"]["after"] == ""
-    assert read_node_file(manager_node, path) is None
+    assert kept_versions(platform, app) == []
+    assert node_file_when(manager_node, path, lambda t: t is None) is None
     assert not ansible.module(MODULE, {"name": app, "state": "absent"}).changed
     assert not ansible.module("sentinel.paas.canary_weights_info", {"name": app})["exists"]
 
@@ -173,7 +182,7 @@ class Edge:
 
 
 @pytest.fixture(scope="module")
-def edge(platform: Cluster, dynamic_dir, app):
+def edge(platform: Cluster, app):
     """Stand-in prod (v1) and canary (v2) services behind the platform's real Traefik."""
     cluster = platform
     client = cluster.manager.client
@@ -212,10 +221,20 @@ def edge(platform: Cluster, dynamic_dir, app):
             service.remove()
 
 
+def wait_served(ansible, app, **what):
+    result = ansible.module(WAIT, {"name": app, **what})
+    assert not result.failed, result.msg
+    return result
+
+
 def test_traefik_splits_traffic_sticks_clients_and_follows_new_weights(ansible, manager_node, edge, app):
     path = f"{DYNAMIC_DIR}/{app}-split.yml"
     assert ansible.module(MODULE, {"name": app, "weight": 10}).changed
-    edge.wait_for("the 90/10 split", lambda c: c["1"] + c["2"] == 10 and c["2"] >= 1, window=10)
+    # traefik_wait returns once this Traefik serves the router and the split as written: from then on
+    # every request sees them, with no further wait.
+    served = wait_served(ansible, app, route="split", split=True)
+    assert served["route"] == "split", served.raw
+    assert served["split"] == {f"{app}-prod@swarm": 90, f"{app}-canary-guard": 10}, served.raw
 
     # Fresh clients without cookies: Traefik's weighted round robin gives 90/10.
     counts = edge.count(SPLIT_REQUESTS)
@@ -241,20 +260,16 @@ def test_traefik_splits_traffic_sticks_clients_and_follows_new_weights(ansible, 
     # New weights are served without restarting anything.
     tasks_before = edge.task_ids()
     assert ansible.module(MODULE, {"name": app, "weight": 50}).changed
-    returned = time.time()
-    seconds = edge.wait_for("the 50/50 split", lambda c: c["2"] >= 4 and c["1"] >= 4, timeout=20)
-    written = float(manager_node.exec_run(["python3", "-c", f"import os; print(os.stat('{path}').st_mtime)"]).output)
-    since_write = returned + seconds - written
-    print(f"weight 10 -> 50 served {seconds:.2f} s after the module returned ({since_write:.2f} s after the write)")
-    assert seconds <= 3, f"new weights took {seconds:.2f} s to reach Traefik"
+    served = wait_served(ansible, app, split=True)
+    print(f"weight 10 -> 50 served {served['seconds']:.2f} s after the module returned")
+    assert served["seconds"] <= 3, f"new weights took {served['seconds']:.2f} s to reach Traefik"
     counts = edge.count(SPLIT_REQUESTS)
     print(f"split at weight 50, {SPLIT_REQUESTS} fresh clients: {dict(counts)}")
     assert abs(counts["2"] - SPLIT_REQUESTS * 0.50) <= SPLIT_REQUESTS * 0.02, counts
 
     # Weight 0 (first step of a rollback): everybody on production, even the canary's cookie holder.
     assert ansible.module(MODULE, {"name": app, "weight": 0}).changed
-    seconds = edge.wait_for("weight 0", lambda c: c == {"1": 20}, timeout=20, window=20)
-    print(f"weight 50 -> 0 served after {seconds:.2f} s")
+    wait_served(ansible, app, split=True)
     counts = edge.count(50)
     assert counts == {"1": 50}, counts
     assert collections.Counter(edge.version(sessions["2"]) for _ in range(20)) == {"1": 20}
@@ -262,8 +277,15 @@ def test_traefik_splits_traffic_sticks_clients_and_follows_new_weights(ansible, 
 
     # Absent: the file is gone on the node and Traefik drops the split (the router has no service).
     assert ansible.module(MODULE, {"name": app, "state": "absent"}).changed
+    served = wait_served(ansible, app, split=True)
+    assert served["split"] is None and served["route"] is None, "a router to a missing service serves nothing"
     assert read_node_file(manager_node, path) is None
-    edge.wait_for("the removed split", lambda c: c == {None: 5}, timeout=20, window=5)
+    assert edge.count(5) == {None: 5}
+    # What Traefik does not come to serve fails the wait, saying what it serves instead.
+    late = ansible.module(WAIT, {"name": app, "route": "prod", "wait_timeout": 1})
+    assert late.failed and "its router sends to nothing, not prod" in late.msg, late.raw
+    checked = ansible.module(WAIT, {"name": app, "route": "prod"}, check=True)
+    assert not checked.failed and checked["route"] is None, "check mode reads once, waits for nothing"
 
     # The canary's service is the split's own (its DNS name), guarded by production: with the
     # canary service gone altogether, the split still answers, from production, at any weight.

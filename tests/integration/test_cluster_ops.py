@@ -54,11 +54,14 @@ class Ops:
         self.ansible = Ansible(inventory)
         return self.ansible
 
-    def sentinel(self, *args: str, json_output: bool = True):
+    def cli(self) -> Sentinel:
         # ansible.env() selects the json stdout callback, which hides per-task events from
         # ansible-runner: the CLI would then report "exited 2" instead of the failing task's message.
         env = {k: v for k, v in self.ansible.env().items() if k != "ANSIBLE_STDOUT_CALLBACK"}
-        return Sentinel(self.ansible.inventory_path, env)(*args, json_output=json_output)
+        return Sentinel(self.ansible.inventory_path, env)
+
+    def sentinel(self, *args: str, json_output: bool = True):
+        return self.cli()(*args, json_output=json_output)
 
     def swarm_nodes(self) -> dict[str, dict]:
         """hostname -> (role, availability, state), as the engine of the manager sees them."""

@@ -254,8 +254,25 @@ def test_traefik_service_spec(bare_cluster, initialised):
         "--accesslog.format=json",
     ):
         assert expected in args
-    assert not [a for a in args if a.startswith("--api")], "the dashboard is off by default"
+    # The API (for traefik_wait) listens on the container's loopback; the dashboard is off by default.
+    assert "--entrypoints.traefik.address=127.0.0.1:8080" in args and "--api.insecure=true" in args
+    assert "--api.dashboard=false" in args
     # One task, on the manager only (workers run none).
+    running = [t for t in service.tasks() if t["Status"]["State"] == "running"]
+    manager_id = bare_cluster.manager.client.info()["Swarm"]["NodeID"]
+    assert [t["NodeID"] for t in running] == [manager_id]
+
+
+def test_traefik_sync_runs_on_every_manager_only(bare_cluster, initialised):
+    service = bare_cluster.manager.client.services.get("sentinel-traefik-sync")
+    spec = service.attrs["Spec"]
+    assert "Global" in spec["Mode"] and spec["Labels"]["sentinel.role"] == "platform"
+    assert spec["TaskTemplate"]["Placement"]["Constraints"] == ["node.role == manager"]
+    container = spec["TaskTemplate"]["ContainerSpec"]
+    mounts = {m["Target"]: m for m in container["Mounts"]}
+    assert mounts["/var/run/docker.sock"]["ReadOnly"] is True
+    assert not mounts["/etc/sentinel/traefik"].get("ReadOnly"), "it writes Traefik's files"
+    assert [c["File"]["Name"] for c in container["Configs"]] == ["/sentinel/traefik_sync.py"]
     running = [t for t in service.tasks() if t["Status"]["State"] == "running"]
     manager_id = bare_cluster.manager.client.info()["Swarm"]["NodeID"]
     assert [t["NodeID"] for t in running] == [manager_id]
@@ -276,6 +293,21 @@ def test_dashboard_and_api_are_not_reachable(bare_cluster, initialised):
     # Traefik's own entrypoint (ping, and the API if enabled) and metrics are not published.
     for port in (8080, 8082):
         assert _curl(f"http://{ip}:{port}/").returncode == 7  # connection refused
+
+
+def test_traefik_api_answers_inside_its_container_only(bare_cluster, initialised):
+    """traefik_wait asks it through docker exec; an app on the edge network finds nothing there."""
+    client = bare_cluster.manager.client
+    (traefik,) = client.containers.list(filters={"label": "com.docker.swarm.service.name=sentinel-traefik"})
+    inside = traefik.exec_run(["curl", "-fsS", "http://127.0.0.1:8080/api/rawdata"])
+    assert inside.exit_code == 0 and "routers" in json.loads(inside.output), inside.output[:300]
+    from_an_app = client.containers.run(
+        bare_cluster.image("sentinel-test/base:latest"),
+        ["sh", "-c", "curl -sS --max-time 5 http://tasks.sentinel-traefik:8080/api/rawdata; echo exit=$?"],
+        network="sentinel-edge",
+        remove=True,
+    ).decode()
+    assert "exit=7" in from_an_app, from_an_app  # connection refused: it listens on its loopback only
 
 
 def test_metrics_answer_on_the_edge_network(bare_cluster, initialised):

@@ -47,8 +47,15 @@ def test_one_line_per_task_with_its_outcome_and_the_result():
 @pytest.mark.parametrize("kind", ["failed", "unreachable"])
 def test_a_failed_task_shows_as_failed(kind):
     lines, printer = play([task("Read every app"), result(kind, msg="cannot   reach\n Docker"), stats("node1")])
-    assert lines == ["  Read every app  (failed"]
+    assert lines == [f"  Read every app  ({kind}"]
     assert printer.errors == ["cannot reach Docker"]
+
+
+def test_a_manager_let_go_unreachable_shows_but_is_no_error():
+    events = [task("Wait until every Traefik serves it"), result("ok", "node1")]
+    lines, printer = play([*events, result("unreachable", "node3", ignore_errors=True, msg="down"), stats()])
+    assert lines == ["  Wait until every Traefik serves it  (unreachable"]
+    assert printer.errors == []
 
 
 def test_the_worst_host_outcome_names_the_task():

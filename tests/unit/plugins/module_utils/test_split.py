@@ -213,10 +213,6 @@ def test_read_split_rejects_documents_without_the_split(document):
         _split.read_split(document, "todo")
 
 
-def test_split_path_uses_the_conventional_file_name():
-    assert _split.split_path("/etc/sentinel/traefik/dynamic", "todo") == "/etc/sentinel/traefik/dynamic/todo-split.yml"
-
-
 def test_the_canary_cookie_value_is_the_one_traefik_sets():
     # Set-Cookie from the real traefik v3.7 for the child app-canary-guard of a weighted service.
     assert _split.side_cookie_value("app", "canary") == "edbc1b1c9284f254"

@@ -1,6 +1,6 @@
 """An in-memory stand-in for plugins/module_utils/_swarm.Swarm, for swarm_app's own logic.
 
-It keeps service specs, networks, secrets and volumes the way the engine returns them (specs
+It keeps service specs, networks, secrets, volumes and configs the way the engine returns them (specs
 as written, a version per write), so a module run against it shows what the module plans,
 writes and reports. What it cannot show (the engine's own normalising of specs, tasks really
 starting, rolling updates) is proven against a real Swarm in tests/integration.
@@ -8,6 +8,7 @@ starting, rolling updates) is proven against a real Swarm in tests/integration.
 
 from __future__ import annotations
 
+import base64
 import copy
 import hashlib
 
@@ -23,6 +24,7 @@ class MemorySwarm:
     networks: dict = {}
     secrets: dict = {}
     volumes: dict = {}
+    configs_by_name: dict = {}
     writes: list = []
     missing_images: set = set()
 
@@ -31,7 +33,7 @@ class MemorySwarm:
 
     @classmethod
     def reset(cls):
-        cls.services, cls.networks, cls.secrets, cls.volumes = {}, {}, {}, {}
+        cls.services, cls.networks, cls.secrets, cls.volumes, cls.configs_by_name = {}, {}, {}, {}, {}
         cls.writes, cls.missing_images = [], set()
 
     # -- reading ----------------------------------------------------------------------
@@ -49,6 +51,18 @@ class MemorySwarm:
 
     def volume(self, name):
         return copy.deepcopy(self.volumes.get(name))
+
+    def config(self, name):
+        return copy.deepcopy(self.configs_by_name.get(name))
+
+    def configs(self, labels):
+        """Configs carrying all of ``labels`` (a None value: any value), their data base64 as the engine sends it."""
+
+        def carries(config):
+            have = config["Spec"]["Labels"]
+            return all(key in have and (value is None or have[key] == value) for key, value in labels.items())
+
+        return [copy.deepcopy(c) for c in self.configs_by_name.values() if carries(c)]
 
     def local_node_id(self):
         return NODE_ID
@@ -70,6 +84,19 @@ class MemorySwarm:
     def create_secret(self, name, data, labels=None):
         self.writes.append(("create secret", name))
         self.secrets[name] = {"ID": f"id-{name}", "Spec": {"Name": name, "Labels": labels or {}}, "data": data}
+
+    def create_config(self, name, data, labels=None):
+        self.writes.append(("create config", name))
+        encoded = base64.b64encode(data).decode()
+        self.configs_by_name[name] = {
+            "ID": f"id-{name}",
+            "Spec": {"Name": name, "Labels": dict(labels or {}), "Data": encoded},
+        }
+
+    def remove_config(self, config_id):
+        name = next(n for n, c in self.configs_by_name.items() if c["ID"] == config_id)
+        self.writes.append(("remove config", name))
+        del self.configs_by_name[name]
 
     def create_volume(self, name, labels=None):
         self.writes.append(("create volume", name))

@@ -1,82 +1,80 @@
-"""canary_weights and canary_weights_info run whole, on files in a temporary directory.
+"""canary_weights and canary_weights_info run whole, against the in-memory Swarm's configs.
 
-exit_json / fail_json are patched to raise, the way kubernetes.core and community.docker
-drive their modules in unit tests.
+exit_json / fail_json are patched to raise, the way kubernetes.core and community.docker drive
+their modules in unit tests. That the record reaches every manager's Traefik is proven on the real
+Swarm (tests/integration/test_canary_weights_on_cluster.py, test_several_managers.py).
 """
 
 from __future__ import annotations
 
-import os
-import stat
-
 import pytest
 import yaml
 from ansible_collections.sentinel.paas.plugins.module_utils import _split
+from ansible_collections.sentinel.paas.plugins.module_utils import _traefik_files as files
 from ansible_collections.sentinel.paas.plugins.modules import canary_weights, canary_weights_info
+from memory_swarm import MemorySwarm
 from module_harness import fail, run
 
-
-@pytest.fixture
-def directory(tmp_path):
-    """Traefik's directory; its parent (tmp_path) is where the module stages its writes."""
-    (tmp_path / "dynamic").mkdir()
-    return str(tmp_path / "dynamic")
+FILE = "demo-split.yml"
 
 
 @pytest.fixture(autouse=True)
-def no_temporary_file_left_behind(tmp_path):
-    yield
-    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+def memory(monkeypatch):
+    MemorySwarm.reset()
+    monkeypatch.setattr(canary_weights, "Swarm", MemorySwarm)
+    monkeypatch.setattr(canary_weights_info, "Swarm", MemorySwarm)
 
 
-@pytest.fixture
-def split_file(directory):
-    return os.path.join(directory, "demo-split.yml")
+def kept() -> list[tuple[str, str]]:
+    """(config name, text) of every version of the split in the Swarm, newest first."""
+    configs = files.versions(MemorySwarm().configs({files.LABEL_FILE: FILE}), FILE)
+    return [(c["Spec"]["Name"], files.text_of(c)) for c in configs]
 
 
-def weights(directory, weight, **extra):
-    return {"name": "demo", "weight": weight, "directory": directory, "_ansible_diff": True, **extra}
+def keep_by_hand(text: str, version: int = 1) -> None:
+    MemorySwarm().create_config(files.config_name(FILE, version), text.encode(), files.labels(FILE, version))
 
 
-def test_check_mode_reports_the_change_and_writes_nothing(directory, split_file):
-    result = run(canary_weights, weights(directory, 10), check=True)
+def weights(weight, **extra):
+    return {"name": "demo", "weight": weight, "_ansible_diff": True, **extra}
+
+
+def test_check_mode_reports_the_change_and_writes_nothing():
+    result = run(canary_weights, weights(10), check=True)
     assert result["changed"] is True
     assert result["changes"] == ["file"]
     assert result["weights"] == {"prod": 90, "canary": 10}
+    assert result["config"] == "sentinel-traefik-demo-split-1" and result["file"] == FILE
     assert result["diff"]["before"] == ""
     assert "weight: 10" in result["diff"]["after"]
-    assert result["diff"]["after_header"] == split_file
-    assert not os.path.exists(split_file)
-    assert os.listdir(directory) == []
+    assert result["diff"]["after_header"] == FILE
+    assert kept() == [] and MemorySwarm.writes == []
 
 
-def test_apply_writes_the_document_then_reports_no_change(directory, split_file):
-    first = run(canary_weights, weights(directory, 10))
+def test_apply_keeps_the_document_then_reports_no_change():
+    first = run(canary_weights, weights(10))
     assert first["changed"] is True
-    assert first["path"] == split_file
     assert first["cookie_name"] == "sentinel_demo"
-    with open(split_file) as f:
-        text = f.read()
+    ((name, text),) = kept()
+    assert name == first["config"] == "sentinel-traefik-demo-split-1"
     assert text == first["diff"]["after"]
     assert text.startswith("# Managed by sentinel.paas.canary_weights")
     assert yaml.safe_load(text) == _split.desired_document("demo", 10, "sentinel_demo", secure=False, port=8000)
-    assert stat.S_IMODE(os.stat(split_file).st_mode) == 0o644
-    assert os.listdir(directory) == ["demo-split.yml"]
 
     for check in (True, False):
-        again = run(canary_weights, weights(directory, "10"), check=check)
+        again = run(canary_weights, weights("10"), check=check)
         assert again["changed"] is False
         assert again["changes"] == []
+        assert again["config"] == name
         assert again["diff"]["before"] == again["diff"]["after"]
+    assert [w for w in MemorySwarm.writes if w[0] != "create config"] == []
 
 
-def test_new_weights_change_only_the_weights(directory, split_file):
-    run(canary_weights, weights(directory, 10))
-    before = os.stat(split_file).st_ino
-    check = run(canary_weights, weights(directory, 50), check=True)
-    assert check["changed"] is True
-    assert os.stat(split_file).st_ino == before  # check mode left the file alone
-    result = run(canary_weights, weights(directory, 50))
+def test_new_weights_are_a_new_version_and_the_old_one_goes():
+    run(canary_weights, weights(10))
+    check = run(canary_weights, weights(50), check=True)
+    assert check["changed"] is True and len(kept()) == 1  # check mode left the record alone
+    result = run(canary_weights, weights(50))
     assert (
         result["changes"]
         == check["changes"]
@@ -87,43 +85,49 @@ def test_new_weights_change_only_the_weights(directory, split_file):
     )
     assert result["weights"] == {"prod": 50, "canary": 50}
     assert "weight: 90" in result["diff"]["before"] and "weight: 50" in result["diff"]["after"]
-    assert os.stat(split_file).st_ino != before  # replaced by rename, not rewritten in place
+    assert [name for name, _ in kept()] == ["sentinel-traefik-demo-split-2"]
+    # The new version is in before the old one goes: a run killed in between leaves both, the newest wins.
+    assert MemorySwarm.writes[-2:] == [
+        ("create config", "sentinel-traefik-demo-split-2"),
+        ("remove config", "sentinel-traefik-demo-split-1"),
+    ]
 
 
-def test_weight_zero_keeps_the_split_with_everything_on_production(directory, split_file):
-    result = run(canary_weights, weights(directory, 0))
+def test_a_killed_run_that_left_two_versions_reads_the_newest_and_cleans_up():
+    keep_by_hand(_split.render("demo", _split.desired_document("demo", 10, "sentinel_demo", False, 8000)), 1)
+    keep_by_hand(_split.render("demo", _split.desired_document("demo", 40, "sentinel_demo", False, 8000)), 2)
+    assert run(canary_weights_info, {"name": "demo"})["weights"] == {"prod": 60, "canary": 40}
+    result = run(canary_weights, weights(30))
+    assert result["config"] == "sentinel-traefik-demo-split-3"
+    assert [name for name, _ in kept()] == ["sentinel-traefik-demo-split-3"]
+
+
+def test_weight_zero_keeps_the_split_with_everything_on_production():
+    result = run(canary_weights, weights(0))
     assert result["weights"] == {"prod": 100, "canary": 0}
-    with open(split_file) as f:
-        assert _split.read_split(yaml.safe_load(f), "demo")["weights"] == {"prod": 100, "canary": 0}
+    assert _split.read_split(yaml.safe_load(kept()[0][1]), "demo")["weights"] == {"prod": 100, "canary": 0}
 
 
-def test_comments_and_key_order_written_by_hand_do_not_count(directory, split_file):
+def test_comments_and_key_order_written_by_hand_do_not_count():
     document = _split.desired_document("demo", 10, "sentinel_demo", secure=False, port=8000)
-    with open(split_file, "w") as f:
-        f.write("# a note\n" + yaml.safe_dump(document, sort_keys=True))
-    os.chmod(split_file, 0o644)
-    assert run(canary_weights, weights(directory, 10))["changed"] is False
+    keep_by_hand("# a note\n" + yaml.safe_dump(document, sort_keys=True))
+    assert run(canary_weights, weights(10))["changed"] is False
 
 
-def test_wrong_mode_or_broken_yaml_is_repaired(directory, split_file):
-    run(canary_weights, weights(directory, 10))
-    os.chmod(split_file, 0o600)
-    assert run(canary_weights, weights(directory, 10))["changes"] == ["mode"]
-    assert stat.S_IMODE(os.stat(split_file).st_mode) == 0o644
-    with open(split_file, "w") as f:
-        f.write("http: [unclosed\n")
-    assert run(canary_weights, weights(directory, 10))["changes"] == ["document"]
-    assert run(canary_weights, weights(directory, 10))["changed"] is False
+def test_a_broken_document_is_replaced():
+    keep_by_hand("http: [unclosed\n")
+    assert run(canary_weights, weights(10))["changes"] == ["document"]
+    assert run(canary_weights, weights(10))["changed"] is False
 
 
-def test_cookie_name_and_secure(directory, split_file):
-    result = run(canary_weights, weights(directory, 10, cookie_name="canary.v2", secure=True))
+def test_cookie_name_and_secure():
+    result = run(canary_weights, weights(10, cookie_name="canary.v2", secure=True))
     assert result["cookie_name"] == "canary.v2"
-    info = run(canary_weights_info, {"name": "demo", "directory": directory})
+    info = run(canary_weights_info, {"name": "demo"})
     assert info == {
         "changed": False,
         "exists": True,
-        "path": split_file,
+        "config": result["config"],
         "weights": {"prod": 90, "canary": 10},
         "cookie_name": "canary.v2",
         "secure": True,
@@ -132,19 +136,19 @@ def test_cookie_name_and_secure(directory, split_file):
     }
 
 
-def test_absent_removes_the_file_then_reports_no_change(directory, split_file):
-    run(canary_weights, weights(directory, 10))
-    args = {"name": "demo", "state": "absent", "directory": directory, "_ansible_diff": True}
+def test_absent_removes_every_version_then_reports_no_change():
+    run(canary_weights, weights(10))
+    run(canary_weights, weights(20))
+    args = {"name": "demo", "state": "absent", "_ansible_diff": True}
     check = run(canary_weights, args, check=True)
-    assert check["changed"] is True and os.path.exists(split_file)
+    assert check["changed"] is True and len(kept()) == 1
     result = run(canary_weights, args)
     assert result["changed"] is True
     assert result["changes"] == ["file"]
-    assert result["weights"] is None
+    assert result["weights"] is None and result["config"] is None
     assert result["diff"]["after"] == ""
-    assert not os.path.exists(split_file)
+    assert kept() == []
     assert run(canary_weights, args)["changed"] is False
-    assert run(canary_weights, {**args, "directory": os.path.join(directory, "missing")})["changed"] is False
 
 
 @pytest.mark.parametrize(
@@ -159,66 +163,40 @@ def test_absent_removes_the_file_then_reports_no_change(directory, split_file):
         ({"weight": 10, "name": "edge"}, "reserved"),
         ({"weight": 10, "cookie_name": "a b"}, "invalid cookie name 'a b'"),
         ({"weight": 10, "cookie_name": "a;b=c"}, "invalid cookie name"),
+        ({"weight": 40, "baseline_port": 8000}, "at most 33"),
     ],
 )
-def test_bad_input_fails_and_leaves_the_file_unchanged(directory, split_file, args, message):
-    run(canary_weights, weights(directory, 30))
-    with open(split_file) as f:
-        before = f.read()
-    result = fail(canary_weights, {**weights(directory, 10), **args})
+def test_bad_input_fails_and_leaves_the_record_unchanged(args, message):
+    run(canary_weights, weights(30))
+    before, writes = kept(), len(MemorySwarm.writes)
+    result = fail(canary_weights, {**weights(10), **args})
     assert result["msg"].startswith(f"Error writing traffic split {args.get('name', 'demo')}: ")
     assert message in result["msg"]
-    with open(split_file) as f:
-        assert f.read() == before
-    assert sorted(os.listdir(directory)) == ["demo-split.yml"]
+    assert kept() == before and len(MemorySwarm.writes) == writes
 
 
-def test_omitted_options_keep_the_current_split(directory):
-    created = run(canary_weights, {"name": "demo", "directory": directory})
+def test_omitted_options_keep_the_current_split():
+    created = run(canary_weights, {"name": "demo"})
     assert created["weights"] == {"prod": 90, "canary": 10}, "a new split starts at 10%"
-    run(canary_weights, weights(directory, 30, cookie_name="pick", secure=True))
-    kept = run(canary_weights, {"name": "demo", "directory": directory})
-    assert not kept["changed"]
-    assert kept["weights"] == {"prod": 70, "canary": 30} and kept["cookie_name"] == "pick"
-    assert run(canary_weights, {"name": "demo", "directory": directory, "weight": 40})["changes"] == [
+    run(canary_weights, weights(30, cookie_name="pick", secure=True))
+    unchanged = run(canary_weights, {"name": "demo"})
+    assert not unchanged["changed"]
+    assert unchanged["weights"] == {"prod": 70, "canary": 30} and unchanged["cookie_name"] == "pick"
+    assert run(canary_weights, {"name": "demo", "weight": 40})["changes"] == [
         "http.services.demo-split.weighted.services.demo-canary-guard.weight",
         "http.services.demo-split.weighted.services.demo-prod@swarm.weight",
     ]
 
 
-def test_diff_only_in_diff_mode(directory):
-    assert "diff" not in run(canary_weights, {"name": "demo", "directory": directory, "weight": 5})
+def test_diff_only_in_diff_mode():
+    assert "diff" not in run(canary_weights, {"name": "demo", "weight": 5})
 
 
-def test_a_missing_directory_is_an_error_not_created(tmp_path):
-    missing = str(tmp_path / "dynamic")
-    result = fail(canary_weights, weights(missing, 10))
-    assert result["msg"] == (
-        f"Error writing traffic split demo: directory {missing} does not exist on this host "
-        "(the control_plane role creates it and mounts it into Traefik)"
-    )
-    assert not os.path.exists(missing)
-
-
-def test_a_write_failure_is_reported_and_leaves_no_temporary_file(directory, split_file, monkeypatch):
-    run(canary_weights, weights(directory, 10))
-
-    def broken_replace(src, dst):
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(os, "replace", broken_replace)
-    result = fail(canary_weights, weights(directory, 50))
-    assert result["msg"] == "Error writing traffic split demo: [Errno 28] No space left on device"
-    assert os.listdir(directory) == ["demo-split.yml"]
-    with open(split_file) as f:
-        assert "weight: 10" in f.read()
-
-
-def test_info_when_there_is_no_split(directory, split_file):
-    assert run(canary_weights_info, {"name": "demo", "directory": directory}) == {
+def test_info_when_there_is_no_split():
+    assert run(canary_weights_info, {"name": "demo"}) == {
         "changed": False,
         "exists": False,
-        "path": split_file,
+        "config": None,
         "weights": None,
         "cookie_name": None,
         "secure": None,
@@ -227,27 +205,23 @@ def test_info_when_there_is_no_split(directory, split_file):
     }
 
 
-def test_info_fails_on_a_document_that_is_not_a_split(directory, split_file):
-    with open(split_file, "w") as f:
-        f.write("http: {routers: {}}\n")
-    result = fail(canary_weights_info, {"name": "demo", "directory": directory})
+def test_info_fails_on_a_document_that_is_not_a_split():
+    keep_by_hand("http: {routers: {}}\n")
+    result = fail(canary_weights_info, {"name": "demo"})
     assert result["msg"] == (
         "Error reading traffic split demo: no weighted service demo-split with prod and canary children"
     )
 
 
-def test_info_validates_the_app_name(directory):
-    assert "invalid app name" in fail(canary_weights_info, {"name": "-x", "directory": directory})["msg"]
+def test_info_validates_the_app_name():
+    assert "invalid app name" in fail(canary_weights_info, {"name": "-x"})["msg"]
 
 
-def test_the_port_keeps_its_value_and_a_bad_one_is_refused(directory, split_file):
-    assert run(canary_weights, {"name": "demo", "directory": directory, "port": 3000})["port"] == 3000
-    kept = run(canary_weights, {"name": "demo", "directory": directory, "weight": 20})
-    assert kept["port"] == 3000
-    with open(split_file) as f:
-        before = f.read()
-    assert "http://demo-canary:3000" in before
-    failed = fail(canary_weights, {"name": "demo", "directory": directory, "port": 70000})
+def test_the_port_keeps_its_value_and_a_bad_one_is_refused():
+    assert run(canary_weights, {"name": "demo", "port": 3000})["port"] == 3000
+    assert run(canary_weights, {"name": "demo", "weight": 20})["port"] == 3000
+    before = kept()
+    assert "http://demo-canary:3000" in before[0][1]
+    failed = fail(canary_weights, {"name": "demo", "port": 70000})
     assert "invalid port 70000" in failed["msg"]
-    with open(split_file) as f:
-        assert f.read() == before
+    assert kept() == before

@@ -1,0 +1,85 @@
+# -*- coding: utf-8 -*-
+# Copyright: Sentinel developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What a manager's Traefik serves now, from its own API: ``wget`` (busybox's in the official image)
+or ``curl`` inside this host's Traefik task through the engine API (``docker exec``). The API listens
+on the container's loopback only (TRAEFIK_API_ADDRESS), so neither apps nor the network reach it.
+
+Pure functions read the API's answer; :class:`TraefikAPI` does the one exec. Private to this collection.
+"""
+
+from __future__ import annotations
+
+import json
+
+from ansible_collections.sentinel.paas.plugins.module_utils import _naming, _traefik
+
+TRAEFIK = _naming.PLATFORM_SERVICES["traefik"]
+RAWDATA_URL = f"http://{_naming.TRAEFIK_API_ADDRESS}/api/rawdata"
+
+
+class Unanswered(Exception):
+    """This host's Traefik cannot be asked now (no task here, starting, API off); worth asking again."""
+
+
+def fetch_command(url: str = RAWDATA_URL, timeout: int = 5) -> list[str]:
+    """argv that GETs ``url`` with whichever client the image has; the URL is an argument, never shell text."""
+    script = 'if command -v wget >/dev/null 2>&1; then exec wget -q -T "$1" -O - "$2"; fi; exec curl -fsS -m "$1" "$2"'
+    return ["sh", "-c", script, "sh", str(int(timeout)), url]
+
+
+def qualified(name: str, provider: str) -> str:
+    """A service name as Traefik resolves it from a router or service of ``provider``: ``x`` is ``x@provider``."""
+    return name if "@" in name else f"{name}@{provider}"
+
+
+def routed_service(rawdata: dict, app: str) -> str | None:
+    """The service the app's router sends to (provider-qualified), None when Traefik has no such router."""
+    router = (rawdata.get("routers") or {}).get(f"{_naming.router_name(app)}@{_naming.TRAEFIK_SWARM_PROVIDER}")
+    if not router or router.get("status") != "enabled" or not router.get("service"):
+        return None
+    return qualified(router["service"], _naming.TRAEFIK_SWARM_PROVIDER)
+
+
+def route_target(app: str, service: str) -> str:
+    """Traefik's name of what traefik_route's ``service`` (prod, split) means."""
+    return qualified(_traefik.service_target(app, service), _naming.TRAEFIK_SWARM_PROVIDER)
+
+
+def split_children(rawdata: dict, app: str) -> dict | None:
+    """{child: weight} of the app's weighted split as Traefik loaded it, None when it has none."""
+    service = (rawdata.get("services") or {}).get(f"{_naming.split_service(app)}@{_naming.TRAEFIK_FILE_PROVIDER}")
+    weighted = (service or {}).get("weighted")
+    if not weighted:
+        return None
+    return {child["name"]: child.get("weight") for child in weighted.get("services") or []}
+
+
+def document_children(document: dict | None, app: str) -> dict | None:
+    """{child: weight} of the app's split in a file-provider document (None for no document)."""
+    if document is None:
+        return None
+    weighted = document["http"]["services"][_naming.split_service(app)]["weighted"]
+    return {child["name"]: child.get("weight") for child in weighted["services"]}
+
+
+class TraefikAPI:
+    def __init__(self, swarm, timeout: int = 5):
+        self.swarm = swarm
+        self.timeout = timeout
+
+    def rawdata(self) -> dict:
+        """Every router, service and middleware this host's Traefik runs with now."""
+        containers = self.swarm.local_task_containers(TRAEFIK)
+        if not containers:
+            raise Unanswered(f"no running {TRAEFIK} task on this host")
+        code, stdout, stderr = self.swarm.exec_in(containers[0], fetch_command(timeout=self.timeout))
+        if code != 0:
+            raise Unanswered(
+                f"its API does not answer on {_naming.TRAEFIK_API_ADDRESS} inside the container "
+                f"({(stderr or stdout).strip()[:200] or f'exit {code}'}); sentinel init turns it on"
+            )
+        try:
+            return json.loads(stdout)
+        except ValueError:
+            raise Unanswered(f"unreadable answer from its API: {stdout[:200]!r}") from None

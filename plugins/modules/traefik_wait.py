@@ -1,0 +1,172 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: Sentinel developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: traefik_wait
+short_description: Wait until this host's Traefik serves an app's route and split as written
+description:
+  - Asks the Traefik task on the host the module runs on, through Traefik's own API, what it serves now, and
+    waits until that is what was written. Run it on every host that runs Traefik (the C(managers) group) after a
+    change, so that a change is reported done only once every Traefik serves it.
+  - The router comes from C(NAME-prod)'s labels (M(sentinel.paas.traefik_route)), which Traefik's Swarm provider
+    reads every few seconds; the split from the document M(sentinel.paas.canary_weights) keeps in the Swarm,
+    which C(sentinel-traefik-sync) writes into this host's Traefik directory and Traefik's file provider loads.
+  - Traefik's API listens on its container's loopback only (C(--entrypoints.traefik.address=127.0.0.1:8080),
+    set by the C(control_plane) role); the module reaches it with C(docker exec) and the container's C(wget) or
+    C(curl). Nothing is opened to apps or the network.
+version_added: 0.2.0
+author: Sentinel developers (@sentinel)
+options:
+  route:
+    description:
+      - Wait until the app's router C(NAME@swarm) sends to this, named as
+        O(sentinel.paas.traefik_route#module:service) names it (V(prod) is C(NAME-prod@swarm), V(split) is
+        C(NAME-split@file)).
+      - Omitted, the router is not looked at.
+    type: str
+    choices: [prod, split]
+  split:
+    description:
+      - Wait until Traefik's C(NAME-split@file) has the children and weights of the split kept in the Swarm (and is
+        gone when the split is). V(false) does not look at the split.
+    type: bool
+    default: false
+  wait_timeout:
+    description: Seconds to wait before failing.
+    type: int
+    default: 30
+extends_documentation_fragment:
+  - sentinel.paas.app
+  - sentinel.paas.docker
+  - sentinel.paas.attributes
+attributes:
+  check_mode:
+    support: full
+    details: Reads what Traefik serves once and waits for nothing, since check mode changed nothing to wait for.
+  diff_mode:
+    support: none
+  idempotent:
+    support: full
+    details: It only reads.
+requirements:
+  - PyYAML on the host the module runs on, with O(split=true) (Debian package C(python3-yaml))
+seealso:
+  - module: sentinel.paas.traefik_route
+  - module: sentinel.paas.canary_weights
+"""
+
+EXAMPLES = r"""
+- name: Route todo through its split
+  sentinel.paas.traefik_route:
+    name: todo
+    service: split
+  run_once: true
+
+- name: Wait until every Traefik sends todo's traffic through the split
+  sentinel.paas.traefik_wait:
+    name: todo
+    route: split
+    split: true
+"""
+
+RETURN = r"""
+route:
+  description: The service Traefik's router of the app sends to now (V(prod), V(split), another name, or null).
+  returned: always
+  type: str
+  sample: split
+split:
+  description: The children of Traefik's split and their weights now; null when it serves none.
+  returned: always
+  type: dict
+  sample: {todo-prod@swarm: 90, todo-canary-guard: 10}
+seconds:
+  description: How long the module waited.
+  returned: always
+  type: float
+  sample: 1.2
+"""
+
+import time
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible_collections.sentinel.paas.plugins.module_utils import _naming, _split, _traefik_api
+from ansible_collections.sentinel.paas.plugins.module_utils import _traefik_files as files
+from ansible_collections.sentinel.paas.plugins.module_utils._args import app_name_argument
+from ansible_collections.sentinel.paas.plugins.module_utils._swarm import APIError, Swarm, docker_argument_spec
+
+POLL_SECONDS = 0.25
+
+
+def served(rawdata, app):
+    """(route as traefik_route names it, the split's children) that Traefik serves now."""
+    target = _traefik_api.routed_service(rawdata, app)
+    names = {_traefik_api.route_target(app, service): service for service in ("prod", "split")}
+    return names.get(target, target), _traefik_api.split_children(rawdata, app)
+
+
+def kept_split(swarm, app):
+    """The split's children as the Swarm keeps them, None without a split."""
+    file = _naming.split_file(app)
+    kept = files.versions(swarm.configs({files.LABEL_FILE: file}), file)
+    return _traefik_api.document_children(_split.parse(files.text_of(kept[0])), app) if kept else None
+
+
+def pending(module, swarm, app, route, split):
+    """What Traefik does not serve yet, in words (empty when it serves all that was asked)."""
+    waiting = []
+    if module.params["route"] and route != module.params["route"]:
+        waiting.append(f"its router sends to {route or 'nothing'}, not {module.params['route']}")
+    if module.params["split"]:
+        expected = kept_split(swarm, app)
+        if split != expected:
+            waiting.append(f"its split is {split}, the Swarm keeps {expected}")
+    return waiting
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=docker_argument_spec(
+            **app_name_argument(),
+            route={"type": "str", "choices": ["prod", "split"]},
+            split={"type": "bool", "default": False},
+            wait_timeout={"type": "int", "default": 30},
+        ),
+        supports_check_mode=True,
+    )
+    app = module.params["name"]
+    error = _naming.app_name_error(app)
+    if error:
+        module.fail_json(msg=f"Error waiting for Traefik to serve app {app}: {error}")
+    if module.params["split"] and _split.YAML_IMPORT_ERROR:
+        module.fail_json(msg=missing_required_lib("PyYAML"), exception=_split.YAML_IMPORT_ERROR)
+    swarm = Swarm(module)
+    api = _traefik_api.TraefikAPI(swarm)
+    started = time.monotonic()
+    while True:
+        try:
+            route, split = served(api.rawdata(), app)
+            waiting = pending(module, swarm, app, route, split)
+        except _traefik_api.Unanswered as exc:
+            route, split, waiting = None, None, [f"{_traefik_api.TRAEFIK} on this host cannot be asked: {exc}"]
+        except (APIError, OSError, ValueError, KeyError, TypeError) as exc:
+            module.fail_json(msg=f"Error waiting for Traefik to serve app {app}: {exc}")
+        seconds = round(time.monotonic() - started, 2)
+        if not waiting or module.check_mode:
+            module.exit_json(changed=False, route=route, split=split, seconds=seconds)
+        if seconds > module.params["wait_timeout"]:
+            module.fail_json(
+                msg=f"Error waiting for Traefik to serve app {app}: after {seconds} s, {'; '.join(waiting)}",
+                route=route,
+                split=split,
+                seconds=seconds,
+            )
+        time.sleep(POLL_SECONDS)
+
+
+if __name__ == "__main__":
+    main()

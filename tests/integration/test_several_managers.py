@@ -1,0 +1,131 @@
+"""Several managers: every manager's Traefik serves the same route and split, whenever it joined,
+and a manager that was down during a change catches up by itself.
+
+A Swarm built here: node1 a manager, node2 and node3 engines outside the Swarm. App `multi` gets a
+canary at 50% with one manager; `cluster scale` then makes node2 and node3 managers (three, for
+the quorum), and the tests send real requests to each manager's Traefik and count who answered.
+The tests build on each other and run in file order.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.harness.http import Edge, Load
+from tests.integration.test_cluster_ops import Ops
+
+pytestmark = pytest.mark.cluster
+
+APP = "multi"
+DOMAIN = "multi.sentinel.test"
+MANAGERS = ["node1", "node2", "node3"]
+
+
+@pytest.fixture(scope="module")
+def ops(cluster_factory):
+    cluster = cluster_factory.create(managers=1, workers=0, spare=2)
+    try:
+        ops = Ops(cluster_factory, cluster)
+        ops.inventory(["node1"], [])
+        run = ops.ansible.playbook("init.yml")
+        assert run.ok, f"init.yml failed: {run.failures or run.stderr[-3000:]}"
+        image = cluster.image("sentinel-test/todo:1")
+        run = ops.sentinel("deploy", APP, "--image", image, "--domain", DOMAIN, "--no-tls", "--replicas", "2")
+        assert run.returncode == 0, run.error
+        run = ops.sentinel("canary", "deploy", APP, "--image", cluster.image("sentinel-test/todo:2"), "--weight", "50")
+        assert run.returncode == 0, run.error
+        yield ops
+    finally:
+        cluster_factory.destroy(cluster)
+
+
+def edge(ops: Ops, node: str) -> Edge:
+    return Edge(ops.node(node).ip, DOMAIN)
+
+
+def versions(ops: Ops, node: str, n: int = 40) -> set[str]:
+    return set(edge(ops, node).versions(n))
+
+
+def test_managers_that_join_later_serve_the_split_they_never_saw(ops):
+    ops.inventory(MANAGERS, [])
+    run = ops.sentinel("cluster", "scale")
+    assert run.returncode == 0, run.error
+    assert sorted(run.data["joined"]) == ["node2", "node3"]
+    assert {name: role for name, (role, _, _) in ops.swarm_nodes().items()} == dict.fromkeys(MANAGERS, "manager")
+    started = time.monotonic()
+    for node in MANAGERS:
+        edge(ops, node).wait_until(f"both versions through {node}", lambda e: set(e.versions(40)) == {"1", "2"}, 90)
+    print(f"\nnew managers served the split {time.monotonic() - started:.1f} s after cluster scale returned")
+
+
+def test_a_change_is_done_only_once_every_manager_serves_it(ops):
+    """canary traffic returns once each Traefik serves the new weights: no request after it sees the old."""
+    run = ops.sentinel("canary", "traffic", APP, "--weight", "0")
+    assert run.returncode == 0, run.error
+    for node in MANAGERS:
+        assert versions(ops, node) == {"1"}, f"{node} still sends new users to the canary"
+    run = ops.sentinel("canary", "traffic", APP, "--weight", "100")
+    assert run.returncode == 0, run.error
+    for node in MANAGERS:
+        assert versions(ops, node) == {"2"}, f"{node} does not send everybody to the canary yet"
+
+
+def test_a_manager_down_during_a_change_catches_up_by_itself(ops):
+    node3 = ops.factory.host.containers.get(ops.node("node3").container)
+    node3.stop(timeout=1)
+    try:
+        run = ops.sentinel("canary", "traffic", APP, "--weight", "0")
+        # node3 cannot be asked; the change is made in the Swarm and served by every manager that is up.
+        assert run.returncode == 0, run.error
+        for node in ("node1", "node2"):
+            assert versions(ops, node) == {"1"}
+    finally:
+        node3.start()
+    started = time.monotonic()
+    edge(ops, "node3").wait_until("node3 serving weight 0", lambda e: set(e.versions(40)) == {"1"}, timeout=120)
+    print(f"\nnode3 serves the change made while it was down {time.monotonic() - started:.1f} s after it started")
+
+
+def test_rollback_under_load_through_every_manager_fails_no_request(ops):
+    run = ops.sentinel("canary", "traffic", APP, "--weight", "50")
+    assert run.returncode == 0, run.error
+    for node in MANAGERS:
+        assert versions(ops, node) == {"1", "2"}
+    loads = [Load(edge(ops, node), clients=1, max_seconds=120) for node in MANAGERS]
+    for load in loads:
+        load.__enter__()
+    try:
+        run = ops.sentinel("canary", "rollback", APP, "--yes")
+    finally:
+        for load in loads:
+            load.__exit__(None, None, None)
+    assert run.returncode == 0, run.error
+    for node, load in zip(MANAGERS, loads, strict=True):
+        print(f"\nfault table: {load.summary(f'canary rollback, 3 managers, load through {node}')}")
+        assert len(load.results) >= 20 and not load.failures, (node, load.failures)
+        assert versions(ops, node) == {"1"}, f"{node} still routes to the canary after the rollback"
+    running = [s.name for s in ops.cluster.manager.client.services.list() if s.name.startswith(f"{APP}-")]
+    assert sorted(running) == [f"{APP}-prod"]
+
+
+def test_a_manager_lost_mid_operation_leaves_no_routing_half_switched(ops):
+    """node3 dies while a rollback runs: wherever the run was, the managers that are up serve
+    production only when it ends, and node3 too once it is back; the exit code may name node3."""
+    run = ops.sentinel("canary", "deploy", APP, "--image", ops.cluster.image("sentinel-test/todo:2"), "--weight", "50")
+    assert run.returncode == 0, run.error
+    node3 = ops.factory.host.containers.get(ops.node("node3").container)
+    rollback = ops.cli().start("canary", "rollback", APP, "--yes")
+    try:
+        time.sleep(1.5)
+        node3.stop(timeout=1)
+        assert rollback.wait(timeout=300) in (0, 1)
+        for node in ("node1", "node2"):
+            assert versions(ops, node) == {"1"}, f"{node} routes to the canary after the rollback ended"
+    finally:
+        node3.start()
+    edge(ops, "node3").wait_until("node3 back, serving production only", lambda e: set(e.versions(40)) == {"1"}, 120)
+    running = [s.name for s in ops.cluster.manager.client.services.list() if s.name.startswith(f"{APP}-")]
+    assert sorted(running) == [f"{APP}-prod"], "the rollback took the canary out"

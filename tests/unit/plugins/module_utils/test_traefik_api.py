@@ -1,0 +1,110 @@
+"""_traefik_api: reading what a Traefik serves from its API's rawdata, and the fetch command.
+
+The rawdata here has the shape Traefik v3.7 answers (names as the configuration gives them, a
+router's same-provider service without its provider); tests/integration proves it against the
+real Traefik of the test Swarm.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from ansible_collections.sentinel.paas.plugins.module_utils import _split, _traefik_api
+
+APP = "todo"
+
+
+def rawdata(service="todo-prod", status="enabled", split=None) -> dict:
+    data = {"routers": {"todo@swarm": {"service": service, "status": status, "rule": "Host(`todo.test`)"}}}
+    if split is not None:
+        data["services"] = {"todo-split@file": {"weighted": {"services": split}, "status": "enabled"}}
+    return data
+
+
+@pytest.mark.parametrize(
+    "data, expected",
+    [
+        (rawdata("todo-prod"), "todo-prod@swarm"),  # same provider: Traefik leaves the provider out
+        (rawdata("todo-split@file"), "todo-split@file"),
+        (rawdata("todo-prod", status="disabled"), None),  # a router in error serves nothing
+        ({"routers": {}}, None),
+        ({}, None),
+        ({"routers": {"todo2@swarm": {"service": "todo2-prod", "status": "enabled"}}}, None),
+    ],
+)
+def test_routed_service(data, expected):
+    assert _traefik_api.routed_service(data, APP) == expected
+
+
+def test_route_targets_follow_traefik_route_names():
+    assert _traefik_api.route_target(APP, "prod") == "todo-prod@swarm"
+    assert _traefik_api.route_target(APP, "split") == "todo-split@file"
+
+
+def test_the_file_and_what_traefik_loaded_compare_alike():
+    document = _split.desired_document(APP, 10, "sentinel_todo", False, 8000)
+    written = _traefik_api.document_children(document, APP)
+    assert written == {"todo-prod@swarm": 90, "todo-canary-guard": 10}
+    loaded = [{"name": "todo-prod@swarm", "weight": 90}, {"name": "todo-canary-guard", "weight": 10}]
+    assert _traefik_api.split_children(rawdata(split=loaded), APP) == written
+    assert _traefik_api.split_children(rawdata(split=loaded[:1]), APP) != written
+    assert _traefik_api.split_children(rawdata(), APP) is None
+    assert _traefik_api.document_children(None, APP) is None
+
+
+class _API(BaseHTTPRequestHandler):
+    def do_GET(self):  # noqa: N802 - http.server's naming
+        status, body = (200, json.dumps(rawdata()).encode()) if self.path == "/api/rawdata" else (404, b"404")
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def api_url():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _API)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def _only(tmp_path, client: str) -> dict:
+    """An environment whose PATH has sh and just one HTTP client, as a Traefik image has."""
+    folder = tmp_path / client
+    folder.mkdir()
+    for tool in ("sh", client):
+        found = shutil.which(tool)
+        if found is None:
+            pytest.skip(f"{tool} is not installed on this machine")
+        os.symlink(found, folder / tool)
+    return {"PATH": str(folder)}
+
+
+@pytest.mark.parametrize("client", ["wget", "curl"])  # busybox wget in the official image; curl in others
+def test_fetch_command_gets_the_url_with_either_client(api_url, tmp_path, client):
+    env = _only(tmp_path, client)
+    answer = subprocess.run(
+        _traefik_api.fetch_command(f"{api_url}/api/rawdata"), env=env, capture_output=True, text=True, check=False
+    )
+    assert answer.returncode == 0, answer.stderr
+    assert json.loads(answer.stdout) == rawdata()
+    missing = subprocess.run(
+        _traefik_api.fetch_command(f"{api_url}/nothing"), env=env, capture_output=True, text=True, check=False
+    )
+    assert missing.returncode != 0  # an error page is not an answer
+
+
+def test_fetch_command_keeps_the_url_out_of_the_shell_text():
+    url = "http://127.0.0.1:8080/api/rawdata?x=$(touch /tmp/pwned)"
+    argv = _traefik_api.fetch_command(url)
+    assert argv[-1] == url and url not in argv[2]
