@@ -122,3 +122,30 @@ def test_a_lease_whose_holder_is_gone_ends_by_itself(platform, sentinel, ansible
     run = sentinel("scale", APP, "1")
     assert run.returncode == 0, run.error
     assert lease_labels(platform) is None
+
+
+def test_a_destroy_cut_short_after_the_services_is_finished_by_running_it_again(platform, sentinel):
+    """A destroy killed once the services were gone left the network and the split: the same command
+    removes the rest, and only then is the app unknown."""
+    client = platform.manager.client
+    app = "halfgone"
+    run = sentinel(
+        "deploy", app, "--image", platform.image("sentinel-test/todo:1"), "--domain", f"{app}.test", "--no-tls"
+    )
+    assert run.returncode == 0, run.error
+    run = sentinel("canary", "deploy", app, "--image", platform.image("sentinel-test/todo:2"), "--weight", "0")
+    assert run.returncode == 0, run.error
+    for service in client.services.list(filters={"label": f"sentinel.app={app}"}):
+        service.remove()  # where a killed destroy stopped: services gone, network and split still there
+
+    def leftovers():
+        networks = [n.name for n in client.networks.list(names=[f"sentinel-{app}"])]
+        splits = [c.name for c in client.configs.list(filters={"label": f"sentinel.traefik.file={app}-split.yml"})]
+        return networks + splits
+
+    assert leftovers()
+    run = sentinel("destroy", app, "--yes")
+    assert run.returncode == 0, run.error
+    assert leftovers() == []
+    again = sentinel("destroy", app, "--yes")
+    assert again.returncode == 1 and f"app {app} not found" in again.error, again.error
