@@ -93,7 +93,6 @@ def environment(events_fd: int) -> dict[str, str]:
             "SENTINEL_EVENTS_FD": str(events_fd),
             # What -vv shows, as it happens; the caller's (json, say) might print only at the end.
             "ANSIBLE_STDOUT_CALLBACK": "default",
-            "ANSIBLE_HOST_KEY_CHECKING": "False",
             # One round trip per module instead of copy-then-run: inspect feels instant.
             "ANSIBLE_PIPELINING": "True",
             "ANSIBLE_RETRY_FILES_ENABLED": "False",

@@ -110,3 +110,10 @@ def test_the_command_line_carries_the_options_but_never_the_extra_vars(tmp_path,
         "-vv",
         str(tmp_path / "apps.yml"),
     ]
+
+
+def test_ssh_host_keys_are_checked_unless_the_user_says_otherwise(monkeypatch):
+    monkeypatch.delenv("ANSIBLE_HOST_KEY_CHECKING", raising=False)
+    assert "ANSIBLE_HOST_KEY_CHECKING" not in runner.environment(3)  # Ansible's default: checked
+    monkeypatch.setenv("ANSIBLE_HOST_KEY_CHECKING", "False")  # the documented opt-out is kept
+    assert runner.environment(3)["ANSIBLE_HOST_KEY_CHECKING"] == "False"
