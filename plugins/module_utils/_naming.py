@@ -98,6 +98,11 @@ def redirect_middleware(app: str) -> str:
     return f"{app}-https"
 
 
+def hsts_middleware(app: str) -> str:
+    """Strict-Transport-Security on the app's HTTPS answers (traefik_route's hsts)."""
+    return f"{app}-hsts"
+
+
 def retry_middleware(app: str) -> str:
     return f"{app}-retry"
 

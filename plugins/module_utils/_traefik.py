@@ -7,7 +7,7 @@ Private to this collection. Label layout for app NAME (see docs/conventions.md):
 
 - router ``NAME``: the app itself (``Host()`` rule, entrypoint, TLS, middlewares, service);
 - router ``NAME-http`` (TLS only): the same rule on the plain entrypoint, redirecting to https;
-- middlewares ``NAME-https`` (redirectscheme) and ``NAME-retry`` (retry).
+- middlewares ``NAME-https`` (redirectscheme), ``NAME-retry`` (retry) and ``NAME-hsts`` (headers).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from ansible_collections.sentinel.paas.plugins.module_utils._naming import (
     LABEL_APP,
     TRAEFIK_CERT_RESOLVER,
     TRAEFIK_ENTRYPOINTS,
+    hsts_middleware,
     redirect_middleware,
     redirect_router,
     retry_middleware,
@@ -39,8 +40,11 @@ ROUTE_DEFAULTS = {
     "service": "prod",
     "retry_attempts": 3,
     "priority": None,
+    "hsts": False,
 }
 MAX_RETRY_ATTEMPTS = 10
+# Strict-Transport-Security: a year, subdomains included (what browsers' preload lists ask for).
+HSTS_SECONDS = 31536000
 
 _HOST_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?", re.ASCII)
 _HOST_CHARS = re.compile(r"[A-Za-z0-9.-]", re.ASCII)
@@ -114,7 +118,7 @@ def normalize_middlewares(app: str, middlewares: object) -> list[str]:
         return []
     if not isinstance(middlewares, list):
         raise RouteError("middlewares must be a list")
-    own = {retry_middleware(app), redirect_middleware(app)}
+    own = {retry_middleware(app), redirect_middleware(app), hsts_middleware(app)}
     seen = []
     for ref in middlewares:
         if not isinstance(ref, str) or not _MIDDLEWARE_REF.fullmatch(ref):
@@ -184,6 +188,9 @@ def route_settings(app: str, params: dict) -> dict:
     priority = params["priority"]
     if priority is not None and (not isinstance(priority, int) or isinstance(priority, bool) or priority < 1):
         raise RouteError(f"invalid priority {priority!r}: use a positive integer")
+    hsts = bool(params["hsts"])
+    if hsts and not tls:
+        raise RouteError("hsts needs tls: browsers take Strict-Transport-Security from HTTPS answers only")
     return {
         "tls": tls,
         "entrypoints": {
@@ -195,6 +202,7 @@ def route_settings(app: str, params: dict) -> dict:
         "service": service,
         "retry_attempts": retry,
         "priority": priority,
+        "hsts": hsts,
     }
 
 
@@ -226,6 +234,12 @@ def build_labels(app: str, route: dict) -> dict[str, str]:
     rule = build_rule(route["domains"])
     middlewares = list(route["middlewares"])
     labels = {}
+    if route["hsts"]:
+        # Outermost: every HTTPS answer carries it, the app's own errors included.
+        middlewares.insert(0, hsts_middleware(app))
+        hsts = f"traefik.http.middlewares.{hsts_middleware(app)}.headers"
+        labels[f"{hsts}.stsSeconds"] = str(HSTS_SECONDS)
+        labels[f"{hsts}.stsIncludeSubdomains"] = "true"
     if route["retry_attempts"]:
         # Innermost, next to the service: a task that just stopped during a rolling update
         # costs a retry on another task, not a failed request.
@@ -281,10 +295,11 @@ def parse_route(app: str, labels: dict) -> dict | None:
             "https": labels.get(f"{main}.entrypoints") if tls else None,
         },
         "cert_resolver": labels.get(f"{main}.tls.certresolver") if tls else None,
-        "middlewares": [m for m in refs if m != retry_middleware(app)],
+        "middlewares": [m for m in refs if m not in (retry_middleware(app), hsts_middleware(app))],
         "service": targets.get(target, target),
         "retry_attempts": int(retry) if retry and retry.isdigit() and retry_middleware(app) in refs else 0,
         "priority": int(priority) if priority and priority.isdigit() else None,
+        "hsts": hsts_middleware(app) in refs,
     }
 
 

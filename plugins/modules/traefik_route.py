@@ -95,6 +95,13 @@ options:
       - Router priority (C(traefik.http.routers.NAME.priority)). On creation unset, which is Traefik's default
         (the rule's length).
     type: int
+  hsts:
+    description:
+      - Send C(Strict-Transport-Security) on the app's HTTPS answers, for a year and its subdomains (the headers
+        middleware C(NAME-hsts), C(stsSeconds=31536000), C(stsIncludeSubdomains=true)), so browsers never try plain
+        HTTP again. Needs O(tls=true).
+      - On creation V(false).
+    type: bool
 attributes:
   diff_mode:
     details: Before and after of the labels this module owns.
@@ -118,6 +125,11 @@ EXAMPLES = r"""
     domains: [todo.internal.example.com]
     tls: false
     middlewares: [office-only@file]
+
+- name: Tell browsers to come back over HTTPS only (Strict-Transport-Security); the rest stays
+  sentinel.paas.traefik_route:
+    name: todo
+    hsts: true
 
 - name: Send traffic through the canary split (the rest of the route stays)
   sentinel.paas.traefik_route:
@@ -228,6 +240,7 @@ def argument_spec():
         service={"type": "str", "choices": ["prod", "split"]},
         retry_attempts={"type": "int"},
         priority={"type": "int"},
+        hsts={"type": "bool"},
     )
 
 

@@ -77,6 +77,9 @@ route:
     priority:
       description: Router priority, null for Traefik's default.
       type: int
+    hsts:
+      description: Whether the app's HTTPS answers carry C(Strict-Transport-Security) (the middleware C(NAME-hsts)).
+      type: bool
   sample:
     domains: [todo.example.com]
     tls: true
@@ -86,6 +89,7 @@ route:
     service: prod
     retry_attempts: 3
     priority: null
+    hsts: false
 labels:
   description: The raw router-side labels of C(NAME-prod).
   returned: always

@@ -361,7 +361,7 @@ def todo_app(bare_cluster, pebble, initialised):
     service.remove()
 
 
-def test_https_with_a_certificate_from_pebble(bare_cluster, pebble, todo_app):
+def test_https_with_a_certificate_from_pebble(bare_cluster, ansible_bare, pebble, todo_app):
     root = Path(pebble["workdir"]) / "root.pem"
     fetched = _curl("--cacert", pebble["https_ca"], f"https://{pebble['ip']}:15000/roots/0")
     assert fetched.returncode == 0, fetched.stderr
@@ -393,6 +393,17 @@ def test_https_with_a_certificate_from_pebble(bare_cluster, pebble, todo_app):
     )
     # Traefik answers a permanent redirect of a GET with 301 (308 for other methods).
     assert redirect.stdout == f"301 https://{DOMAIN}/version"
+
+    # HSTS on request (traefik_route's hsts): every HTTPS answer tells browsers to stay on HTTPS.
+    def hsts_headers():
+        head = _curl("--cacert", str(root), "--resolve", resolve, "-D", "-", "-o", "/dev/null", url).stdout
+        return [line.strip().lower() for line in head.splitlines() if line.lower().startswith("strict-transport")]
+
+    assert hsts_headers() == []
+    route = ansible_bare.module("sentinel.paas.traefik_route", {"name": "todo", "tls": True, "hsts": True})
+    assert route.changed and route["route"]["hsts"] is True, route.raw
+    headers = _wait("the Strict-Transport-Security header", hsts_headers, timeout=30)
+    assert headers == ["strict-transport-security: max-age=31536000; includesubdomains"]
 
 
 # -- the dashboard, when asked for ------------------------------------------------------

@@ -44,10 +44,15 @@ def init(ctx: Context, extra: dict) -> None:
 @click.option("--replicas", type=click.IntRange(min=0), help="Tasks of production; a new app gets 1.")
 @click.option("--port", type=click.IntRange(1, 65535), help="Port the app listens on; a new app gets 8000.")
 @click.option("--tls/--no-tls", default=None, help="HTTPS with an ACME certificate (a new app: on) or plain HTTP.")
+@click.option(
+    "--hsts/--no-hsts",
+    default=None,
+    help="Tell browsers to use HTTPS only, for a year (Strict-Transport-Security; needs TLS; a new app: off).",
+)
 @smoke_test_options
 @pass_context
 def deploy(
-    ctx: Context, name, image, domains, postgres, postgres_image, run_as, env, replicas, port, tls, **smoke
+    ctx: Context, name, image, domains, postgres, postgres_image, run_as, env, replicas, port, tls, hsts, **smoke
 ) -> None:
     """Deploy NAME, or change it, and print its URL.
 
@@ -69,6 +74,7 @@ def deploy(
         "replicas": replicas,
         "app_port": port,
         "tls": tls,
+        "hsts": hsts,
         **smoke,
     }
     result = ctx.run("deploy.yml", {"app": name, **only_given(given)}, f"Deploying {name}")

@@ -189,6 +189,7 @@ def test_valid_middlewares(ref):
         (["auth", "auth"], "listed twice"),
         (["todo-retry"], "managed by traefik_route"),
         (["todo-https@swarm"], "managed by traefik_route"),
+        (["todo-hsts"], "managed by traefik_route"),
         ("auth", "must be a list"),
     ],
 )
@@ -210,6 +211,7 @@ def test_invalid_middlewares(refs, reason):
         ({"entrypoints": {"https": "a b"}}, "invalid entrypoint"),
         ({"cert_resolver": "le,x"}, "invalid cert_resolver"),
         ({"domains": ["a.com`"]}, "invalid domain"),
+        ({"tls": False, "hsts": True}, "hsts needs tls"),
     ],
 )
 def test_desired_route_rejects_bad_options(overrides, reason):
@@ -227,6 +229,7 @@ def test_desired_route_defaults():
         "service": "prod",
         "retry_attempts": 3,
         "priority": None,
+        "hsts": False,
     }
 
 
@@ -271,6 +274,14 @@ def test_user_middlewares_come_before_retry():
     assert labels["traefik.http.routers.todo.middlewares"] == "a@file,b,todo-retry"
 
 
+def test_hsts_is_the_outermost_middleware_with_a_year_and_subdomains():
+    labels = t.build_labels(APP, route(middlewares=["a@file"], hsts=True))
+    assert labels["traefik.http.routers.todo.middlewares"] == "todo-hsts,a@file,todo-retry"
+    assert labels["traefik.http.middlewares.todo-hsts.headers.stsSeconds"] == "31536000"
+    assert labels["traefik.http.middlewares.todo-hsts.headers.stsIncludeSubdomains"] == "true"
+    assert "todo-hsts" not in t.build_labels(APP, route())["traefik.http.routers.todo.middlewares"]
+
+
 ROUTES = [
     {},
     {"tls": False},
@@ -278,6 +289,8 @@ ROUTES = [
     {"middlewares": ["auth@file", "ratelimit"], "retry_attempts": 0},
     {"tls": False, "middlewares": ["x"], "priority": 100, "entrypoints": {"http": "plain"}},
     {"entrypoints": {"http": "h", "https": "s"}, "cert_resolver": "le", "retry_attempts": 10, "priority": 1},
+    {"hsts": True, "middlewares": ["auth@file"]},
+    {"hsts": True, "retry_attempts": 0},
 ]
 
 
