@@ -18,8 +18,8 @@ from html import escape
 import pytest
 
 from tests.harness.http import Edge, Load
+from tests.harness.monitoring import SCRAPE_SECONDS
 from tests.integration.test_app_lifecycle import cluster_state
-from tests.integration.test_monitoring import SCRAPE_SECONDS, monitoring  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.cluster
 
@@ -31,7 +31,7 @@ STEP = {"interval": f"{4 * SCRAPE_SECONDS}s", "windows": 4, "max_inconclusive": 
 
 
 @pytest.fixture(scope="module")
-def app(platform, sentinel, monitoring):  # noqa: F811 - the fixture imported above
+def app(platform, sentinel, monitoring):
     run = sentinel("deploy", APP, "--image", platform.image("sentinel-test/todo:1"), "--domain", DOMAIN, "--no-tls")
     assert run.returncode == 0, run.error
     try:
@@ -95,7 +95,7 @@ def test_a_canary_answering_500_to_every_4th_request_fails_on_its_error_rate(ans
     assert 0 < canary_numbers["p99"] < 0.5
 
 
-def test_a_canary_failing_only_its_first_20_requests_is_caught(ansible, platform, sentinel, monitoring):  # noqa: F811
+def test_a_canary_failing_only_its_first_20_requests_is_caught(ansible, platform, sentinel, monitoring):
     """A version's counters appear with its first requests, so increase() would start after them.
     A new app, so that its canary's counters do not exist yet; traffic reaches the canary only
     once the step is under way, and then 10% of it."""

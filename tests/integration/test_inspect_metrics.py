@@ -16,7 +16,8 @@ import time
 import pytest
 
 from tests.harness.http import Edge
-from tests.integration.test_monitoring import SCRAPE_SECONDS, _wait, monitoring  # noqa: F401 - fixture
+from tests.harness.monitoring import SCRAPE_SECONDS
+from tests.harness.monitoring import wait as _wait
 
 pytestmark = pytest.mark.cluster
 
@@ -27,7 +28,7 @@ VERSIONS = {"1": "prod", "2": "canary"}  # X-App-Version of the todo images
 
 
 @pytest.fixture(scope="module")
-def pulse(platform, sentinel, monitoring):  # noqa: F811 - the fixture imported above
+def pulse(platform, sentinel, monitoring):
     """Production todo:1 and a canary todo:2 (TODO_FAIL_EVERY=4) at 50%, through the CLI; then
     REQUESTS requests without cookies through Traefik. Yields what the client saw."""
     prometheus = monitoring["prometheus"]

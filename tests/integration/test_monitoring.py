@@ -16,135 +16,32 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from functools import partial
 from pathlib import Path
 
 import docker.errors
 import docker.types
 import pytest
 
-from tests.harness.wait import eventually
+from tests.harness.monitoring import EDGE, SCRAPE_SECONDS, remove_when_free, role_vars
+from tests.harness.monitoring import wait as _wait
 
 pytestmark = pytest.mark.cluster
 
 ROOT = Path(__file__).resolve().parents[2]
 DASHBOARD = ROOT / "roles" / "grafana" / "files" / "dashboards" / "sentinel.json"
-EDGE = "sentinel-edge"
 APP_SERVICES = "todo-(prod|canary)@(?:file|swarm)"  # traefik_service_regex(app="todo")
 TRAEFIK_SERVICES = {"prod": "todo-prod@swarm", "canary": "todo-canary@file"}
-SCRAPE_SECONDS = 5
-PROXY_PORT = 19090  # test-only window onto Prometheus, published on node1 by the proxy container
 REQUESTS_PER_VERSION = 200
 GRAFANA_IMAGE = "grafana/grafana-oss:11.3.0"
-
-# A tiny TCP forwarder: the host cannot reach the overlay network, Prometheus publishes nothing.
-_PROXY = """
-import asyncio
-async def pipe(r, w):
-    try:
-        while data := await r.read(65536):
-            w.write(data); await w.drain()
-    finally:
-        w.close()
-async def handle(r, w):
-    ur, uw = await asyncio.open_connection("sentinel-prometheus", 9090)
-    await asyncio.gather(pipe(r, uw), pipe(ur, w))
-async def main():
-    server = await asyncio.start_server(handle, "0.0.0.0", 9090)
-    await server.serve_forever()
-asyncio.run(main())
-"""
-
-
-_wait = partial(eventually, timeout=120, interval=1.0)
-
-
-def _remove_when_free(remove, timeout=60):
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            remove()
-            return
-        except docker.errors.NotFound:
-            return
-        except docker.errors.APIError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(1)
 
 
 def _running_tasks(service) -> list[dict]:
     return [t for t in service.tasks(filters={"desired-state": "running"}) if t["Status"]["State"] == "running"]
 
 
-def _role_vars(cluster) -> dict:
-    return {
-        "sentinel_grafana_enabled": False,
-        "node_exporter_image": cluster.image("sentinel-test/node-exporter:latest"),
-        "prometheus_image": cluster.image("sentinel-test/prometheus:latest"),
-        "prometheus_scrape_interval": f"{SCRAPE_SECONDS}s",
-        "prometheus_evaluation_interval": f"{SCRAPE_SECONDS}s",
-        "prometheus_dns_sd_refresh_interval": f"{SCRAPE_SECONDS}s",
-    }
-
-
-class Prometheus:
-    def __init__(self, base_url: str):
-        self.base_url = base_url
-
-    def query(self, promql: str) -> list[dict]:
-        """An instant query; the result vector."""
-        answer = self.api("query", query=promql)
-        return answer["result"]
-
-    def value(self, promql: str) -> float | None:
-        result = self.query(promql)
-        return float(result[0]["value"][1]) if result else None
-
-    def api(self, path: str, **params) -> dict:
-        url = f"{self.base_url}/api/v1/{path}?{urllib.parse.urlencode(params, doseq=True)}"
-        with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - test container
-            answer = json.load(response)
-        assert answer["status"] == "success", answer
-        return answer["data"]
-
-
-@pytest.fixture(scope="module")
-def monitoring(platform, ansible):
-    """The playbook applied once on the cluster with the control plane (edge network, Traefik with
-    its metrics entrypoint); everything this module creates is removed afterwards."""
-    cluster = platform
-    client = cluster.manager.client
-    proxy = None
-    run = ansible.playbook("monitoring.yml", _role_vars(cluster))
-    try:
-        assert run.ok, f"{run.failures}\n{run.stderr[-3000:]}"
-        proxy = client.containers.run(
-            cluster.image("sentinel-test/base:latest"),
-            ["python3", "-c", _PROXY],
-            network=EDGE,
-            ports={"9090/tcp": PROXY_PORT},
-            detach=True,
-            labels={"sentinel.test": "monitoring"},
-        )
-        prometheus = Prometheus(f"http://{cluster.manager.ip}:{PROXY_PORT}")
-        _wait("Prometheus API through the proxy", lambda: prometheus.query("up"))
-        yield {"run": run, "prometheus": prometheus}
-    finally:
-        if proxy is not None:
-            proxy.remove(force=True)
-        for name in ("sentinel-prometheus", "sentinel-node-exporter"):
-            for service in client.services.list(filters={"name": name}):
-                service.remove()
-        for config in client.configs.list(filters={"label": "sentinel.role=platform"}):
-            if config.name.startswith("sentinel-prometheus-"):
-                _remove_when_free(config.remove)
-        _remove_when_free(lambda: client.volumes.get("sentinel-prometheus-data").remove(force=True))
-
-
 def test_first_run_changed_and_second_run_changes_nothing(cluster, ansible, monitoring):
     assert monitoring["run"].changed_tasks, "the first run should have created the stack"
-    again = ansible.playbook("monitoring.yml", _role_vars(cluster))
+    again = ansible.playbook("monitoring.yml", role_vars(cluster))
     assert again.ok, f"{again.failures}\n{again.stderr[-3000:]}"
     assert again.changed_tasks == []
 
@@ -375,7 +272,7 @@ def test_grafana_serves_the_provisioned_dashboard(cluster, cluster_factory, ansi
     cluster_factory.host.images.push(*local.rsplit(":", 1))
     password = os.urandom(9).hex()
     extra = {
-        **_role_vars(cluster),
+        **role_vars(cluster),
         "sentinel_grafana_enabled": True,
         "grafana_image": cluster.image(GRAFANA_IMAGE),
         "grafana_domain": "grafana.sentinel.test",
@@ -418,7 +315,7 @@ def test_grafana_serves_the_provisioned_dashboard(cluster, cluster_factory, ansi
             service.remove()
         for item in client.configs.list(filters={"label": "sentinel.role=platform"}):
             if item.name.startswith("sentinel-grafana-"):
-                _remove_when_free(item.remove)
+                remove_when_free(item.remove)
         for item in client.secrets.list(filters={"label": "sentinel.role=platform"}):
             if item.name.startswith("sentinel-grafana-"):
-                _remove_when_free(item.remove)
+                remove_when_free(item.remove)

@@ -1,0 +1,123 @@
+"""The monitoring stack on a test cluster (playbooks/monitoring.yml), and a window onto its Prometheus.
+
+Prometheus publishes no port: a tiny forwarder container on the edge network, published on node1,
+lets the tests ask it. Scrapes every SCRAPE_SECONDS, so the canary judge's windows hold samples.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.parse
+import urllib.request
+from functools import partial
+
+import docker.errors
+
+from .wait import eventually
+
+EDGE = "sentinel-edge"
+SCRAPE_SECONDS = 5
+PROXY_PORT = 19090  # test-only window onto Prometheus, published on node1 by the forwarder
+
+# A tiny TCP forwarder: the host cannot reach the overlay network, Prometheus publishes nothing.
+_FORWARDER = """
+import asyncio
+async def pipe(r, w):
+    try:
+        while data := await r.read(65536):
+            w.write(data); await w.drain()
+    finally:
+        w.close()
+async def handle(r, w):
+    ur, uw = await asyncio.open_connection("sentinel-prometheus", 9090)
+    await asyncio.gather(pipe(r, uw), pipe(ur, w))
+async def main():
+    server = await asyncio.start_server(handle, "0.0.0.0", 9090)
+    await server.serve_forever()
+asyncio.run(main())
+"""
+
+wait = partial(eventually, timeout=120, interval=1.0)
+
+
+def role_vars(cluster) -> dict:
+    """Extra vars of monitoring.yml on a test cluster: the registry's images, fast scrapes, no Grafana."""
+    return {
+        "sentinel_grafana_enabled": False,
+        "node_exporter_image": cluster.image("sentinel-test/node-exporter:latest"),
+        "prometheus_image": cluster.image("sentinel-test/prometheus:latest"),
+        "prometheus_scrape_interval": f"{SCRAPE_SECONDS}s",
+        "prometheus_evaluation_interval": f"{SCRAPE_SECONDS}s",
+        "prometheus_dns_sd_refresh_interval": f"{SCRAPE_SECONDS}s",
+    }
+
+
+def remove_when_free(remove, timeout=60):
+    """Call ``remove`` until the engine no longer says the object is in use."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            remove()
+            return
+        except docker.errors.NotFound:
+            return
+        except docker.errors.APIError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(1)
+
+
+class Prometheus:
+    def __init__(self, base_url: str):
+        self.base_url = base_url
+
+    def query(self, promql: str) -> list[dict]:
+        """An instant query; the result vector."""
+        answer = self.api("query", query=promql)
+        return answer["result"]
+
+    def value(self, promql: str) -> float | None:
+        result = self.query(promql)
+        return float(result[0]["value"][1]) if result else None
+
+    def api(self, path: str, **params) -> dict:
+        url = f"{self.base_url}/api/v1/{path}?{urllib.parse.urlencode(params, doseq=True)}"
+        with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - test container
+            answer = json.load(response)
+        assert answer["status"] == "success", answer
+        return answer["data"]
+
+
+def start(cluster, ansible) -> dict:
+    """Apply monitoring.yml and open the window onto Prometheus: {run, prometheus, forwarder}."""
+    run = ansible.playbook("monitoring.yml", role_vars(cluster))
+    stack = {"run": run, "prometheus": None, "forwarder": None}
+    if not run.ok:
+        return stack
+    stack["forwarder"] = cluster.manager.client.containers.run(
+        cluster.image("sentinel-test/base:latest"),
+        ["python3", "-c", _FORWARDER],
+        network=EDGE,
+        ports={"9090/tcp": PROXY_PORT},
+        detach=True,
+        labels={"sentinel.test": "monitoring"},
+    )
+    prometheus = Prometheus(f"http://{cluster.manager.ip}:{PROXY_PORT}")
+    wait("Prometheus API through the forwarder", lambda: prometheus.query("up"))
+    stack["prometheus"] = prometheus
+    return stack
+
+
+def stop(cluster, stack: dict) -> None:
+    """Remove everything start() and the playbook created."""
+    client = cluster.manager.client
+    if stack.get("forwarder") is not None:
+        stack["forwarder"].remove(force=True)
+    for name in ("sentinel-prometheus", "sentinel-node-exporter"):
+        for service in client.services.list(filters={"name": name}):
+            service.remove()
+    for config in client.configs.list(filters={"label": "sentinel.role=platform"}):
+        if config.name.startswith("sentinel-prometheus-"):
+            remove_when_free(config.remove)
+    remove_when_free(lambda: client.volumes.get("sentinel-prometheus-data").remove(force=True))
