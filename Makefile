@@ -40,10 +40,14 @@ sanity: venv
 unit: venv
 	$(BIN)/pytest tests/unit
 
+# The cluster tests mostly wait (rolling updates, health checks, Prometheus windows): two pytest
+# workers, each with its own test Swarm, share the two cores. A file's tests stay on one worker.
+PARALLEL := -n 2 --dist loadfile
+
 integration: images
-	$(BIN)/pytest tests/integration
+	$(BIN)/pytest $(PARALLEL) tests/integration
 
 # One pytest run over everything, so its summary line counts every test.
 test: lint sanity images
 	mkdir -p reports
-	$(BIN)/pytest --junitxml=reports/junit.xml
+	$(BIN)/pytest $(PARALLEL) --junitxml=reports/junit.xml

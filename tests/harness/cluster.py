@@ -23,7 +23,9 @@ from .wait import eventually
 RUN_LABEL = "sentinel.test-run"
 PID_LABEL = "sentinel.test-pid"  # the creating process; "keep" for a cluster made by hand
 REGISTRY_ALIAS = "registry:5000"  # how nodes name the registry (node/daemon.json trusts it)
-REGISTRY_VOLUME = "sentinel-test-registry"  # shared across runs: pushes of known layers are free
+# Kept across runs, so pushes of known layers are free; one per pytest-xdist worker, so that two
+# registries never write one store at once.
+REGISTRY_VOLUME = "-".join(filter(None, ["sentinel-test-registry", os.environ.get("PYTEST_XDIST_WORKER")]))
 
 # --privileged fails on these machines (no CAP_SYS_RESOURCE); this explicit list works.
 NODE_CAPABILITIES = (
