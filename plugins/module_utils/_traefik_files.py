@@ -63,6 +63,25 @@ def versions(configs: list, file: str) -> list:
     return sorted(found, key=version_of, reverse=True)
 
 
+def next_version(kept: list) -> int:
+    """The version a new text of a file gets (``kept``: its versions, newest first)."""
+    return version_of(kept[0]) + 1 if kept else 1
+
+
+def replace(swarm, file: str, text: str | None, kept: list) -> str | None:
+    """Make ``text`` the newest version of ``file`` (None: no version at all) and remove the versions in
+    ``kept`` (``versions()`` of the file); returns the new config's name. The new version is in before
+    the old ones go, so a writer killed in between leaves the newest readable."""
+    config = None
+    if text is not None:
+        version = next_version(kept)
+        config = config_name(file, version)
+        swarm.create_config(config, text.encode("utf-8"), labels(file, version))
+    for old in kept:
+        swarm.remove_config(old["ID"])
+    return config
+
+
 def newest(configs: list) -> dict:
     """{file name: its newest config} of every valid file name in ``configs``."""
     files = {(c["Spec"].get("Labels") or {}).get(LABEL_FILE) for c in configs}

@@ -216,16 +216,11 @@ class Split:
         settings, document = self.desired(current_text) if self.present else (None, None)
         desired_text = _split.render(self.app, document) if self.present else ""
         changes = self.changes(current_text, document)
-        config = kept[0]["Spec"]["Name"] if kept and not changes else None
-        if changes and self.present:
-            version = (files.version_of(kept[0]) if kept else 0) + 1
-            config = files.config_name(self.file, version)
-        if changes and not self.module.check_mode:
-            if self.present:
-                self.swarm.create_config(config, desired_text.encode(), files.labels(self.file, version))
-            # The new version is in (or the split is going): the older ones can go.
-            for old in kept:
-                self.swarm.remove_config(old["ID"])
+        config = kept[0]["Spec"]["Name"] if kept else None
+        if changes:
+            config = files.config_name(self.file, files.next_version(kept))
+            if not self.module.check_mode:
+                files.replace(self.swarm, self.file, desired_text if self.present else None, kept)
         result = {
             "changed": bool(changes),
             "changes": changes,

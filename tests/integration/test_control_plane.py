@@ -394,6 +394,16 @@ def test_https_with_a_certificate_from_pebble(bare_cluster, ansible_bare, pebble
     # Traefik answers a permanent redirect of a GET with 301 (308 for other methods).
     assert redirect.stdout == f"301 https://{DOMAIN}/version"
 
+    # TLS options kept in the Swarm (sentinel-traefik-tls): TLS 1.2's CBC ciphers, which Traefik's own
+    # defaults accept, are refused; its AEAD ones, and TLS 1.3, are served. HTTP/1.1: h2 bars CBC itself.
+    def handshake(*tls):
+        return _curl("--cacert", str(root), "--resolve", resolve, "--http1.1", *tls, url).returncode
+
+    assert handshake("--tls-max", "1.2", "--ciphers", "ECDHE-RSA-AES128-SHA:ECDHE-ECDSA-AES128-SHA") == 35
+    assert handshake("--tls-max", "1.2", "--ciphers", "ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES128-GCM-SHA256") == 0
+    assert handshake("--tlsv1.3") == 0
+    assert handshake("--tls-max", "1.1", "--ciphers", "DEFAULT:@SECLEVEL=0") == 35
+
     # HSTS on request (traefik_route's hsts): every HTTPS answer tells browsers to stay on HTTPS.
     def hsts_headers():
         head = _curl("--cacert", str(root), "--resolve", resolve, "-D", "-", "-o", "/dev/null", url).stdout
