@@ -68,6 +68,11 @@ IMAGE_PATTERN = re.compile(
 _MEMORY_PATTERN = re.compile(r"(\d+(?:\.\d+)?)\s*([bkmgt]?)i?b?", re.IGNORECASE | re.ASCII)
 _MEMORY_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
 _ENV_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# An absolute URL path (RFC 3986 pchars); it goes into a Traefik label, so nothing else may.
+_HEALTH_PATH = re.compile(r"/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*")
+# How often Traefik asks each task's health path, and how long an answer may take: a dead task is
+# out of the load balancer within about three seconds, before most requests pay the dial timeout.
+LB_HEALTH_CHECK = {"interval": "2s", "timeout": "1s"}
 NANO = 1_000_000_000
 DEFAULT_MAX_REPLICAS = 100
 
@@ -152,6 +157,9 @@ def validate(params: dict) -> None:
         raise AppSpecError(f"replicas {params['replicas']} is more than the limit of {limit} (max_replicas)")
     if params.get("port") is not None and not 1 <= params["port"] <= 65535:
         raise AppSpecError(f"port must be between 1 and 65535, got {params['port']}")
+    health_path = params.get("health_path")
+    if health_path and not _HEALTH_PATH.fullmatch(health_path):
+        raise AppSpecError(f"invalid health_path {health_path!r}: give a URL path such as /healthz (\"\" for none)")
     for key in params.get("env") or {}:
         if not _ENV_KEY.fullmatch(str(key)):
             raise AppSpecError(f"invalid environment variable name {key!r}")
@@ -179,6 +187,7 @@ CREATE_DEFAULTS = {
     "replicas": 1,
     "env": {},
     "port": 8000,
+    "health_path": "",
     "healthcheck": None,
     "limits": None,
     "labels": {},
@@ -200,6 +209,11 @@ def port_label(app: str, role: str) -> str:
     return f"traefik.http.services.{_naming.service_name(app, role)}.loadbalancer.server.port"
 
 
+def health_check_label(app: str, role: str, field: str) -> str:
+    """A label of Traefik's active health check of NAME-ROLE's tasks (field: path, interval, timeout)."""
+    return f"traefik.http.services.{_naming.service_name(app, role)}.loadbalancer.healthcheck.{field}"
+
+
 def port_of(labels: dict, app: str, role: str) -> int | None:
     """The container port NAME-ROLE's labels name, None without a valid one."""
     value = str(labels.get(port_label(app, role), ""))
@@ -215,6 +229,7 @@ def params_of_view(view: dict, app: str, role: str) -> dict:
         "replicas": view["replicas"],
         "env": user_env(view["env"], has_db=bool(pgpass)),
         "port": port_of(labels, app, role),
+        "health_path": labels.get(health_check_label(app, role, "path"), ""),
         "healthcheck": view["healthcheck"],
         "limits": view["limits"] or None,
         "labels": {k: v for k, v in labels.items() if not k.startswith(RESERVED_LABEL_PREFIXES)},
@@ -305,7 +320,7 @@ def limits_view(limits: dict | None) -> dict:
     return view
 
 
-def service_labels(app: str, role: str, port: int, user_labels: dict | None) -> dict:
+def service_labels(app: str, role: str, port: int, user_labels: dict | None, health_path: str = "") -> dict:
     """The labels swarm_app owns on NAME-prod / NAME-canary (release labels are added at apply)."""
     labels = {str(k): str(v) for k, v in (user_labels or {}).items()}
     labels.update(_naming.app_labels(app, role))
@@ -316,6 +331,9 @@ def service_labels(app: str, role: str, port: int, user_labels: dict | None) -> 
             port_label(app, role): str(port),
         }
     )
+    if health_path:
+        labels[health_check_label(app, role, "path")] = health_path
+        labels.update({health_check_label(app, role, k): v for k, v in LB_HEALTH_CHECK.items()})
     return labels
 
 
@@ -340,7 +358,7 @@ def build_view(params: dict, with_db: bool) -> dict:
         "image": strip_digest(params["image"]),
         "replicas": int(params["replicas"]),
         "env": env,
-        "labels": service_labels(app, role, params["port"], params.get("labels")),
+        "labels": service_labels(app, role, params["port"], params.get("labels"), params.get("health_path")),
         "networks": sorted([_naming.app_network(app), _naming.EDGE_NETWORK]),
         "healthcheck": healthcheck_view(params.get("healthcheck")),
         "limits": limits_view(params.get("limits")),

@@ -80,6 +80,15 @@ options:
       Container port Traefik sends requests to
       (label C(traefik.http.services.NAME-ROLE.loadbalancer.server.port)). On creation V(8000).
     type: int
+  health_path:
+    description:
+      - An HTTP path of the app that answers 2xx or 3xx while a task can serve (such as V(/healthz)). Traefik asks
+        it on every task every 2 s and takes a task that fails out of the load balancer until it answers again,
+        so a dead task or a lost node stops getting requests within seconds, and a task shutting down as soon as
+        it says so (labels C(traefik.http.services.NAME-ROLE.loadbalancer.healthcheck.path), C(.interval) 2s,
+        C(.timeout) 1s).
+      - V("") turns it off. On creation off.
+    type: str
   healthcheck:
     description:
       - Container healthcheck (C(ContainerSpec.Healthcheck)). On creation none, so the image's own HEALTHCHECK applies.
@@ -625,6 +634,7 @@ def argument_spec():
         },
         limits={"type": "dict", "options": {"cpus": {"type": "float"}, "memory": {"type": "str"}}},
         labels={"type": "dict"},
+        health_path={"type": "str"},
         postgres={"type": "bool"},
         postgres_image={"type": "str"},
         postgres_password={"type": "str", "no_log": True},

@@ -165,8 +165,11 @@ def test_inspect_lists_every_node(ops):
 def test_an_app_scaled_to_four_spreads_and_answers_through_traefik(ops):
     run = ops.sentinel(
         "deploy", APP, "--image", ops.cluster.image("sentinel-test/todo:1"), "--domain", DOMAIN, "--no-tls",
+        "--health-path", "/healthz",
     )  # fmt: skip
     assert run.returncode == 0, run.error
+    labels = ops.cluster.manager.client.services.get(f"{APP}-prod").attrs["Spec"]["Labels"]
+    assert labels[f"traefik.http.services.{APP}-prod.loadbalancer.healthcheck.path"] == "/healthz"
     assert ops.sentinel("scale", APP, "4").returncode == 0
     e = edge(ops)
     e.wait_until("four tasks answering", lambda x: len(served_by(x, 40)) == 4, timeout=60)
@@ -239,6 +242,10 @@ def test_a_dead_worker_is_seen_down_and_its_tasks_rescheduled(ops):
     # (reset: 502, or hung until the client gives up: 0); a new one to a dead task dials for at
     # most 2 s, then the retry middleware sends it to another task.
     assert failed <= len(load.results) / 1000, load.failures
+    # Traefik's health checks of /healthz take the dead node's tasks out of the load balancer: every request
+    # that was answered (all but what was in flight there) took under 3 s, the goal.
+    answered = [seconds for (status, _), (_, seconds) in zip(load.results, load.timings, strict=True) if status == 200]
+    assert max(answered) < 3, f"an answered request took {max(answered):.2f} s"
     assert after and all(200 <= status < 300 for status, _ in after)
     assert len({e.get().headers.get("X-Served-By") for _ in range(20)}) >= 2
 

@@ -43,6 +43,12 @@ def init(ctx: Context, extra: dict) -> None:
 @env_option
 @click.option("--replicas", type=click.IntRange(min=0), help="Tasks of production; a new app gets 1.")
 @click.option("--port", type=click.IntRange(1, 65535), help="Port the app listens on; a new app gets 8000.")
+@click.option(
+    "--health-path",
+    metavar="PATH",
+    help="A path answering 2xx while a task can serve (/healthz): Traefik checks every task and skips failing ones"
+    " (none: off; a new app: off).",
+)
 @click.option("--tls/--no-tls", default=None, help="HTTPS with an ACME certificate (a new app: on) or plain HTTP.")
 @click.option(
     "--hsts/--no-hsts",
@@ -52,7 +58,20 @@ def init(ctx: Context, extra: dict) -> None:
 @smoke_test_options
 @pass_context
 def deploy(
-    ctx: Context, name, image, domains, postgres, postgres_image, run_as, env, replicas, port, tls, hsts, **smoke
+    ctx: Context,
+    name,
+    image,
+    domains,
+    postgres,
+    postgres_image,
+    run_as,
+    env,
+    replicas,
+    port,
+    health_path,
+    tls,
+    hsts,
+    **smoke,
 ) -> None:
     """Deploy NAME, or change it, and print its URL.
 
@@ -73,6 +92,7 @@ def deploy(
         "env": env or None,
         "replicas": replicas,
         "app_port": port,
+        "health_path": health_path,
         "tls": tls,
         "hsts": hsts,
         **smoke,

@@ -36,7 +36,7 @@ def test_deploy_sends_every_given_option(calls):
     invoke(
         "deploy", "todo", "--image", "todo:1", "--domain", "a.example.com", "--domain", "b.example.com",
         "--postgres", "--postgres-image", "postgres:16", "--run-as", "10001", "--env", "A=1",
-        "--replicas", "0", "--port", "9000", "--no-tls", "--no-hsts",
+        "--replicas", "0", "--port", "9000", "--health-path", "/healthz", "--no-tls", "--no-hsts",
     )  # fmt: skip
     assert calls[0][1] == {
         "app": "todo",
@@ -48,6 +48,7 @@ def test_deploy_sends_every_given_option(calls):
         "env": {"A": "1"},
         "replicas": 0,
         "app_port": 9000,
+        "health_path": "/healthz",
         "tls": False,
         "hsts": False,
     }

@@ -96,6 +96,7 @@ def test_the_password_is_in_no_result_or_label():
         ({"replicas": 3}, "replicas"),
         ({"env": {"A": "2"}}, "env"),
         ({"port": 9000}, "labels"),
+        ({"health_path": "/healthz"}, "labels"),
     ],
 )
 def test_omitted_options_keep_the_current_values(given, field):
@@ -201,3 +202,27 @@ def test_one_update_setting_keeps_the_others():
     assert changed["changes"] == ["todo-prod.rollback", "todo-prod.update"]
     update = MemorySwarm.services["todo-prod"]["Spec"]["UpdateConfig"]
     assert (update["Parallelism"], update["Monitor"], update["Order"]) == (2, 20 * 10**9, "stop-first")
+
+
+def test_a_health_path_asks_traefik_to_check_every_task_and_blank_turns_it_off():
+    prefix = "traefik.http.services.todo-prod.loadbalancer.healthcheck"
+    check = run(swarm_app, {**APP, "health_path": "/healthz"}, check=True)
+    assert check["changed"] and MemorySwarm.services == {}
+    run(swarm_app, {**APP, "health_path": "/healthz"})
+    labels = prod_spec()["Labels"]
+    assert {k: v for k, v in labels.items() if k.startswith(prefix)} == {
+        f"{prefix}.path": "/healthz",
+        f"{prefix}.interval": "2s",
+        f"{prefix}.timeout": "1s",
+    }
+    assert not run(swarm_app, {"name": "todo"}, check=True)["changed"]
+    assert not run(swarm_app, {"name": "todo"})["changed"], "omitted, the path stays"
+    off = run(swarm_app, {"name": "todo", "health_path": ""})
+    assert off["changes"] == ["todo-prod.labels"]
+    assert not [k for k in prod_spec()["Labels"] if k.startswith(prefix)]
+
+
+@pytest.mark.parametrize("path", ["healthz", "/health z", "/a`)", "/x\n"])
+def test_a_bad_health_path_is_refused_before_the_engine(path):
+    refused = fail(swarm_app, {**APP, "health_path": path})
+    assert "invalid health_path" in refused["msg"] and writes() == []
