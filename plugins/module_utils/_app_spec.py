@@ -159,7 +159,7 @@ def validate(params: dict) -> None:
         raise AppSpecError(f"port must be between 1 and 65535, got {params['port']}")
     health_path = params.get("health_path")
     if health_path and not _HEALTH_PATH.fullmatch(health_path):
-        raise AppSpecError(f"invalid health_path {health_path!r}: give a URL path such as /healthz (\"\" for none)")
+        raise AppSpecError(f'invalid health_path {health_path!r}: give a URL path such as /healthz ("" turns it off)')
     for key in params.get("env") or {}:
         if not _ENV_KEY.fullmatch(str(key)):
             raise AppSpecError(f"invalid environment variable name {key!r}")

@@ -179,18 +179,24 @@ def read_record(socket_path: str, timeout: float = 10) -> dict:
     return {file: text_of(config) for file, config in newest(json.loads(body)).items()}
 
 
+def _say(stream, line: str) -> None:
+    """One line of the service's log (docker service logs sentinel-traefik-sync)."""
+    stream.write(line + "\n")
+    stream.flush()
+
+
 def main() -> None:
     directory = os.environ.get("SENTINEL_TRAEFIK_DIR", "/etc/sentinel/traefik/dynamic")
     socket_path = os.environ.get("SENTINEL_DOCKER_SOCKET", "/var/run/docker.sock")
     interval = float(os.environ.get("SENTINEL_SYNC_SECONDS", "0.5"))
     staging = os.path.dirname(directory)
-    print(f"sentinel-traefik-sync: keeping {directory} equal to the Swarm's record", flush=True)
+    _say(sys.stdout, f"sentinel-traefik-sync: keeping {directory} equal to the Swarm's record")
     while True:
         try:
             for change in mirror(directory, read_record(socket_path), staging):
-                print(change, flush=True)
+                _say(sys.stdout, change)
         except (OSError, ValueError, http.client.HTTPException) as exc:  # the engine restarting, a full disk
-            print(f"error: {exc}", file=sys.stderr, flush=True)
+            _say(sys.stderr, f"error: {exc}")
         time.sleep(interval)
 
 

@@ -85,7 +85,7 @@ def test_new_weights_are_a_new_version_and_the_old_one_goes():
     )
     assert result["weights"] == {"prod": 50, "canary": 50}
     assert "weight: 90" in result["diff"]["before"] and "weight: 50" in result["diff"]["after"]
-    assert [name for name, _ in kept()] == ["sentinel-traefik-demo-split-2"]
+    assert [name for name, _text in kept()] == ["sentinel-traefik-demo-split-2"]
     # The new version is in before the old one goes: a run killed in between leaves both, the newest wins.
     assert MemorySwarm.writes[-2:] == [
         ("create config", "sentinel-traefik-demo-split-2"),
@@ -99,7 +99,7 @@ def test_a_killed_run_that_left_two_versions_reads_the_newest_and_cleans_up():
     assert run(canary_weights_info, {"name": "demo"})["weights"] == {"prod": 60, "canary": 40}
     result = run(canary_weights, weights(30))
     assert result["config"] == "sentinel-traefik-demo-split-3"
-    assert [name for name, _ in kept()] == ["sentinel-traefik-demo-split-3"]
+    assert [name for name, _text in kept()] == ["sentinel-traefik-demo-split-3"]
 
 
 def test_weight_zero_keeps_the_split_with_everything_on_production():

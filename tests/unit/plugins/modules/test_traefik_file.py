@@ -42,7 +42,7 @@ def test_new_content_is_a_new_version_and_absent_removes_them_all():
     run(traefik_file, {"name": "sentinel-tls", "content": TLS})
     changed = run(traefik_file, {"name": "sentinel-tls", "content": {"tls": {"options": {}}}})
     assert changed["changes"] == ["content"]
-    assert [name for name, _ in kept()] == ["sentinel-traefik-sentinel-tls-2"]
+    assert [name for name, _text in kept()] == ["sentinel-traefik-sentinel-tls-2"]
     gone = run(traefik_file, {"name": "sentinel-tls", "state": "absent"})
     assert gone["changed"] and gone["config"] is None and kept() == []
     assert not run(traefik_file, {"name": "sentinel-tls", "state": "absent"})["changed"]
