@@ -7,14 +7,11 @@ lets the tests ask it. Scrapes every SCRAPE_SECONDS, so the canary judge's windo
 from __future__ import annotations
 
 import json
-import time
 import urllib.parse
 import urllib.request
 from functools import partial
 
-import docker.errors
-
-from .wait import eventually
+from .wait import eventually, remove_when_free
 
 EDGE = "sentinel-edge"
 SCRAPE_SECONDS = 5
@@ -51,21 +48,6 @@ def role_vars(cluster) -> dict:
         "prometheus_evaluation_interval": f"{SCRAPE_SECONDS}s",
         "prometheus_dns_sd_refresh_interval": f"{SCRAPE_SECONDS}s",
     }
-
-
-def remove_when_free(remove, timeout=60):
-    """Call ``remove`` until the engine no longer says the object is in use."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            remove()
-            return
-        except docker.errors.NotFound:
-            return
-        except docker.errors.APIError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(1)
 
 
 class Prometheus:

@@ -22,8 +22,9 @@ import docker.errors
 import docker.types
 import pytest
 
-from tests.harness.monitoring import EDGE, SCRAPE_SECONDS, remove_when_free, role_vars
+from tests.harness.monitoring import EDGE, SCRAPE_SECONDS, role_vars
 from tests.harness.monitoring import wait as _wait
+from tests.harness.wait import remove_when_free
 
 pytestmark = pytest.mark.cluster
 

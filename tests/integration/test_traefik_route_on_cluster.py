@@ -15,7 +15,7 @@ import docker.types
 import pytest
 import requests
 
-from tests.harness.wait import eventually
+from tests.harness.wait import eventually, remove_when_free
 
 pytestmark = pytest.mark.cluster
 
@@ -43,20 +43,6 @@ def _owned(app: str, labels: dict) -> dict:
 
 
 _eventually = partial(eventually, timeout=15, interval=0.5)
-
-
-def _remove_network_when_free(client, name: str) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            client.networks.get(name).remove()
-            return
-        except docker.errors.NotFound:
-            return
-        except docker.errors.APIError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(1)
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +87,7 @@ class StandIn:
 
     def remove(self) -> None:
         self.client.api.remove_service(self.name)
-        _remove_network_when_free(self.client, self.network)
+        remove_when_free(lambda: self.client.networks.get(self.network).remove())
 
 
 @pytest.fixture
