@@ -107,6 +107,62 @@ def test_a_killed_deploy_keeps_serving_and_unlock_lets_the_same_command_finish(p
     assert lease_labels(platform) is None
 
 
+def test_a_promote_killed_mid_roll_is_finished_by_running_it_again(platform, sentinel, lock):
+    """SIGKILL inside promote's rolling update: production keeps serving; after unlock, the same
+    promote waits for the roll it left and takes the canary out, instead of "nothing to promote"."""
+    production = lock.version()
+    other = "1" if production == "2" else "2"
+    run = sentinel("canary", "deploy", APP, "--image", platform.image(f"sentinel-test/todo:{other}"), "--weight", "50")
+    assert run.returncode == 0, run.error
+    with Load(lock, max_seconds=240) as load:
+        promote = sentinel.start("canary", "promote", APP, "--yes")
+        wait_for_lease(platform)
+        deadline = time.monotonic() + 60
+        while platform.manager.client.services.get(f"{APP}-prod").attrs.get("UpdateStatus", {}).get("State") != (
+            "updating"
+        ):
+            assert time.monotonic() < deadline, "production never started rolling"
+            time.sleep(0.2)
+        os.killpg(promote.pid, signal.SIGKILL)
+        promote.wait(timeout=30)
+        assert sentinel("unlock", APP, "--yes").returncode == 0
+        again = sentinel("canary", "promote", APP, "--yes")
+        assert again.returncode == 0, again.error
+    print(f"\nfault table: {load.summary('promote killed (SIGKILL) mid-roll, unlock, promote again')}")
+    assert not load.failures, f"failed requests around the killed promote: {load.failures}"
+    assert lock.versions(20) == {other: 20}
+    assert f"{APP}-canary" not in services(platform)
+    assert lease_labels(platform) is None
+
+
+@pytest.mark.parametrize("command", ["canary deploy", "canary rollback"])
+def test_a_killed_canary_command_keeps_serving_and_running_it_again_finishes(platform, sentinel, lock, command):
+    """SIGKILL two seconds into the run, wherever that is; after unlock the same command finishes it (or,
+    when the killed run had finished, says there is nothing left to do), and no request fails."""
+    production = lock.version()
+    other = "1" if production == "2" else "2"
+    args = ["canary", "deploy", APP, "--image", platform.image(f"sentinel-test/todo:{other}"), "--weight", "50"]
+    if command == "canary rollback":
+        assert sentinel(*args).returncode == 0
+        args = ["canary", "rollback", APP, "--yes"]
+    with Load(lock, max_seconds=240) as load:
+        killed = sentinel.start(*args)
+        wait_for_lease(platform)
+        time.sleep(2)
+        os.killpg(killed.pid, signal.SIGKILL)
+        killed.wait(timeout=30)
+        assert sentinel("unlock", APP, "--yes").returncode == 0
+        again = sentinel(*args)
+        assert again.returncode == 0 or "has no canary to roll back" in again.error, again.error
+    print(f"\nfault table: {load.summary(f'{command} killed (SIGKILL), unlock, {command} again')}")
+    assert not load.failures, f"failed requests around the killed {command}: {load.failures}"
+    expected = {production, other} if command == "canary deploy" else {production}
+    assert set(lock.versions(40)) == expected
+    if command == "canary deploy":
+        assert sentinel("canary", "rollback", APP, "--yes").returncode == 0
+    assert f"{APP}-canary" not in services(platform) and lease_labels(platform) is None
+
+
 def test_a_lease_whose_holder_is_gone_ends_by_itself(platform, sentinel, ansible, lock):
     took = time.monotonic()
     taken = ansible.module(
