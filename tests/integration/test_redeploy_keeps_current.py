@@ -97,9 +97,18 @@ def test_a_blank_survey_answer_keeps_the_current_value(platform, ansible, keep):
     """AWX sends a blank survey field as "" (or null): the playbook treats it as not given."""
     before = specs(platform)
     blanks = {"app": APP, "image": "", "replicas": "", "domains": "", "postgres_image": None, "tls": None, "env": ""}
-    play = ansible.playbook("deploy.yml", blanks)
+    play = ansible.playbook("deploy.yml", {**blanks, "health_path": "", "hsts": None})
     assert play.ok, play.failures
     assert specs(platform) == before
+
+    # A health path is set by its value and turned off by the word none (blank keeps it, as above).
+    key = f"traefik.http.services.{APP}-prod.loadbalancer.healthcheck.path"
+    assert ansible.playbook("deploy.yml", {"app": APP, "health_path": "/healthz"}).ok
+    assert platform.manager.client.services.get(f"{APP}-prod").attrs["Spec"]["Labels"][key] == "/healthz"
+    assert ansible.playbook("deploy.yml", {**blanks, "health_path": ""}).ok
+    assert platform.manager.client.services.get(f"{APP}-prod").attrs["Spec"]["Labels"][key] == "/healthz"
+    assert ansible.playbook("deploy.yml", {"app": APP, "health_path": "none"}).ok
+    assert key not in platform.manager.client.services.get(f"{APP}-prod").attrs["Spec"]["Labels"]
 
 
 def test_a_new_app_needs_an_image_and_a_domain(platform, sentinel, keep):
