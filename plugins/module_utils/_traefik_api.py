@@ -13,9 +13,12 @@ from __future__ import annotations
 import json
 
 from ansible_collections.sentinel.paas.plugins.module_utils import _naming, _traefik
+from ansible_collections.sentinel.paas.plugins.module_utils._swarm import APIError
 
 TRAEFIK = _naming.PLATFORM_SERVICES["traefik"]
 RAWDATA_URL = f"http://{_naming.TRAEFIK_API_ADDRESS}/api/rawdata"
+# A router Traefik serves: "warning" is a router with a non-critical error that still takes traffic.
+SERVING = ("enabled", "warning")
 
 
 class Unanswered(Exception):
@@ -36,7 +39,7 @@ def qualified(name: str, provider: str) -> str:
 def routed_service(rawdata: dict, app: str) -> str | None:
     """The service the app's router sends to (provider-qualified), None when Traefik has no such router."""
     router = (rawdata.get("routers") or {}).get(f"{_naming.router_name(app)}@{_naming.TRAEFIK_SWARM_PROVIDER}")
-    if not router or router.get("status") != "enabled" or not router.get("service"):
+    if not router or router.get("status") not in SERVING or not router.get("service"):
         return None
     return qualified(router["service"], _naming.TRAEFIK_SWARM_PROVIDER)
 
@@ -73,7 +76,10 @@ class TraefikAPI:
         containers = self.swarm.local_task_containers(TRAEFIK)
         if not containers:
             raise Unanswered(f"no running {TRAEFIK} task on this host")
-        code, stdout, stderr = self.swarm.exec_in(containers[0], fetch_command(timeout=self.timeout))
+        try:
+            code, stdout, stderr = self.swarm.exec_in(containers[0], fetch_command(timeout=self.timeout))
+        except APIError as exc:  # the container stopped between the listing and the exec (a restart)
+            raise Unanswered(f"its container did not run the request: {exc}") from None
         if code != 0:
             raise Unanswered(
                 f"its API does not answer on {_naming.TRAEFIK_API_ADDRESS} inside the container "

@@ -82,6 +82,11 @@ def replace(swarm, file: str, text: str | None, kept: list) -> str | None:
     return config
 
 
+def kept(swarm, file: str) -> list:
+    """The versions of ``file`` in the Swarm (module_utils/_swarm.Swarm), newest first."""
+    return versions(swarm.configs({LABEL_FILE: file}), file)
+
+
 def newest(configs: list) -> dict:
     """{file name: its newest config} of every valid file name in ``configs``."""
     files = {(c["Spec"].get("Labels") or {}).get(LABEL_FILE) for c in configs}

@@ -139,6 +139,11 @@ port:
   returned: always
   type: int
   sample: 8000
+baseline_port:
+  description: The baseline's container port, V(0) without a baseline; null when O(state=absent).
+  returned: always
+  type: int
+  sample: 0
 changes:
   description:
     - What differed. V(file) when the split was created or removed, V(document) when the kept one was
@@ -211,7 +216,7 @@ class Split:
         return _split.differences(current, _split.normalise(desired))
 
     def run(self):
-        kept = files.versions(self.swarm.configs({files.LABEL_FILE: self.file}), self.file)
+        kept = files.kept(self.swarm, self.file)
         current_text = files.text_of(kept[0]) if kept else None
         settings, document = self.desired(current_text) if self.present else (None, None)
         desired_text = _split.render(self.app, document) if self.present else ""

@@ -85,7 +85,7 @@ from ansible_collections.sentinel.paas.plugins.module_utils._swarm import APIErr
 def read(swarm, app):
     """What the app's split says; raises ValueError on a foreign document."""
     file = _naming.split_file(app)
-    kept = files.versions(swarm.configs({files.LABEL_FILE: file}), file)
+    kept = files.kept(swarm, file)
     if not kept:
         return {
             "exists": False,

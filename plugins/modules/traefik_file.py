@@ -22,7 +22,8 @@ author: Sentinel developers (@sentinel)
 options:
   name:
     description:
-      - The document's name, its file C(NAME.yml) in Traefik's directory; lowercase letters, digits and hyphens.
+      - The document's name, its file C(NAME.yml) in Traefik's directory; lowercase letters, digits and hyphens, at
+        most 40.
       - Names ending in C(-split) are the canary splits of M(sentinel.paas.canary_weights), and are refused here.
     type: str
     required: true
@@ -107,13 +108,14 @@ try:
 except ImportError:
     YAML_IMPORT_ERROR = traceback.format_exc()
 
-NAME = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,60}[a-z0-9])?")
+# At most 40 characters: the config sentinel-traefik-NAME-VERSION stays within Docker's 64.
+NAME = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?")
 HEADER = "# Managed by sentinel.paas.traefik_file: do not edit by hand.\n"
 
 
 def name_error(name):
     if not NAME.fullmatch(name):
-        return f"invalid name {name!r}: use lowercase letters, digits and hyphens (the file is NAME.yml)"
+        return f"invalid name {name!r}: use at most 40 lowercase letters, digits and hyphens (the file is NAME.yml)"
     if name.endswith("-split"):
         return f"invalid name {name!r}: NAME-split documents are the canary splits of canary_weights"
     return None
@@ -134,7 +136,7 @@ def parsed(text):
 def run(module, swarm):
     p = module.params
     file = f"{p['name']}.yml"
-    kept = files.versions(swarm.configs({files.LABEL_FILE: file}), file)
+    kept = files.kept(swarm, file)
     before = files.text_of(kept[0]) if kept else None
     present = p["state"] == "present"
     after = render(p["content"]) if present else None

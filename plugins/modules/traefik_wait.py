@@ -112,7 +112,7 @@ def served(rawdata, app):
 def kept_split(swarm, app):
     """The split's children as the Swarm keeps them, None without a split."""
     file = _naming.split_file(app)
-    kept = files.versions(swarm.configs({files.LABEL_FILE: file}), file)
+    kept = files.kept(swarm, file)
     return _traefik_api.document_children(_split.parse(files.text_of(kept[0])), app) if kept else None
 
 

@@ -33,6 +33,7 @@ def rawdata(service="todo-prod", status="enabled", split=None) -> dict:
         (rawdata("todo-prod"), "todo-prod@swarm"),  # same provider: Traefik leaves the provider out
         (rawdata("todo-split@file"), "todo-split@file"),
         (rawdata("todo-prod", status="disabled"), None),  # a router in error serves nothing
+        (rawdata("todo-prod", status="warning"), "todo-prod@swarm"),  # a non-critical error: it still serves
         ({"routers": {}}, None),
         ({}, None),
         ({"routers": {"todo2@swarm": {"service": "todo2-prod", "status": "enabled"}}}, None),

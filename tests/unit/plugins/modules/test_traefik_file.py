@@ -55,7 +55,13 @@ def test_a_broken_document_is_replaced():
 
 @pytest.mark.parametrize(
     ("name", "message"),
-    [("Upper", "invalid name"), ("a/b", "invalid name"), ("a.b", "invalid name"), ("todo-split", "canary splits")],
+    [
+        ("Upper", "invalid name"),
+        ("a/b", "invalid name"),
+        ("a.b", "invalid name"),
+        ("a" * 41, "invalid name"),
+        ("todo-split", "canary splits"),
+    ],
 )
 def test_bad_names_are_refused_and_nothing_is_written(name, message):
     result = fail(traefik_file, {"name": name, "content": TLS})
