@@ -17,6 +17,8 @@ from functools import partial
 
 import docker
 import docker.errors
+from docker.models.containers import Container
+from docker.models.volumes import Volume
 
 from .wait import eventually
 
@@ -195,12 +197,12 @@ class ClusterFactory:
 
     def _remove_run(self, run_id: str) -> None:
         selector = {"label": f"{RUN_LABEL}={run_id}"}
-        for container in self.host.containers.list(all=True, filters=selector):
-            container.remove(force=True, v=True)
-        for volume in self.host.volumes.list(filters=selector):
-            volume.remove(force=True)
-        for network in self.host.networks.list(filters=selector):
-            network.remove()
+        for thing in (
+            *self.host.containers.list(all=True, filters=selector),
+            *self.host.volumes.list(filters=selector),
+            *self.host.networks.list(filters=selector),
+        ):
+            _remove(thing)
 
     # -- pieces -----------------------------------------------------------------------
     def _start_registry(self, run_id: str, labels: dict) -> int:
@@ -260,6 +262,23 @@ class ClusterFactory:
             return len(nodes) == len(members) and all(n.attrs["Status"]["State"] == "ready" for n in nodes)
 
         _wait("all nodes Ready", all_ready, timeout=60)
+
+
+def _remove(thing) -> None:
+    """Remove a container, volume or network; another pytest worker sweeping the same dead run may
+    have removed it (or be removing it) already."""
+    try:
+        if isinstance(thing, Container):
+            thing.remove(force=True, v=True)
+        elif isinstance(thing, Volume):
+            thing.remove(force=True)
+        else:
+            thing.remove()
+    except docker.errors.NotFound:
+        pass
+    except docker.errors.APIError as error:
+        if "already in progress" not in str(error):
+            raise
 
 
 def _http_ok(url: str) -> bool:
