@@ -89,6 +89,24 @@ def test_a_manager_down_during_a_change_catches_up_by_itself(ops):
     print(f"\nnode3 serves the change made while it was down {time.monotonic() - started:.1f} s after it started")
 
 
+def test_a_manager_up_but_not_serving_a_change_stops_the_run_on_every_manager(ops):
+    """node2's sentinel-traefik-sync is stuck: its Traefik keeps the old split. The run waits, names
+    node2 and stops on every manager before anything else moves; once unstuck, node2 catches up."""
+    sync = ops.node("node2").client.containers.list(filters={"name": "sentinel-traefik-sync"})[0]
+    sync.pause()
+    try:
+        run = ops.cli()("canary", "traffic", APP, "--weight", "100")
+        assert run.returncode != 0
+        assert "node2: Error waiting for Traefik to serve app multi" in run.error, run.error
+        assert "not served on every manager that is up" in run.error, run.error
+        assert versions(ops, "node2") == {"1"}, "node2's Traefik moved without its sync"
+    finally:
+        sync.unpause()
+    edge(ops, "node2").wait_until("node2 catching up", lambda e: set(e.versions(40)) == {"2"}, timeout=60)
+    for node in ("node1", "node3"):
+        assert versions(ops, node) == {"2"}
+
+
 def test_rollback_under_load_through_every_manager_fails_no_request(ops):
     run = ops.sentinel("canary", "traffic", APP, "--weight", "50")
     assert run.returncode == 0, run.error
