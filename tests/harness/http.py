@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import math
 import threading
 import time
 
@@ -90,10 +91,10 @@ class Load:
         for thread in self._threads:
             thread.join(timeout=10)
 
-    def since(self, moment: float) -> list[tuple[int, str | None]]:
-        """The answers to requests sent at ``moment`` (time.monotonic) or later."""
+    def since(self, moment: float, until: float = math.inf) -> list[tuple[int, str | None]]:
+        """The answers to requests sent at ``moment`` (time.monotonic) or later, and before ``until``."""
         with self._lock:
-            return [r for r, (sent, _) in zip(self.results, self.timings, strict=True) if sent >= moment]
+            return [r for r, (sent, _) in zip(self.results, self.timings, strict=True) if moment <= sent < until]
 
     @property
     def slowest(self) -> float:
