@@ -29,6 +29,10 @@ DB_DATA = "/var/lib/postgresql/data"
 DB_PGDATA = f"{DB_DATA}/pgdata"
 DB_PASSWORD_TARGET = "db-password"
 PGPASS_TARGET = "pgpass"
+# swarm_app's secret_env: each KEY is the file SECRETS_DIR/KEY, and the app's environment says where.
+SECRETS_DIR = "/run/secrets"
+SECRET_ENV_MODE = 0o444  # as Docker's default: any user of the image may read its own secrets
+SECRET_ENV_MAX_BYTES = 500 * 1024  # the engine's limit on a secret's data
 DB_STOP_GRACE = 30.0  # Postgres needs time for a clean shutdown checkpoint
 
 LABEL_RELEASE_IMAGE = "sentinel.release.image"
@@ -165,6 +169,7 @@ def validate(params: dict) -> None:
             raise AppSpecError(f"invalid environment variable name {key!r}")
         if params.get("postgres") and key in DB_ENV_KEYS:
             raise AppSpecError(f"env {key} is set by the module when postgres is true; remove it from env")
+    _validate_secret_env(params)
     for key in params.get("labels") or {}:
         if str(key).startswith(RESERVED_LABEL_PREFIXES):
             raise AppSpecError(
@@ -177,6 +182,24 @@ def validate(params: dict) -> None:
     limits_view(params.get("limits"))
     if params.get("stop_grace_period") is not None:
         parse_duration(params["stop_grace_period"], "stop_grace_period")
+
+
+def _validate_secret_env(params: dict) -> None:
+    """Names only in the messages: the values are secret."""
+    env = params.get("env") or {}
+    for key, value in (params.get("secret_env") or {}).items():
+        key = str(key)
+        if not _ENV_KEY.fullmatch(key) or key == PGPASS_TARGET:
+            raise AppSpecError(f"invalid secret_env name {key!r}")
+        if len(_naming.secret_env_name(params["name"], key, 9999)) > _naming.SECRET_NAME_MAX:
+            raise AppSpecError(
+                f"secret_env name {key!r} is too long for app {params['name']}: its Docker secret's name would "
+                f"pass the engine's {_naming.SECRET_NAME_MAX} characters"
+            )
+        if f"{key}_FILE" in env:
+            raise AppSpecError(f"env {key}_FILE is set by the module for secret_env {key}; remove it from env")
+        if not isinstance(value, str) or not 0 < len(value.encode()) <= SECRET_ENV_MAX_BYTES:
+            raise AppSpecError(f"secret_env {key} must be a text of 1 byte to {SECRET_ENV_MAX_BYTES // 1024} KiB")
 
 
 # -- omitted options keep what the service has ----------------------------------------------
@@ -194,14 +217,34 @@ CREATE_DEFAULTS = {
     "pgpass_uid": "0",
     "update": None,
     "stop_grace_period": 10,
+    # {KEY: secret name}: swarm_app resolves secret_env (values) to the secrets that hold them.
+    "secret_env_refs": {},
 }
 # A new canary is production with another image: it starts from production's other settings.
 NOT_INHERITED_BY_CANARY = ("image", "replicas")
 
 
-def user_env(env: dict, has_db: bool) -> dict:
-    """The environment the user set: without the variables the module adds for the database."""
-    return {k: v for k, v in env.items() if not (has_db and k in DB_ENV_KEYS)}
+def user_env(env: dict, has_db: bool, secret_keys=()) -> dict:
+    """The environment the user set: without the variables the module adds for the database and
+    for the secrets (KEY_FILE)."""
+    added = set(secret_env_file_vars(secret_keys)) | (set(DB_ENV_KEYS) if has_db else set())
+    return {k: v for k, v in env.items() if k not in added}
+
+
+def secret_env_file_vars(keys) -> dict:
+    """What tells the app where each secret is: KEY_FILE, the convention of the official images."""
+    return {f"{key}_FILE": f"{SECRETS_DIR}/{key}" for key in keys}
+
+
+def secret_env_refs(secrets: list[dict], app: str) -> dict:
+    """{KEY: secret name} of the secret_env secrets among a view's ``secrets``."""
+    refs = {}
+    for secret in secrets:
+        key, name = secret["target"] or "", secret["name"]
+        prefix = _naming.secret_env_prefix(app, key)
+        if name.startswith(prefix) and name[len(prefix) :].isdigit():
+            refs[key] = name
+    return refs
 
 
 def port_label(app: str, role: str) -> str:
@@ -224,10 +267,12 @@ def params_of_view(view: dict, app: str, role: str) -> dict:
     """Module options that would produce ``view`` (a current service of ``role``)."""
     pgpass = [s for s in view["secrets"] if s["name"] == _naming.db_pgpass_secret(app)]
     labels = owned_labels(view["labels"], app)
+    refs = secret_env_refs(view["secrets"], app)
     return {
         "image": view["image"],
         "replicas": view["replicas"],
-        "env": user_env(view["env"], has_db=bool(pgpass)),
+        "env": user_env(view["env"], has_db=bool(pgpass), secret_keys=refs),
+        "secret_env_refs": refs,
         "port": port_of(labels, app, role),
         "health_path": labels.get(health_check_label(app, role, "path"), ""),
         "healthcheck": view["healthcheck"],
@@ -353,6 +398,9 @@ def build_view(params: dict, with_db: bool) -> dict:
         # libpq ignores a pgpass file that group or others can read: 0400, owned by the app's user.
         uid = str(params.get("pgpass_uid") or "0")
         secrets.append({"name": _naming.db_pgpass_secret(app), "target": PGPASS_TARGET, "uid": uid, "mode": 0o400})
+    refs = params.get("secret_env_refs") or {}
+    env.update(secret_env_file_vars(refs))
+    secrets += [{"name": name, "target": key, "uid": "0", "mode": SECRET_ENV_MODE} for key, name in refs.items()]
     update = update_settings(params)
     return {
         "image": strip_digest(params["image"]),
@@ -362,7 +410,7 @@ def build_view(params: dict, with_db: bool) -> dict:
         "networks": sorted([_naming.app_network(app), _naming.EDGE_NETWORK]),
         "healthcheck": healthcheck_view(params.get("healthcheck")),
         "limits": limits_view(params.get("limits")),
-        "secrets": secrets,
+        "secrets": sorted(secrets, key=lambda s: s["name"]),  # as current_view lists them
         "mounts": [],
         "stop_grace_period": parse_duration(params["stop_grace_period"], "stop_grace_period"),
         "endpoint_mode": "dnsrr",

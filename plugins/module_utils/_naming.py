@@ -31,6 +31,8 @@ LABEL_APP = "sentinel.app"
 LABEL_ROLE = "sentinel.role"
 LABEL_RELEASE = "sentinel.release"
 LABEL_CONFIG_HASH = "sentinel.config-hash"  # what cannot be read back (secrets) is compared by hash
+LABEL_SECRET_KEY = "sentinel.secret-env"  # on the app's secret_env secrets: the variable it holds
+SECRET_NAME_MAX = 64  # Docker's limit on a secret's name
 
 PLATFORM_SERVICES = {
     "traefik": "sentinel-traefik",
@@ -78,6 +80,15 @@ def db_password_secret(app: str) -> str:
 def db_pgpass_secret(app: str) -> str:
     """The same password as a libpq pgpass file, for the app (PGPASSFILE)."""
     return f"sentinel-{app}-db-pgpass"
+
+
+def secret_env_prefix(app: str, key: str) -> str:
+    """Every version of the app's secret ``key`` (swarm_app's secret_env) is named this and a number."""
+    return f"sentinel-{app}-env-{key}-"
+
+
+def secret_env_name(app: str, key: str, version: int) -> str:
+    return f"{secret_env_prefix(app, key)}{version}"
 
 
 def load_service(app: str) -> str:

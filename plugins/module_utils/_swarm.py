@@ -104,6 +104,10 @@ class Swarm:
         """Services carrying all of ``labels`` ({key: value}; a None value: any value of that key)."""
         return self.api.services(filters=_label_filters(labels))
 
+    def secrets(self, labels):
+        """Secrets carrying all of ``labels`` (as :meth:`services`); the engine never returns their data."""
+        return self.api.secrets(filters=_label_filters(labels))
+
     def configs(self, labels):
         """Configs carrying all of ``labels`` (as :meth:`services`), their data included."""
         return self.api.configs(filters=_label_filters(labels))

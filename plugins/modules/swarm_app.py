@@ -75,6 +75,24 @@ options:
       - Environment of the containers (C(ContainerSpec.Env)). With O(postgres), C(PGHOST), C(PGPORT), C(PGUSER),
         C(PGDATABASE) and C(PGPASSFILE) are set by the module and may not be given here. On creation empty.
     type: dict
+  secret_env:
+    description:
+      - Secrets of the app, as a dict of C(KEY) to value. Each value is kept only in a Docker secret
+        C(sentinel-NAME-env-KEY-N), mounted read-only in the containers at C(/run/secrets/KEY); the environment gets
+        C(KEY_FILE=/run/secrets/KEY), the convention of the official images (C(POSTGRES_PASSWORD_FILE)).
+      - Given, these are all the app's secrets. A changed value becomes a new version N, the service switches to it
+        through the rolling update (a new release), and a version no service names any more is removed after it.
+        A value is compared through a salted hash in the secret's label C(sentinel.config-hash), so the same values
+        change nothing.
+      - Values are never returned, logged or shown in a diff (names only). On creation none; a new canary takes
+        production's. Not with O(secret_env_from).
+    type: dict
+  secret_env_from:
+    description:
+      - Take the secrets of the app's service of this role as they are, by name (the values never leave the Swarm);
+        a promotion gives production the canary's. Not with O(secret_env).
+    type: str
+    choices: [prod, canary, baseline]
   port:
     description: >-
       Container port Traefik sends requests to
@@ -258,6 +276,9 @@ app:
     database:
       description: Service, volume and secret names of the database, or null.
       type: dict
+    secret_env:
+      description: The secret names the managed service mounts, by C(KEY) (never a value); null when removed.
+      type: dict
 changes:
   description: What changed, as C(resource) (created or removed) or C(resource.field) (updated).
   returned: always
@@ -328,6 +349,7 @@ class AppManager:
         self.warnings = []
         self.wrote = False  # set before the first write: a later failure still reports changed
         self._network_names = None
+        self.app_step = None  # the step of the managed service, set by plan_present
 
     def run(self):
         steps, result = self.plan_present() if self.p["state"] == "present" else self.plan_absent()
@@ -337,10 +359,9 @@ class AppManager:
             for step, fields in planned:
                 if fields:
                     step.apply()
-        if self.p["state"] == "present" and self.p["wait"] and not self.module.check_mode:
-            app_step, fields = planned[-1]
-            if not fields:
-                self.finish_interrupted_update(app_step.key)
+        waits = self.p["state"] == "present" and self.p["wait"] and not self.module.check_mode
+        if waits and not next(fields for step, fields in planned if step is self.app_step):
+            self.finish_interrupted_update(self.app_step.key)
         return self.result(**result)
 
     def finish_interrupted_update(self, name):
@@ -394,10 +415,20 @@ class AppManager:
             if with_db:
                 steps += self.database_steps(db)
         current = prod if self.role == "prod" else self.owned_service(self.role)
-        step, image_ref, release = self.app_service_step(current, prod, with_db)
+        refs, secret_steps = self.secret_env_plan(prod)
+        step, image_ref, release = self.app_service_step(current, prod, with_db, refs)
+        self.app_step = step
+        in_use = {s["name"] for s in step.after["secrets"]} | self.secrets_in_use(exclude=self.role)
         port = spec.port_of(step.after["labels"], self.app, self.role)
-        result = {"exists": True, "with_db": with_db, "image": image_ref, "release": release, "port": port}
-        return [*steps, step], result
+        result = {
+            "exists": True,
+            "with_db": with_db,
+            "image": image_ref,
+            "release": release,
+            "port": port,
+            "secret_env": spec.secret_env_refs(step.after["secrets"], self.app),
+        }
+        return [*steps, *secret_steps, step, *self.unused_secret_steps(in_use)], result
 
     def network_steps(self):
         steps = []
@@ -449,7 +480,7 @@ class AppManager:
         given = self.p.get("postgres_password")
         for name, secret in existing.items():
             if secret and given is not None:
-                stored = (secret["Spec"].get("Labels") or {}).get(_naming.LABEL_CONFIG_HASH)
+                stored = _config_hash(secret)
                 if not spec.password_matches(given, stored):
                     raise AppError(
                         f"postgres_password differs from the one in secret {name}: changing the database "
@@ -480,12 +511,61 @@ class AppManager:
             for n in missing
         ]
 
-    def app_service_step(self, current, prod, with_db):
+    def secret_env_plan(self, prod):
+        """The secrets the managed service is to name ({KEY: secret name}) and the steps creating the new
+        versions among them; None (no steps) when neither secret_env nor secret_env_from is given, which
+        keeps the service's own (a new canary's: production's)."""
+        source, values = self.p["secret_env_from"], self.p["secret_env"]
+        if source:
+            service = prod if source == "prod" else self.owned_service(source)
+            if service is None:
+                raise AppError(f"app {self.app} has no {source} service to take the secrets of")
+            return spec.secret_env_refs(self.view_of(service)["secrets"], self.app), []
+        if values is None:
+            return None, []
+        refs, steps = {}, []
+        for key, value in sorted(values.items()):
+            versions = {s["Spec"]["Name"]: s for s in self.secret_env_versions(key)}
+            same = [n for n, s in versions.items() if spec.password_matches(value, _config_hash(s))]
+            if same:
+                refs[key] = same[0]
+                continue
+            prefix = _naming.secret_env_prefix(self.app, key)
+            number = max((int(n[len(prefix) :]) for n in versions if n[len(prefix) :].isdigit()), default=0) + 1
+            name = refs[key] = _naming.secret_env_name(self.app, key, number)
+            labels = {
+                _naming.LABEL_APP: self.app,
+                _naming.LABEL_SECRET_KEY: key,
+                _naming.LABEL_CONFIG_HASH: spec.password_hash(value, random_secrets.token_hex(8)),
+            }
+            create = partial(self.swarm.create_secret, name, value.encode(), labels)
+            steps.append(Step(f"secret {name}", None, {"name": name}, create))
+        return refs, steps
+
+    def secret_env_versions(self, key=None):
+        """The app's secret_env secrets (of one KEY, or all)."""
+        return self.swarm.secrets({_naming.LABEL_APP: self.app, _naming.LABEL_SECRET_KEY: key})
+
+    def secrets_in_use(self, exclude):
+        """Names of the secrets the app's services name, but for the service of role ``exclude``."""
+        roles = [role for role in ("prod", *_naming.SIDE_ROLES) if role != exclude]
+        views = [self.view_of(self.owned_service(role)) for role in roles]
+        return {secret["name"] for view in views if view for secret in view["secrets"]}
+
+    def unused_secret_steps(self, in_use):
+        """Steps removing the secret_env versions no service will name: after the services' steps, since
+        the engine refuses to remove a secret a service names."""
+        names = sorted(s["Spec"]["Name"] for s in self.secret_env_versions())
+        remove = self.swarm.remove_secret
+        return [Step(f"secret {n}", {"name": n}, None, partial(remove, n)) for n in names if n not in in_use]
+
+    def app_service_step(self, current, prod, with_db, secret_env_refs):
         """The step of NAME-prod or NAME-canary, with the image reference and release it deploys."""
         name = _naming.service_name(self.app, self.role)
         current_view = self.view_of(current)
         side = self.role in _naming.SIDE_ROLES
-        params = spec.effective_params(self.p, current_view, self.view_of(prod) if side else None)
+        given = dict(self.p, secret_env_refs=secret_env_refs)
+        params = spec.effective_params(given, current_view, self.view_of(prod) if side else None)
         if not params["image"]:
             raise AppError(f"image is required to create {name}")
         if with_db:
@@ -557,7 +637,9 @@ class AppManager:
         ]
         if self.role == "prod":
             steps += self.app_resources_absent_steps(services["db"])
-        return steps, {"exists": False, "with_db": False, "image": None, "release": None, "port": None}
+        steps += self.unused_secret_steps(self.secrets_in_use(exclude=self.role) if self.role != "prod" else set())
+        result = {"exists": False, "with_db": False, "image": None, "release": None, "port": None, "secret_env": None}
+        return steps, result
 
     def app_resources_absent_steps(self, db):
         """Secrets (only with delete_data: they are the key to the data), network, and volume (delete_data)."""
@@ -579,7 +661,7 @@ class AppManager:
         return steps
 
     # -- result -------------------------------------------------------------------------
-    def result(self, exists, with_db, image, release, port):
+    def result(self, exists, with_db, image, release, port, secret_env):
         service_name = _naming.service_name(self.app, self.role)
         database = None
         if self.role == "prod" and exists and with_db:
@@ -597,6 +679,7 @@ class AppManager:
             "release": release,
             "port": port,
             "database": database,
+            "secret_env": secret_env,
         }
         result = {"changed": self.changes.changed, "changes": self.changes.changes, "app": app}
         if self.module._diff:
@@ -604,6 +687,10 @@ class AppManager:
         if self.warnings:
             result["warnings"] = self.warnings
         return result
+
+
+def _config_hash(resource):
+    return (resource["Spec"].get("Labels") or {}).get(_naming.LABEL_CONFIG_HASH)
 
 
 def _now():
@@ -621,6 +708,8 @@ def argument_spec():
         replicas={"type": "int"},
         max_replicas={"type": "int", "default": spec.DEFAULT_MAX_REPLICAS},
         env={"type": "dict"},
+        secret_env={"type": "dict", "no_log": True},
+        secret_env_from={"type": "str", "choices": ["prod", *_naming.SIDE_ROLES]},
         port={"type": "int"},
         healthcheck={
             "type": "dict",
@@ -658,7 +747,11 @@ def argument_spec():
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    module = AnsibleModule(
+        argument_spec=argument_spec(),
+        mutually_exclusive=[("secret_env", "secret_env_from")],
+        supports_check_mode=True,
+    )
     verb = "deploying" if module.params["state"] == "present" else "removing"
     name = module.params["name"]
     try:

@@ -68,8 +68,9 @@ apps:
         By role (V(prod), V(canary), V(baseline), V(db)): name, image, port (the container port Traefik sends
         requests to, null for the database), replicas (desired, running), update_status
         (state and message of the last update, or null), release, release_image, release_time,
-        history (list of release, image, time), labels, secrets (names), env (as given to swarm_app, without
-        the database variables the module adds), tasks.
+        history (list of release, image, time), labels, secrets (names), secret_env (secret names by C(KEY), as
+        swarm_app's O(sentinel.paas.swarm_app#module:secret_env) made them; never a value), env (as given to
+        swarm_app, without the variables the module adds for the database and the secrets), tasks.
       type: dict
 """
 
@@ -89,6 +90,12 @@ def describe_service(swarm, service, with_tasks):
     container = s["TaskTemplate"]["ContainerSpec"]
     tasks = swarm.service_tasks(s["Name"])
     secrets = [ref["SecretName"] for ref in container.get("Secrets") or []]
+    app = labels.get(_naming.LABEL_APP)
+    refs = [
+        {"name": ref["SecretName"], "target": (ref.get("File") or {}).get("Name")}
+        for ref in container.get("Secrets") or []
+    ]
+    secret_env = spec.secret_env_refs(refs, app) if app else {}
     env = dict(item.split("=", 1) if "=" in item else (item, "") for item in container.get("Env") or [])
     try:
         history = json.loads(labels.get(spec.LABEL_HISTORY, "[]"))
@@ -99,7 +106,7 @@ def describe_service(swarm, service, with_tasks):
     info = {
         "name": s["Name"],
         "image": container["Image"],
-        "port": spec.port_of(labels, labels.get(_naming.LABEL_APP), labels.get(_naming.LABEL_ROLE)),
+        "port": spec.port_of(labels, app, labels.get(_naming.LABEL_ROLE)),
         "replicas": {
             "desired": ((s.get("Mode") or {}).get("Replicated") or {}).get("Replicas"),
             "running": sum(1 for t in tasks if t["desired_state"] == "running" and t["state"] == "running"),
@@ -111,8 +118,11 @@ def describe_service(swarm, service, with_tasks):
         "history": history,
         "labels": labels,
         "secrets": secrets,
-        # What the user set (swarm_app's env option): the database variables the module adds are left out.
-        "env": spec.user_env(env, has_db=bool(secrets)),
+        "secret_env": secret_env,
+        # What the user set (swarm_app's env option): the variables the module adds are left out.
+        "env": spec.user_env(
+            env, has_db=bool(app) and _naming.db_pgpass_secret(app) in secrets, secret_keys=secret_env
+        ),
     }
     if with_tasks:
         info["tasks"] = tasks

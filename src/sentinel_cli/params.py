@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 
 import click
@@ -22,6 +23,33 @@ def key_value_pairs(_ctx, _param, values: tuple[str, ...]) -> dict[str, str]:
 
 env_option = click.option(
     "--env", "env", multiple=True, metavar="KEY=VALUE", callback=key_value_pairs, help="Environment (repeatable)."
+)
+
+
+def secret_pairs(_ctx, _param, values: tuple[str, ...]) -> dict[str, str]:
+    """Callback for --secret-env: KEY=VALUE, or KEY alone for the value of $KEY here (which neither the
+    shell's history nor ps shows). Errors name the key only."""
+    pairs = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep:
+            value = os.environ.get(key)
+            if value is None:
+                raise click.BadParameter(f"{key}: give KEY=VALUE, or set ${key} for --secret-env {key}")
+        if not key or not value:
+            raise click.BadParameter(f"{key or 'a secret'} needs a key and a value that is not empty")
+        pairs[key] = value
+    return pairs
+
+
+secret_env_option = click.option(
+    "--secret-env",
+    "secret_env",
+    multiple=True,
+    metavar="KEY[=VALUE]",
+    callback=secret_pairs,
+    help="A secret as a Docker secret, read by the app at /run/secrets/KEY ($KEY_FILE says so); KEY alone takes"
+    " the value of $KEY here. Given, these are all the app's secrets; never printed (repeatable).",
 )
 
 

@@ -6,7 +6,7 @@ import click
 
 from ..context import Context, confirm_or_abort, pass_context
 from ..output import replicas_text, table
-from ..params import env_option, key_value_pairs, only_given, smoke_test_options
+from ..params import env_option, key_value_pairs, only_given, secret_env_option, smoke_test_options
 
 
 @click.command()
@@ -41,6 +41,7 @@ def init(ctx: Context, extra: dict) -> None:
 @click.option("--postgres-image", help="Database image; a new app gets postgres:15. Same major version only.")
 @click.option("--run-as", metavar="UID", help="User id the image runs as; the database password file is its alone.")
 @env_option
+@secret_env_option
 @click.option("--replicas", type=click.IntRange(min=0), help="Tasks of production; a new app gets 1.")
 @click.option("--port", type=click.IntRange(1, 65535), help="Port the app listens on; a new app gets 8000.")
 @click.option(
@@ -66,6 +67,7 @@ def deploy(
     postgres_image,
     run_as,
     env,
+    secret_env,
     replicas,
     port,
     health_path,
@@ -76,7 +78,7 @@ def deploy(
     """Deploy NAME, or change it, and print its URL.
 
     Only what you give changes: `sentinel deploy todo --image todo:2` ships a new image and
-    keeps the replicas, env, domains, port and database. A new app needs --image and --domain.
+    keeps the replicas, env, secrets, domains, port and database. A new app needs --image and --domain.
 
     With --smoke-test or --smoke-test-cmd, the new version must pass a one-off job first, run on
     the app's network with its URL in $SENTINEL_TARGET: on an existing app as an unrouted canary
@@ -90,6 +92,7 @@ def deploy(
         "postgres_image": postgres_image,
         "run_as": run_as,
         "env": env or None,
+        "secret_env": secret_env or None,
         "replicas": replicas,
         "app_port": port,
         "health_path": health_path,

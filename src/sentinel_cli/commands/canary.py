@@ -9,7 +9,7 @@ import click
 
 from ..context import Context, confirm_or_abort, pass_context
 from ..output import replicas_text, table
-from ..params import Latency, Percent, env_option, only_given, smoke_test_options
+from ..params import Latency, Percent, env_option, only_given, secret_env_option, smoke_test_options
 from ..report import rollout_page
 
 WEIGHT = click.IntRange(0, 100)
@@ -27,6 +27,7 @@ def canary() -> None:
 @click.option("--image", required=True, help="The new version's image.")
 @click.option("--weight", type=WEIGHT, help="Canary's share of traffic, 0-100 % (a new canary: 10).")
 @env_option
+@secret_env_option
 @click.option("--replicas", type=click.IntRange(min=1), help="Tasks of the canary (a new canary: 1).")
 @smoke_test_options
 @click.option("--auto", is_flag=True, help="Walk the --steps, judging each from Prometheus; promote or roll back.")
@@ -58,6 +59,7 @@ def canary_deploy(
     image,
     weight,
     env,
+    secret_env,
     replicas,
     smoke_test,
     smoke_test_command,
@@ -68,8 +70,8 @@ def canary_deploy(
 ) -> None:
     """Start NAME's canary from IMAGE and send it WEIGHT % of new users.
 
-    A new canary runs with production's settings (env, port, database) and the new image;
-    --env replaces its environment.
+    A new canary runs with production's settings (env, secrets, port, database) and the new image;
+    --env replaces its environment and --secret-env its secrets (production takes them on promote).
 
     With --smoke-test or --smoke-test-cmd, a one-off job runs first on the app's network, with
     the canary's URL in $SENTINEL_TARGET (http://NAME-canary:PORT); unless it exits 0, the
@@ -85,6 +87,7 @@ def canary_deploy(
     given = {
         "image": image,
         "env": env or None,
+        "secret_env": secret_env or None,
         "replicas": replicas,
         "smoke_test": smoke_test,
         "smoke_test_command": smoke_test_command,

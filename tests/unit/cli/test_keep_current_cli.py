@@ -83,3 +83,25 @@ def test_deploy_help_says_what_a_new_app_gets():
 
 def test_init_help_names_the_real_acme_variable():
     assert "control_plane_traefik_acme_email" in invoke("init", "--help").output
+
+
+@pytest.mark.parametrize("command", [("deploy", "todo"), ("canary", "deploy", "todo", "--image", "todo:2")])
+def test_secret_env_is_sent_as_given_or_from_the_environment(calls, monkeypatch, command):
+    monkeypatch.setenv("SMTP_PASSWORD", "from-the-env")
+    invoke(*command, "--secret-env", "API_KEY=k=1", "--secret-env", "SMTP_PASSWORD")
+    assert calls[0][1]["secret_env"] == {"API_KEY": "k=1", "SMTP_PASSWORD": "from-the-env"}
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        ("NOT_SET", "set $NOT_SET for --secret-env NOT_SET"),
+        ("API_KEY=", "API_KEY needs a key and a value"),
+        ("=s3cret", "a secret needs a key"),
+    ],
+)
+def test_bad_secret_env_is_refused_before_any_playbook(calls, monkeypatch, given, message):
+    monkeypatch.delenv("NOT_SET", raising=False)
+    result = CliRunner().invoke(cli, ["deploy", "todo", "--secret-env", given])
+    assert result.exit_code == 2 and message in result.output and calls == []
+    assert "s3cret" not in result.output

@@ -22,7 +22,7 @@ class MemorySwarm:
 
     services: dict = {}
     networks: dict = {}
-    secrets: dict = {}
+    secrets_by_name: dict = {}
     volumes: dict = {}
     configs_by_name: dict = {}
     writes: list = []
@@ -33,7 +33,7 @@ class MemorySwarm:
 
     @classmethod
     def reset(cls):
-        cls.services, cls.networks, cls.secrets, cls.volumes, cls.configs_by_name = {}, {}, {}, {}, {}
+        cls.services, cls.networks, cls.secrets_by_name, cls.volumes, cls.configs_by_name = {}, {}, {}, {}, {}
         cls.writes, cls.missing_images = [], set()
 
     # -- reading ----------------------------------------------------------------------
@@ -47,7 +47,7 @@ class MemorySwarm:
         return {n["Id"]: n["Name"] for n in self.networks.values()}
 
     def secret(self, name):
-        return copy.deepcopy(self.secrets.get(name))
+        return copy.deepcopy(self.secrets_by_name.get(name))
 
     def volume(self, name):
         return copy.deepcopy(self.volumes.get(name))
@@ -55,14 +55,14 @@ class MemorySwarm:
     def config(self, name):
         return copy.deepcopy(self.configs_by_name.get(name))
 
+    def secrets(self, labels):
+        """Secrets carrying all of ``labels`` (a None value: any value); the engine never sends their data."""
+        found = [_without("data", s) for s in self.secrets_by_name.values() if _carries(s, labels)]
+        return copy.deepcopy(found)
+
     def configs(self, labels):
         """Configs carrying all of ``labels`` (a None value: any value), their data base64 as the engine sends it."""
-
-        def carries(config):
-            have = config["Spec"]["Labels"]
-            return all(key in have and (value is None or have[key] == value) for key, value in labels.items())
-
-        return [copy.deepcopy(c) for c in self.configs_by_name.values() if carries(c)]
+        return [copy.deepcopy(c) for c in self.configs_by_name.values() if _carries(c, labels)]
 
     def local_node_id(self):
         return NODE_ID
@@ -83,7 +83,7 @@ class MemorySwarm:
 
     def create_secret(self, name, data, labels=None):
         self.writes.append(("create secret", name))
-        self.secrets[name] = {"ID": f"id-{name}", "Spec": {"Name": name, "Labels": labels or {}}, "data": data}
+        self.secrets_by_name[name] = {"ID": f"id-{name}", "Spec": {"Name": name, "Labels": labels or {}}, "data": data}
 
     def create_config(self, name, data, labels=None):
         self.writes.append(("create config", name))
@@ -127,11 +127,20 @@ class MemorySwarm:
 
     def remove_secret(self, name):
         self.writes.append(("remove secret", name))
-        self.secrets.pop(name, None)
+        self.secrets_by_name.pop(name, None)
 
     def remove_volume(self, name):
         self.writes.append(("remove volume", name))
         self.volumes.pop(name, None)
+
+
+def _carries(resource, labels):
+    have = resource["Spec"]["Labels"]
+    return all(key in have and (value is None or have[key] == value) for key, value in labels.items())
+
+
+def _without(key, resource):
+    return {k: v for k, v in resource.items() if k != key}
 
 
 def _spec(name, kwargs):
