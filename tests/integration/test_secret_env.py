@@ -1,0 +1,117 @@
+"""App secrets through `--secret-env KEY=VALUE` (issue "Production never goes down", item 9).
+
+The CLI on the real test Swarm: a value reaches the app's containers as /run/secrets/KEY (with
+KEY_FILE in their environment) and nowhere else: not in the CLI's output at -vvv with --diff,
+not in the service's spec, not in inspect. A new value rolls out under load through Traefik with no
+failed request and the old version of the secret goes; a canary's own value reaches production on
+promote. Bad input is refused with the cluster as it was.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sys
+
+import pytest
+
+from tests.harness.http import Edge, Load
+from tests.integration.test_app_lifecycle import cluster_state, task_container
+
+pytestmark = pytest.mark.cluster
+
+APP = "vault"
+DOMAIN = "vault.sentinel.test"
+
+
+def secret_value() -> str:
+    return f"s3cret-{secrets.token_hex(12)}"
+
+
+def read_secret(platform, service: str, key: str = "API_KEY") -> tuple[str, dict]:
+    """What a running task of ``service`` reads at /run/secrets/KEY, and its environment."""
+    container = task_container(platform, service)
+    code, output = container.exec_run(["cat", f"/run/secrets/{key}"])
+    assert code == 0, output
+    env = dict(item.split("=", 1) for item in container.attrs["Config"]["Env"])
+    return output.decode(), env
+
+
+def app_secrets(platform) -> list[str]:
+    return sorted(s.name for s in platform.manager.client.secrets.list() if s.name.startswith(f"sentinel-{APP}-env-"))
+
+
+def service_specs(platform) -> str:
+    client = platform.manager.client
+    return repr([s.attrs for s in client.services.list() if s.name.startswith(f"{APP}-")])
+
+
+@pytest.fixture(scope="module")
+def first(platform, sentinel):
+    """The app deployed with one secret at -vvv with --diff: (value, the CLI's run)."""
+    value = secret_value()
+    run = sentinel(
+        "-vvv", "--diff", "deploy", APP, "--image", platform.image("sentinel-test/todo:1"), "--domain", DOMAIN,
+        "--no-tls", "--secret-env", f"API_KEY={value}",
+    )  # fmt: skip
+    assert run.returncode == 0, run.error
+    yield value, run
+    sentinel("destroy", APP, "--yes")
+
+
+def test_a_secret_reaches_the_app_and_nowhere_else(platform, sentinel, first):
+    value, run = first
+    read, env = read_secret(platform, f"{APP}-prod")
+    assert read == value and env["API_KEY_FILE"] == "/run/secrets/API_KEY"
+    # -vvv and --diff did print the change, by name only.
+    assert f"sentinel-{APP}-env-API_KEY-1" in run.stdout + run.stderr
+    assert value not in run.stdout + run.stderr
+    assert value not in service_specs(platform)
+    inspect = sentinel("-vvv", "inspect", "app", APP)
+    assert inspect.returncode == 0, inspect.error
+    assert inspect.data["app"]["services"]["prod"]["secret_env"] == {"API_KEY": f"sentinel-{APP}-env-API_KEY-1"}
+    assert value not in inspect.stdout + inspect.stderr
+    assert app_secrets(platform) == [f"sentinel-{APP}-env-API_KEY-1"]
+
+
+def test_a_new_value_rolls_out_under_load_and_the_old_version_goes(platform, sentinel, first):
+    value = secret_value()
+    with Load(Edge(platform.manager.ip, DOMAIN), clients=2) as load:
+        run = sentinel("deploy", APP, "--secret-env", f"API_KEY={value}")
+    print(f"\nfault table: {load.summary('secret rotated by a redeploy')}", file=sys.stderr)
+    assert run.returncode == 0, run.error
+    assert len(load.results) >= 100 and not load.failures, (len(load.results), load.failures)
+    assert read_secret(platform, f"{APP}-prod")[0] == value
+    assert app_secrets(platform) == [f"sentinel-{APP}-env-API_KEY-2"]
+    # The same value again changes nothing.
+    again = sentinel("deploy", APP, "--secret-env", f"API_KEY={value}")
+    assert again.returncode == 0 and again.data["changed"] is False, again.data
+
+
+def test_a_canarys_own_secret_reaches_production_on_promote(platform, sentinel, first):
+    prod_value = read_secret(platform, f"{APP}-prod")[0]
+    value = secret_value()
+    run = sentinel(
+        "canary", "deploy", APP, "--image", platform.image("sentinel-test/todo:2"), "--weight", "10",
+        "--secret-env", f"API_KEY={value}",
+    )  # fmt: skip
+    assert run.returncode == 0, run.error
+    assert read_secret(platform, f"{APP}-canary")[0] == value
+    assert read_secret(platform, f"{APP}-prod")[0] == prod_value, "production keeps its own until promoted"
+    promoted = sentinel("canary", "promote", APP, "--yes")
+    assert promoted.returncode == 0, promoted.error
+    assert read_secret(platform, f"{APP}-prod")[0] == value
+    assert app_secrets(platform) == [f"sentinel-{APP}-env-API_KEY-3"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--secret-env", "9LIVES=x"], "invalid secret_env name '9LIVES'"),
+        (["--env", "API_KEY_FILE=/elsewhere", "--secret-env", "API_KEY=x"], "env API_KEY_FILE is set by the module"),
+    ],
+)
+def test_bad_secret_env_is_refused_and_changes_nothing(platform, sentinel, first, args, message):
+    before = cluster_state(platform)
+    run = sentinel("deploy", APP, *args)
+    assert run.returncode != 0 and message in run.error, run.error
+    assert cluster_state(platform) == before
