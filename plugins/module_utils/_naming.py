@@ -14,7 +14,7 @@ import re
 APP_NAME_PATTERN = re.compile(r"[a-z](?:[a-z0-9-]{0,29}[a-z0-9])?")
 # Names whose derived objects (network sentinel-NAME, ...) would collide with the platform's own.
 RESERVED_APP_NAMES = frozenset(
-    {"edge", "monitoring", "traefik", "traefik-sync", "prometheus", "grafana", "node-exporter"}
+    {"edge", "monitoring", "traefik", "traefik-sync", "docker-proxy", "prometheus", "grafana", "node-exporter"}
 )
 # App X's routers are X and X-http (see route_label_prefixes): an app named X-http would take
 # X's redirect router, and Traefik drops both routers of a name defined twice.
@@ -38,6 +38,8 @@ PLATFORM_SERVICES = {
     "traefik": "sentinel-traefik",
     # Writes the Traefik documents kept in the Swarm into every manager's directory (_traefik_files).
     "traefik_sync": "sentinel-traefik-sync",
+    # The engine's read calls Traefik's Swarm provider needs, on a socket only Traefik mounts.
+    "docker_proxy": "sentinel-docker-proxy",
     "prometheus": "sentinel-prometheus",
     "grafana": "sentinel-grafana",
     "node_exporter": "sentinel-node-exporter",

@@ -47,6 +47,7 @@ PUSHED_IMAGES = (
     "sentinel-test/todo:1",
     "sentinel-test/todo:2",
     "sentinel-test/base:latest",
+    "sentinel-test/docker-proxy:latest",
 )
 
 # More names for some images in the registry. The PostgreSQL image is Debian's PostgreSQL 15: named

@@ -73,6 +73,7 @@ def all_specs() -> list[ImageSpec]:
         spec("traefik", files={"traefik": traefik_binary()}),
         spec("prometheus"),
         spec("node-exporter"),
+        spec("docker-proxy"),
         spec("postgres"),
         spec("pebble"),
         spec("todo", files=todo_app, buildargs={"APP_VERSION": "1"}, tag="1"),

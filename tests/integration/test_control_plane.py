@@ -178,6 +178,9 @@ def initialised(bare_cluster, ansible_bare, init_vars):
     return run
 
 
+PROXY_DIR = "/var/lib/sentinel/docker-proxy"  # sentinel-docker-proxy's socket, the only one Traefik has
+
+
 def _traefik(cluster):
     return cluster.manager.client.services.get("sentinel-traefik")
 
@@ -237,11 +240,13 @@ def test_traefik_service_spec(bare_cluster, initialised):
     ports = {(p["TargetPort"], p["PublishedPort"], p["PublishMode"]) for p in spec["EndpointSpec"]["Ports"]}
     assert ports == {(80, 80, "host"), (443, 443, "host")}
     mounts = {m["Target"]: m for m in container["Mounts"]}
-    assert mounts["/var/run/docker.sock"]["ReadOnly"] is True
+    assert "/var/run/docker.sock" not in mounts, "Traefik reads the Swarm through sentinel-docker-proxy"
+    assert mounts[PROXY_DIR]["ReadOnly"] is True
     assert mounts["/etc/sentinel/traefik/dynamic"]["ReadOnly"] is True
     assert mounts["/acme"]["Type"] == "volume"
     args = container["Args"]
     for expected in (
+        f"--providers.swarm.endpoint=unix://{PROXY_DIR}/docker.sock",
         "--providers.swarm.exposedByDefault=false",
         "--providers.swarm.network=sentinel-edge",
         "--providers.swarm.refreshSeconds=1",  # platform_vars: the tests' fast Swarm provider
@@ -273,6 +278,50 @@ def test_traefik_sync_runs_on_every_manager_only(bare_cluster, initialised):
     assert mounts["/var/run/docker.sock"]["ReadOnly"] is True
     assert not mounts["/etc/sentinel/traefik"].get("ReadOnly"), "it writes Traefik's files"
     assert [c["File"]["Name"] for c in container["Configs"]] == ["/sentinel/traefik_sync.py"]
+    running = [t for t in service.tasks() if t["Status"]["State"] == "running"]
+    manager_id = bare_cluster.manager.client.info()["Swarm"]["NodeID"]
+    assert [t["NodeID"] for t in running] == [manager_id]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("GET", "/_ping", 200),
+        ("GET", "/v1.41/version", 200),
+        ("GET", "/v1.41/services", 200),
+        ("GET", "/tasks?filters=%7B%7D", 200),
+        ("GET", "/v1.41/networks", 200),
+        ("HEAD", "/v1.41/_ping", 200),
+        ("GET", "/v1.41/containers/json", 403),
+        ("GET", "/v1.41/secrets", 403),
+        ("GET", "/v1.41/configs", 403),
+        ("GET", "/v1.41/services/../containers/json", 403),
+        ("GET", "/v1.41/services/%2e%2e/secrets", 403),
+        ("POST", "/v1.41/services/create", 403),
+        ("DELETE", "/v1.41/services/sentinel-traefik", 403),
+        ("POST", "/v1.41/containers/create", 403),
+    ],
+)
+def test_traefik_reaches_only_the_engines_read_calls_it_needs(bare_cluster, initialised, method, path, status):
+    """From inside Traefik's own container, through the only socket it has: the proxy's."""
+    traefik = bare_cluster.manager.client.containers.list(
+        filters={"label": "com.docker.swarm.service.name=sentinel-traefik"}
+    )[0]
+    before = sorted(s.name for s in bare_cluster.manager.client.services.list())
+    code, output = traefik.exec_run(
+        ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", method, "--path-as-is",
+         "--unix-socket", f"{PROXY_DIR}/docker.sock", f"http://engine{path}"]
+    )  # fmt: skip
+    assert code == 0 and output.decode() == str(status), (code, output)
+    assert traefik.exec_run(["test", "-e", "/var/run/docker.sock"])[0] != 0, "no engine socket in Traefik"
+    assert sorted(s.name for s in bare_cluster.manager.client.services.list()) == before
+
+
+def test_docker_proxy_runs_on_every_manager_only(bare_cluster, initialised):
+    service = bare_cluster.manager.client.services.get("sentinel-docker-proxy")
+    spec = service.attrs["Spec"]
+    assert "Global" in spec["Mode"] and spec["Labels"]["sentinel.role"] == "platform"
+    assert spec["TaskTemplate"]["Placement"]["Constraints"] == ["node.role == manager"]
     running = [t for t in service.tasks() if t["Status"]["State"] == "running"]
     manager_id = bare_cluster.manager.client.info()["Swarm"]["NodeID"]
     assert [t["NodeID"] for t in running] == [manager_id]
