@@ -51,7 +51,8 @@ def read_node_file(node, path: str) -> str | None:
     except docker.errors.NotFound:
         return None
     with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as tar:
-        return tar.extractfile(tar.getmembers()[0]).read().decode()
+        members = tar.getmembers()  # none when the sync removed the file while the engine read it
+        return tar.extractfile(members[0]).read().decode() if members else None
 
 
 def node_file_when(node, path: str, condition, timeout: float = 15):

@@ -3,8 +3,8 @@
 The monitoring stack (test_monitoring's fixture), an app deployed with the CLI, a canary from
 the CLI failing every 4th request, real traffic through Traefik; then the numbers that
 `sentinel inspect app -o json` reports (read by metrics_info inside the Prometheus task) are
-compared with what the client saw, the text output is checked for its tables, and the wall time
-of the command is measured.
+compared with what the client saw, and the text output is checked for its tables. How long the
+command takes is measured in scripts/benchmark.py, not here.
 """
 
 from __future__ import annotations
@@ -138,9 +138,3 @@ def test_canary_status_counts_requests_per_version(sentinel, pulse):
     data = sentinel("canary", "status", APP).data
     assert data["traffic"]["canary"]["requests"] > 0
 
-
-def test_inspect_app_wall_time(sentinel, pulse):
-    """Issue 5 aims at 2 s; reported, not asserted, on this shared 2-core machine."""
-    timings = sorted(_timed(sentinel, "inspect", "app", APP)[1] for _ in range(3))
-    print(f"\nsentinel inspect app {APP} -o json: median {timings[1]:.2f} s of {timings}", file=sys.stderr)
-    assert timings[1] < COMMAND_SECONDS
