@@ -32,7 +32,7 @@ PGPASS_TARGET = "pgpass"
 # swarm_app's secret_env: each KEY is the file SECRETS_DIR/KEY, and the app's environment says where.
 SECRETS_DIR = "/run/secrets"
 SECRET_ENV_MODE = 0o444  # as Docker's default: any user of the image may read its own secrets
-SECRET_ENV_MAX_BYTES = 500 * 1024  # the engine's limit on a secret's data
+SECRET_ENV_MAX_BYTES = 500 * 1024  # the engine takes a secret's data below this
 DB_STOP_GRACE = 30.0  # Postgres needs time for a clean shutdown checkpoint
 
 LABEL_RELEASE_IMAGE = "sentinel.release.image"
@@ -198,8 +198,10 @@ def _validate_secret_env(params: dict) -> None:
             )
         if f"{key}_FILE" in env:
             raise AppSpecError(f"env {key}_FILE is set by the module for secret_env {key}; remove it from env")
-        if not isinstance(value, str) or not 0 < len(value.encode()) <= SECRET_ENV_MAX_BYTES:
-            raise AppSpecError(f"secret_env {key} must be a text of 1 byte to {SECRET_ENV_MAX_BYTES // 1024} KiB")
+        if not isinstance(value, str) or not 0 < len(value.encode()) < SECRET_ENV_MAX_BYTES:
+            raise AppSpecError(
+                f"secret_env {key} must be a text of 1 byte and under {SECRET_ENV_MAX_BYTES // 1024} KiB"
+            )
 
 
 # -- omitted options keep what the service has ----------------------------------------------

@@ -81,7 +81,8 @@ options:
         C(sentinel-NAME-env-KEY-N), mounted read-only in the containers at C(/run/secrets/KEY); the environment gets
         C(KEY_FILE=/run/secrets/KEY), the convention of the official images (C(POSTGRES_PASSWORD_FILE)).
       - Given, these are all the app's secrets. A changed value becomes a new version N, the service switches to it
-        through the rolling update (a new release), and a version no service names any more is removed after it.
+        through the rolling update (a new release), and a version no service names any more is removed once that
+        update converged (never with O(wait=false), nor after a failed one, since a rollback needs it).
         A value is compared through a salted hash in the secret's label C(sentinel.config-hash), so the same values
         change nothing.
       - Values are never returned, logged or shown in a diff (names only). On creation none; a new canary takes
@@ -350,18 +351,23 @@ class AppManager:
         self.wrote = False  # set before the first write: a later failure still reports changed
         self._network_names = None
         self.app_step = None  # the step of the managed service, set by plan_present
+        self.after_converged = []  # steps that wait until the managed service runs what it names now
 
     def run(self):
         steps, result = self.plan_present() if self.p["state"] == "present" else self.plan_absent()
         planned = [(step, self.changes.record(step.key, step.before, step.after)) for step in steps]
-        if self.changes.changed and not self.module.check_mode:
-            self.wrote = True
-            for step, fields in planned:
-                if fields:
-                    step.apply()
+        writes = [] if self.module.check_mode else [step for step, fields in planned if fields]
+        self.wrote = bool(writes)
+        for step in writes:
+            if step not in self.after_converged:
+                step.apply()
         waits = self.p["state"] == "present" and self.p["wait"] and not self.module.check_mode
-        if waits and not next(fields for step, fields in planned if step is self.app_step):
+        if waits and self.app_step not in writes:
             self.finish_interrupted_update(self.app_step.key)
+        # Only once the update converged (a failed one raised above): a rollback needs what it names.
+        for step in writes:
+            if step in self.after_converged:
+                step.apply()
         return self.result(**result)
 
     def finish_interrupted_update(self, name):
@@ -428,7 +434,9 @@ class AppManager:
             "port": port,
             "secret_env": spec.secret_env_refs(step.after["secrets"], self.app),
         }
-        return [*steps, *secret_steps, step, *self.unused_secret_steps(in_use)], result
+        # Without wait nothing says the update took: the old versions stay for a run that waits.
+        self.after_converged = self.unused_secret_steps(in_use) if self.p["wait"] else []
+        return [*steps, *secret_steps, step, *self.after_converged], result
 
     def network_steps(self):
         steps = []
@@ -548,9 +556,11 @@ class AppManager:
 
     def secrets_in_use(self, exclude):
         """Names of the secrets the app's services name, but for the service of role ``exclude``."""
-        roles = [role for role in ("prod", *_naming.SIDE_ROLES) if role != exclude]
-        views = [self.view_of(self.owned_service(role)) for role in roles]
-        return {secret["name"] for view in views if view for secret in view["secrets"]}
+        names = [_naming.service_name(self.app, role) for role in ("prod", *_naming.SIDE_ROLES) if role != exclude]
+        services = [self.swarm.service(name) for name in names]
+        # A service of that name that is not the app's (refused where it is managed) names none of its secrets.
+        ours = [s for s in services if s and (s["Spec"].get("Labels") or {}).get(_naming.LABEL_APP) == self.app]
+        return {secret["name"] for s in ours for secret in self.view_of(s)["secrets"]}
 
     def unused_secret_steps(self, in_use):
         """Steps removing the secret_env versions no service will name: after the services' steps, since
@@ -568,6 +578,9 @@ class AppManager:
         params = spec.effective_params(given, current_view, self.view_of(prod) if side else None)
         if not params["image"]:
             raise AppError(f"image is required to create {name}")
+        clash = sorted(set(params["env"]) & set(spec.secret_env_file_vars(params["secret_env_refs"])))
+        if clash:
+            raise AppError(f"env {', '.join(clash)} is set by the module for secret_env; remove it from env")
         if with_db:
             clash = sorted(set(params["env"]) & set(spec.DB_ENV_KEYS))
             if clash:

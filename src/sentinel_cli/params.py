@@ -8,6 +8,7 @@ import re
 import click
 
 _NUMBER = r"(\d+(?:\.\d*)?|\.\d+)"
+_SECRET_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def key_value_pairs(_ctx, _param, values: tuple[str, ...]) -> dict[str, str]:
@@ -32,12 +33,15 @@ def secret_pairs(_ctx, _param, values: tuple[str, ...]) -> dict[str, str]:
     pairs = {}
     for item in values:
         key, sep, value = item.partition("=")
+        if not _SECRET_KEY.fullmatch(key):
+            # Never echoed: a value typed without its KEY= would be printed.
+            raise click.BadParameter("give KEY=VALUE, or a variable name KEY (letters, digits, _) to take $KEY")
         if not sep:
             value = os.environ.get(key)
             if value is None:
                 raise click.BadParameter(f"{key}: give KEY=VALUE, or set ${key} for --secret-env {key}")
-        if not key or not value:
-            raise click.BadParameter(f"{key or 'a secret'} needs a key and a value that is not empty")
+        if not value:
+            raise click.BadParameter(f"{key} needs a value that is not empty")
         pairs[key] = value
     return pairs
 

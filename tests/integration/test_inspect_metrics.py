@@ -137,4 +137,3 @@ def test_canary_status_counts_requests_per_version(sentinel, pulse):
         assert " requests" in line and "in 5m" in line, run.stdout
     data = sentinel("canary", "status", APP).data
     assert data["traffic"]["canary"]["requests"] > 0
-

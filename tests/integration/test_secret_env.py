@@ -106,7 +106,7 @@ def test_a_canarys_own_secret_reaches_production_on_promote(platform, sentinel, 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--secret-env", "9LIVES=x"], "invalid secret_env name '9LIVES'"),
+        (["--secret-env", "pgpass=x"], "invalid secret_env name 'pgpass'"),
         (["--env", "API_KEY_FILE=/elsewhere", "--secret-env", "API_KEY=x"], "env API_KEY_FILE is set by the module"),
     ],
 )

@@ -96,8 +96,9 @@ def test_secret_env_is_sent_as_given_or_from_the_environment(calls, monkeypatch,
     ("given", "message"),
     [
         ("NOT_SET", "set $NOT_SET for --secret-env NOT_SET"),
-        ("API_KEY=", "API_KEY needs a key and a value"),
-        ("=s3cret", "a secret needs a key"),
+        ("API_KEY=", "API_KEY needs a value"),
+        ("=s3cret", "give KEY=VALUE"),
+        ("s3cret-typed-without-its-key", "give KEY=VALUE"),
     ],
 )
 def test_bad_secret_env_is_refused_before_any_playbook(calls, monkeypatch, given, message):

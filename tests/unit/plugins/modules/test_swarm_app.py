@@ -314,12 +314,15 @@ def test_a_rolled_back_canary_takes_its_own_secrets_and_destroy_takes_them_all()
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        ({"secret_env": {"9LIVES": "x"}}, "invalid secret_env name '9LIVES'"),
-        ({"secret_env": {"pgpass": "x"}}, "invalid secret_env name 'pgpass'"),
-        ({"secret_env": {"K" * 50: "x"}}, "is too long for app todo"),
+        ({"secret_env": {"9LIVES": "v4lue-Secret"}}, "invalid secret_env name '9LIVES'"),
+        ({"secret_env": {"pgpass": "v4lue-Secret"}}, "invalid secret_env name 'pgpass'"),
+        ({"secret_env": {"K" * 50: "v4lue-Secret"}}, "is too long for app todo"),
         ({"secret_env": {"API_KEY": ""}}, "secret_env API_KEY must be a text of 1 byte"),
-        ({"secret_env": {"API_KEY": "x"}, "env": {"API_KEY_FILE": "/x"}}, "env API_KEY_FILE is set by the module"),
-        ({"secret_env": {"API_KEY": "x"}, "secret_env_from": "canary"}, "mutually exclusive"),
+        (
+            {"secret_env": {"API_KEY": "v4lue-Secret"}, "env": {"API_KEY_FILE": "/x"}},
+            "env API_KEY_FILE is set by the module",
+        ),
+        ({"secret_env": {"API_KEY": "v4lue-Secret"}, "secret_env_from": "canary"}, "mutually exclusive"),
     ],
 )
 def test_bad_secret_env_is_refused_naming_no_value(args, message):
@@ -327,6 +330,7 @@ def test_bad_secret_env_is_refused_naming_no_value(args, message):
     count = len(writes())
     refused = fail(swarm_app, {"name": "todo", **args})
     assert message in refused["msg"] and not refused.get("changed") and len(writes()) == count
+    assert "v4lue-Secret" not in repr(refused)
 
 
 def test_secret_env_from_a_service_that_is_not_there_is_refused():
@@ -337,3 +341,41 @@ def test_secret_env_from_a_service_that_is_not_there_is_refused():
 
 def test_secret_env_is_no_log():
     assert swarm_app.argument_spec()["secret_env"]["no_log"] is True
+
+
+def test_an_update_that_does_not_converge_keeps_the_version_a_rollback_needs(monkeypatch):
+    run(swarm_app, {**APP, "secret_env": SECRETS})
+
+    def rolled_back(self, name, timeout):
+        raise swarm_app.ServiceNotConverged("rolled back")
+
+    monkeypatch.setattr(MemorySwarm, "wait_converged", rolled_back)
+    failed = fail(swarm_app, {"name": "todo", "secret_env": {**SECRETS, "API_KEY": "rotated-Secret"}})
+    assert "did not converge" in failed["msg"] and failed["changed"] is True
+    assert "sentinel-todo-env-API_KEY-1" in MemorySwarm.secrets_by_name
+
+
+def test_an_interrupted_update_keeps_the_old_version_until_it_converges(monkeypatch):
+    run(swarm_app, {**APP, "secret_env": SECRETS})
+    run(swarm_app, {"name": "todo", "secret_env": {**SECRETS, "API_KEY": "rotated-Secret"}, "wait": False})
+    assert "sentinel-todo-env-API_KEY-1" in MemorySwarm.secrets_by_name, "without wait nothing says it took"
+    MemorySwarm.services["todo-prod"]["UpdateStatus"] = {"State": "updating"}
+    order = []
+    monkeypatch.setattr(MemorySwarm, "wait_converged", lambda self, name, timeout: order.append("converged"))
+    monkeypatch.setattr(MemorySwarm, "remove_secret", lambda self, name: order.append(f"remove {name}"))
+    again = run(swarm_app, {"name": "todo", "secret_env": {**SECRETS, "API_KEY": "rotated-Secret"}})
+    assert again["changes"] == ["secret sentinel-todo-env-API_KEY-1"]
+    assert order == ["converged", "remove sentinel-todo-env-API_KEY-1"]
+
+
+def test_an_env_key_file_of_the_app_is_not_overwritten_by_a_secret():
+    run(swarm_app, {**APP, "env": {"API_KEY_FILE": "/etc/app/key"}})
+    count = len(writes())
+    refused = fail(swarm_app, {"name": "todo", "secret_env": {"API_KEY": "x"}})
+    assert "env API_KEY_FILE is set by the module for secret_env" in refused["msg"] and len(writes()) == count
+
+
+def test_a_foreign_service_with_a_side_roles_name_does_not_stop_production():
+    run(swarm_app, {**APP, "secret_env": SECRETS})
+    MemorySwarm.services["todo-baseline"] = {"ID": "x", "Version": {"Index": 1}, "Spec": {"Name": "todo-baseline"}}
+    assert run(swarm_app, {"name": "todo", "secret_env": SECRETS})["changed"] is False
