@@ -21,6 +21,8 @@ RESERVED_APP_NAMES = frozenset(
 RESERVED_APP_SUFFIXES = ("-http",)
 
 EDGE_NETWORK = "sentinel-edge"
+# Prometheus, node_exporter, Grafana and Traefik's metrics: apps never join it (see docs/architecture.md).
+MONITORING_NETWORK = "sentinel-monitoring"
 ROLES = ("prod", "canary", "baseline", "db")
 # Roles that run beside production during a canary: made from production's settings, taking a
 # share of its traffic through the split. The baseline runs production's image, so that a rollout

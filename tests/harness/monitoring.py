@@ -13,7 +13,7 @@ from functools import partial
 
 from .wait import eventually, remove_when_free
 
-EDGE = "sentinel-edge"
+MONITORING = "sentinel-monitoring"
 SCRAPE_SECONDS = 5
 PROXY_PORT = 19090  # test-only window onto Prometheus, published on node1 by the forwarder
 
@@ -80,7 +80,7 @@ def start(cluster, ansible) -> dict:
     stack["forwarder"] = cluster.manager.client.containers.run(
         cluster.image("sentinel-test/base:latest"),
         ["python3", "-c", _FORWARDER],
-        network=EDGE,
+        network=MONITORING,
         ports={"9090/tcp": PROXY_PORT},
         detach=True,
         labels={"sentinel.test": "monitoring"},

@@ -22,7 +22,7 @@ import docker.errors
 import docker.types
 import pytest
 
-from tests.harness.monitoring import EDGE, SCRAPE_SECONDS, role_vars
+from tests.harness.monitoring import MONITORING, SCRAPE_SECONDS, role_vars
 from tests.harness.monitoring import wait as _wait
 from tests.harness.wait import remove_when_free
 
@@ -34,6 +34,7 @@ APP_SERVICES = "todo-(prod|canary)@(?:file|swarm)"  # traefik_service_regex(app=
 TRAEFIK_SERVICES = {"prod": "todo-prod@swarm", "canary": "todo-canary@file"}
 REQUESTS_PER_VERSION = 200
 GRAFANA_IMAGE = "grafana/grafana-oss:11.3.0"
+EDGE = "sentinel-edge"  # where every app is
 
 
 def _running_tasks(service) -> list[dict]:
@@ -92,6 +93,40 @@ def test_prometheus_scrapes_itself_and_traefik(monitoring):
     rules = prometheus.api("rules")["groups"]
     alerts = {r["name"] for g in rules for r in g["rules"] if r["type"] == "alerting"}
     assert alerts == {"CanaryErrorRateAboveProduction", "HighP95Latency", "TargetDown", "NodeDiskAlmostFull"}
+
+
+def test_apps_cannot_reach_the_monitoring_plane(cluster, monitoring):
+    """From the edge network, where every app is, the monitoring plane has no name, and Traefik's metrics
+    port answers 404. The probe asks by name only: an overlay address outside its network may belong to
+    some other host, where test traffic must not go."""
+    client = cluster.manager.client
+    networks = {n.id: n.name for n in client.networks.list()}
+    for name in ("sentinel-prometheus", "sentinel-node-exporter"):
+        spec = client.services.get(name).attrs["Spec"]["TaskTemplate"]
+        assert [networks[n["Target"]] for n in spec["Networks"]] == [MONITORING], name
+    urls = ("http://sentinel-prometheus:9090/api/v1/query?query=up", "http://tasks.sentinel-node-exporter:9100/metrics")
+    probe = "; ".join(
+        [
+            f"getent hosts {name} >/dev/null; echo dns=$?"
+            for name in ("sentinel-prometheus", "tasks.sentinel-node-exporter")
+        ]
+        + [f"curl -s -o /dev/null --max-time 3 -w 'http=%{{http_code}}\\n' {url}" for url in urls]
+        + ["curl -s -o /dev/null --max-time 3 -w 'traefik=%{http_code}\\n' http://tasks.sentinel-traefik:8082/metrics"]
+    )
+
+    def from_network(network: str) -> list[str]:
+        return (
+            client.containers.run(
+                cluster.image("sentinel-test/base:latest"), ["sh", "-c", probe], network=network, remove=True
+            )
+            .decode()
+            .split()
+        )
+
+    # dns=2: no such name, so curl reaches nothing (000).
+    assert from_network(EDGE) == ["dns=2", "dns=2", "http=000", "http=000", "traefik=404"]
+    # The same probe from the monitoring network reaches all of them: the probe itself is sound.
+    assert from_network(MONITORING) == ["dns=0", "dns=0", "http=200", "http=200", "traefik=200"]
 
 
 # -- real traffic through Traefik ---------------------------------------------------------

@@ -242,6 +242,9 @@ print(json.dumps({{"by_name": reach("{name}-db"), "by_ip": reach("{db_ip}")}}))
     assert reached["by_name"] != "postgres" and reached["by_ip"] != "postgres", reached
     # ... while the app's own network does reach it (the probe can tell the difference).
     assert run_probe(cluster, f"sentinel-{name}", isolation_probe) == {"by_name": "postgres", "by_ip": "postgres"}
+    # The documented limit (docs/conventions.md, "Networks"): apps share the edge network, so there
+    # any app reaches another's production; only the databases are private to their app.
+    assert run_probe(cluster, "sentinel-edge", TODO_PROBE.format(host=f"{name}-prod", title=""))["version"]
 
 
 def test_image_change_replicas_router_labels_and_rollback(cluster, ansible, apps):

@@ -20,6 +20,7 @@ INPUTS = {
 }
 EXPECTED = {
     "_control_plane_edge_network": "sentinel-edge",
+    "_control_plane_monitoring_network": "sentinel-monitoring",
     "_control_plane_traefik_service": "sentinel-traefik",
     "_control_plane_traefik_dir": "/etc/sentinel/traefik",
     "_control_plane_traefik_dynamic_dir": "/etc/sentinel/traefik/dynamic",
@@ -41,10 +42,10 @@ EXPECTED = {
         "traefik.http.services.sentinel-dashboard.loadbalancer.server.port": "8080",
     },
     "_node_exporter_service": "sentinel-node-exporter",
-    "_node_exporter_network": "sentinel-edge",
+    "_node_exporter_network": "sentinel-monitoring",
     "_node_exporter_labels": PLATFORM,
     "_prometheus_service": "sentinel-prometheus",
-    "_prometheus_network": "sentinel-edge",
+    "_prometheus_network": "sentinel-monitoring",
     "_prometheus_volume": "sentinel-prometheus-data",
     "_prometheus_config_name": "sentinel-prometheus-config",
     "_prometheus_rules_name": "sentinel-prometheus-rules",
@@ -54,6 +55,7 @@ EXPECTED = {
     "_prometheus_app_service_regex": "(.+)-(prod|canary)@(?:file|swarm)",
     "_grafana_service": "sentinel-grafana",
     "_grafana_network": "sentinel-edge",
+    "_grafana_monitoring_network": "sentinel-monitoring",
     "_grafana_cert_resolver": "sentinel",
     "_grafana_admin_secret": "sentinel-grafana-admin-password",
     "_grafana_platform_labels": PLATFORM,
