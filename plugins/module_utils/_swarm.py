@@ -179,9 +179,11 @@ class Swarm:
         """The Swarm node ID of the engine this module talks to."""
         return self.api.info()["Swarm"]["NodeID"]
 
-    def create_network(self, name, labels=None):
+    def create_network(self, name, labels=None, encrypted=False):
         """An attachable overlay network (attachable: one-off containers can join it to debug)."""
-        return self.api.create_network(name, driver="overlay", attachable=True, labels=labels or {})["Id"]
+        options = {"encrypted": ""} if encrypted else None  # IPsec between nodes, as the edge network has it
+        network = self.api.create_network(name, driver="overlay", attachable=True, labels=labels or {}, options=options)
+        return network["Id"]
 
     def create_secret(self, name, data, labels=None):
         return self.api.create_secret(name, data, labels=labels or {})["ID"]

@@ -445,11 +445,16 @@ class AppManager:
             (_naming.app_network(self.app), {_naming.LABEL_APP: self.app}),
             (_naming.EDGE_NETWORK, dict(_naming.PLATFORM_LABELS)),
         )
+        # The control plane encrypts the edge network on request (control_plane_encrypted_networks); a new
+        # app network follows it. Encryption is made at creation only, so it is not compared.
+        edge = self.swarm.network(_naming.EDGE_NETWORK)
+        encrypted = edge is not None and "encrypted" in (edge.get("Options") or {})
         for name, labels in networks:
             current = self.network_view(name)
             if current not in (None, NETWORK):
                 raise AppError(f"network {name} exists with driver {current['driver']}; Sentinel needs an overlay")
-            steps.append(Step(f"network {name}", current, NETWORK, partial(self.swarm.create_network, name, labels)))
+            create = partial(self.swarm.create_network, name, labels, encrypted=encrypted)
+            steps.append(Step(f"network {name}", current, NETWORK, create))
         return steps
 
     def database_steps(self, db):

@@ -229,6 +229,55 @@ def test_edge_network_is_an_attachable_overlay(bare_cluster, initialised):
     assert network.attrs["Attachable"] is True
 
 
+# -- Encrypted overlays ----------------------------------------------------------------
+# Docker's encrypted overlays: ESP transport SAs, AEAD rfc4106(gcm(aes)), as tasks/encryption.yml of the
+# control_plane role tries them: on documentation addresses, and taken away at once.
+_XFRM_PROBE = (
+    "ip xfrm state add src 192.0.2.1 dst 192.0.2.2 proto esp spi 0x5e171e2 reqid 0x5e171e2 mode transport "
+    f"aead 'rfc4106(gcm(aes))' 0x{'00' * 20} 64 "
+    "&& ip xfrm state delete src 192.0.2.1 dst 192.0.2.2 proto esp spi 0x5e171e2"
+)
+
+
+def _kernel_cannot_encrypt(cluster) -> str:
+    """Why this kernel cannot encrypt overlay traffic ('' when it can). One kernel serves every test node."""
+    probe = ["docker", "exec", cluster.nodes[0].container, "sh", "-c", _XFRM_PROBE]
+    result = subprocess.run(probe, capture_output=True, text=True, check=False)  # noqa: S603 - test node
+    return "" if result.returncode == 0 else (result.stderr + result.stdout).strip()
+
+
+def _platform_state(cluster) -> dict:
+    client = cluster.manager.client
+    return {
+        "services": {s.name: s.attrs["Version"]["Index"] for s in client.services.list()},
+        "networks": {n.name: n.attrs["Options"] for n in client.networks.list(filters={"driver": "overlay"})},
+    }
+
+
+def test_encrypted_networks_are_refused_on_a_kernel_without_ipsec(bare_cluster, ansible_bare, init_vars, initialised):
+    reason = _kernel_cannot_encrypt(bare_cluster)
+    if not reason:
+        pytest.skip("this kernel has IPsec AES-GCM: there is no refusal to show")
+    before = _platform_state(bare_cluster)
+    run = ansible_bare.playbook("init.yml", {**init_vars, "control_plane_encrypted_networks": True})
+    assert not run.ok
+    assert any(
+        "needs IPsec ESP with AES-GCM" in failure and "nothing was changed" in failure for failure in run.failures
+    )
+    assert _platform_state(bare_cluster) == before
+
+
+def test_an_unencrypted_network_is_not_encrypted_in_place(bare_cluster, ansible_bare, init_vars, initialised):
+    reason = _kernel_cannot_encrypt(bare_cluster)
+    if reason:
+        pytest.skip(f"this kernel cannot encrypt overlay traffic ({reason}): checked and refused by the test above")
+    before = _platform_state(bare_cluster)
+    run = ansible_bare.playbook("init.yml", {**init_vars, "control_plane_encrypted_networks": True})
+    assert not run.ok
+    assert any("Docker cannot encrypt a network in place" in failure for failure in run.failures)
+    assert _platform_state(bare_cluster) == before
+
+
 # -- Traefik ----------------------------------------------------------------------------
 def test_traefik_service_spec(bare_cluster, initialised):
     service = _traefik(bare_cluster)
@@ -256,9 +305,15 @@ def test_traefik_service_spec(bare_cluster, initialised):
         "--serversTransport.forwardingTimeouts.responseHeaderTimeout=60s",
         "--certificatesresolvers.sentinel.acme.httpChallenge.entryPoint=web",
         "--metrics.prometheus.entrypoint=metrics",
+        "--metrics.prometheus.manualrouting=true",
         "--accesslog.format=json",
     ):
         assert expected in args
+    networks = {n.id: n.name for n in bare_cluster.manager.client.networks.list()}
+    assert sorted(networks[n["Target"]] for n in spec["TaskTemplate"]["Networks"]) == [
+        "sentinel-edge",
+        "sentinel-monitoring",
+    ]
     # The API (for traefik_wait) listens on the container's loopback; the dashboard is off by default.
     assert "--entrypoints.traefik.address=127.0.0.1:8080" in args and "--api.insecure=true" in args
     assert "--api.dashboard=false" in args
@@ -363,15 +418,26 @@ def test_traefik_api_answers_inside_its_container_only(bare_cluster, initialised
     assert "exit=7" in from_an_app, from_an_app  # connection refused: it listens on its loopback only
 
 
-def test_metrics_answer_on_the_edge_network(bare_cluster, initialised):
-    # tasks.NAME: the task addresses (no IPVS here, so no service VIP).
-    output = bare_cluster.manager.client.containers.run(
-        bare_cluster.image("sentinel-test/base:latest"),
-        ["curl", "-sS", "--max-time", "5", "http://tasks.sentinel-traefik:8082/metrics"],
-        network="sentinel-edge",
+def _from_network(cluster, network: str, url: str) -> str:
+    """What a container on ``network`` reads at ``url``: the HTTP status (000: no answer) and the body."""
+    return cluster.manager.client.containers.run(
+        cluster.image("sentinel-test/base:latest"),
+        ["curl", "-sS", "--max-time", "5", "-w", "\nstatus=%{http_code}\n", url],
+        network=network,
         remove=True,
     ).decode()
-    assert "traefik_entrypoint_requests_total" in output or "traefik_config_reloads_total" in output
+
+
+def test_metrics_answer_the_monitoring_network_only(bare_cluster, initialised):
+    network = bare_cluster.manager.client.networks.get("sentinel-monitoring")
+    assert network.attrs["Driver"] == "overlay" and network.attrs["Labels"] == {"sentinel.role": "platform"}
+    # tasks.NAME: the task addresses (no IPVS here, so no service VIP); Traefik is on both networks.
+    url = "http://tasks.sentinel-traefik:8082/metrics"
+    from_monitoring = _from_network(bare_cluster, "sentinel-monitoring", url)
+    assert "status=200" in from_monitoring and "traefik_config_reloads_total" in from_monitoring
+    # The same port on the edge network, where the apps are: no router matches an edge address.
+    from_an_app = _from_network(bare_cluster, "sentinel-edge", url)
+    assert "status=404" in from_an_app and "traefik_" not in from_an_app, from_an_app
 
 
 # -- TLS from a real ACME server --------------------------------------------------------

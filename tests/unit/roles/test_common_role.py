@@ -111,6 +111,21 @@ SCENARIOS = {
         {"_common_network": "net-labelled", "_common_network_labels": {"sentinel.role": "platform"}},
         {},
     ),
+    "network-encrypted": (
+        "network",
+        {"_common_network": "net-new", "_common_network_encrypted": True},
+        {"docker_network_info": {"net-new": [{"exists": False}]}},
+    ),
+    "network-encrypted-already": (
+        "network",
+        {"_common_network": "net-secret", "_common_network_encrypted": True},
+        {"docker_network_info": {"net-secret": [{"exists": True, "network": {"Options": {"encrypted": ""}}}]}},
+    ),
+    "network-not-encrypted-in-place": (
+        "network",
+        {"_common_network": "net-clear", "_common_network_encrypted": True},
+        {"docker_network_info": {"net-clear": [{"exists": True, "network": {"Options": None}}]}},
+    ),
 }
 
 
@@ -257,9 +272,22 @@ def test_network_keeps_the_containers_on_it(applied):
         "attachable": True,
         "appends": True,
         "labels": {},
+        "driver_options": None,
     }
     (labelled,) = _calls(calls, "docker_network", "net-labelled")
     assert labelled["params"]["labels"] == {"sentinel.role": "platform"}
+    # Not asked to encrypt: an existing network's encryption is neither read nor compared.
+    assert plain["params"]["driver_options"] is None and not _calls(calls, "docker_network_info", "net-plain")
+
+
+def test_network_encrypts_a_new_network_and_refuses_to_encrypt_one_in_place(applied):
+    outcomes, calls, _output = applied
+    assert outcomes["network-encrypted"] == outcomes["network-encrypted-already"] == "ok"
+    for name in ("net-new", "net-secret"):
+        (created,) = _calls(calls, "docker_network", name)
+        assert created["params"]["driver_options"] == {"encrypted": ""}
+    assert "Docker cannot encrypt a network in place" in outcomes["network-not-encrypted-in-place"]
+    assert not _calls(calls, "docker_network", "net-clear"), "a refusal changes nothing"
 
 
 def test_check_mode_skips_the_waits(checked):

@@ -77,9 +77,16 @@ class MemorySwarm:
         return self.service(name)
 
     # -- writing ----------------------------------------------------------------------
-    def create_network(self, name, labels=None):
+    def create_network(self, name, labels=None, encrypted=False):
         self.writes.append(("create network", name))
-        self.networks[name] = {"Id": f"id-{name}", "Name": name, "Driver": "overlay", "Labels": labels or {}}
+        options = {"encrypted": ""} if encrypted else {}
+        self.networks[name] = {
+            "Id": f"id-{name}",
+            "Name": name,
+            "Driver": "overlay",
+            "Labels": labels or {},
+            "Options": options,
+        }
 
     def create_secret(self, name, data, labels=None):
         self.writes.append(("create secret", name))

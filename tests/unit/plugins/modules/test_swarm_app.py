@@ -76,6 +76,13 @@ def test_check_apply_check_apply():
     assert len(writes()) == count, "an unchanged app is not written"
 
 
+@pytest.mark.parametrize("encrypted", [True, False])
+def test_a_new_app_network_is_encrypted_as_the_edge_is(encrypted):
+    MemorySwarm().create_network("sentinel-edge", encrypted=encrypted)
+    assert not run(swarm_app, APP).get("failed")
+    assert ("encrypted" in MemorySwarm.networks["sentinel-todo"]["Options"]) is encrypted
+
+
 def test_diff_only_in_diff_mode():
     assert "diff" not in run(swarm_app, APP, check=True)
     assert "diff" in run(swarm_app, {**APP, "_ansible_diff": True}, check=True)

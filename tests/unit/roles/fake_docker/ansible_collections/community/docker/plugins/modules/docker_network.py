@@ -8,6 +8,7 @@ SPEC = {
     "attachable": {"type": "bool"},
     "appends": {"type": "bool", "default": False},
     "labels": {"type": "dict", "default": {}},
+    "driver_options": {"type": "dict"},
 }
 
 if __name__ == "__main__":
