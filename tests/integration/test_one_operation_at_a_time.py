@@ -135,16 +135,19 @@ def test_a_promote_killed_mid_roll_is_finished_by_running_it_again(platform, sen
     assert lease_labels(platform) is None
 
 
-@pytest.mark.parametrize("command", ["canary deploy", "canary rollback"])
+@pytest.mark.parametrize("command", ["canary deploy", "canary traffic", "canary rollback"])
 def test_a_killed_canary_command_keeps_serving_and_running_it_again_finishes(platform, sentinel, lock, command):
     """SIGKILL two seconds into the run, wherever that is; after unlock the same command finishes it (or,
     when the killed run had finished, says there is nothing left to do), and no request fails."""
     production = lock.version()
     other = "1" if production == "2" else "2"
     args = ["canary", "deploy", APP, "--image", platform.image(f"sentinel-test/todo:{other}"), "--weight", "50"]
-    if command == "canary rollback":
+    if command != "canary deploy":  # the others act on a running canary
         assert sentinel(*args).returncode == 0
-        args = ["canary", "rollback", APP, "--yes"]
+        args = {
+            "canary traffic": ["canary", "traffic", APP, "--weight", "30"],
+            "canary rollback": ["canary", "rollback", APP, "--yes"],
+        }[command]
     with Load(lock, max_seconds=240) as load:
         killed = sentinel.start(*args)
         wait_for_lease(platform)
@@ -156,9 +159,12 @@ def test_a_killed_canary_command_keeps_serving_and_running_it_again_finishes(pla
         assert again.returncode == 0 or "has no canary to roll back" in again.error, again.error
     print(f"\nfault table: {load.summary(f'{command} killed (SIGKILL), unlock, {command} again')}")
     assert not load.failures, f"failed requests around the killed {command}: {load.failures}"
-    expected = {production, other} if command == "canary deploy" else {production}
+    expected = {production} if command == "canary rollback" else {production, other}
     assert set(lock.versions(40)) == expected
-    if command == "canary deploy":
+    if command == "canary traffic":
+        status = sentinel("canary", "status", APP)
+        assert status.returncode == 0 and status.data["weights"] == {"prod": 70, "canary": 30}, status.stdout
+    if command != "canary rollback":
         assert sentinel("canary", "rollback", APP, "--yes").returncode == 0
     assert f"{APP}-canary" not in services(platform) and lease_labels(platform) is None
 
