@@ -21,7 +21,7 @@ RESERVED_APP_NAMES = frozenset(
 RESERVED_APP_SUFFIXES = ("-http",)
 
 EDGE_NETWORK = "sentinel-edge"
-# Prometheus, node_exporter, Grafana and Traefik's metrics: apps never join it (see docs/architecture.md).
+# Prometheus, node_exporter, Grafana and Traefik's metrics: apps never join it (docs/conventions.md, "Networks").
 MONITORING_NETWORK = "sentinel-monitoring"
 ROLES = ("prod", "canary", "baseline", "db")
 # Roles that run beside production during a canary: made from production's settings, taking a

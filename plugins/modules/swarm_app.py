@@ -13,6 +13,8 @@ description:
     C(sentinel-NAME), a production service C(NAME-prod) (or a canary C(NAME-canary)) on that network and
     on the edge network C(sentinel-edge), and optionally a PostgreSQL service C(NAME-db) with a local volume
     C(sentinel-NAME-db) and its password in two Docker secrets.
+  - A new network C(sentinel-NAME) is created encrypted (IPsec between nodes) when C(sentinel-edge) is, as the
+    C(control_plane) role makes it with C(control_plane_encrypted_networks); an existing network is left as it is.
   - Only the fields this module manages are compared (server-owned fields and the digest the engine pins
     to the image are ignored). Labels owned by P(sentinel.paas.traefik_route#module) (router and middleware
     labels of the app) are preserved exactly.

@@ -1,6 +1,6 @@
 """The monitoring stack on a test cluster (playbooks/monitoring.yml), and a window onto its Prometheus.
 
-Prometheus publishes no port: a tiny forwarder container on the edge network, published on node1,
+Prometheus publishes no port: a tiny forwarder container on the monitoring network, published on node1,
 lets the tests ask it. Scrapes every SCRAPE_SECONDS, so the canary judge's windows hold samples.
 """
 

@@ -259,10 +259,12 @@ def test_encrypted_networks_are_refused_on_a_kernel_without_ipsec(bare_cluster, 
     if not reason:
         pytest.skip("this kernel has IPsec AES-GCM: there is no refusal to show")
     before = _platform_state(bare_cluster)
-    run = ansible_bare.playbook("init.yml", {**init_vars, "control_plane_encrypted_networks": True})
+    # As text, as `-e control_plane_encrypted_networks=true` gives it.
+    run = ansible_bare.playbook("init.yml", {**init_vars, "control_plane_encrypted_networks": "true"})
     assert not run.ok
     assert any(
-        "needs IPsec ESP with AES-GCM" in failure and "nothing was changed" in failure for failure in run.failures
+        "need IPsec ESP with AES-GCM on every node" in failure and "nothing was changed" in failure
+        for failure in run.failures
     )
     assert _platform_state(bare_cluster) == before
 

@@ -138,7 +138,7 @@ def test_a_promote_killed_mid_roll_is_finished_by_running_it_again(platform, sen
 @pytest.mark.parametrize("command", ["canary deploy", "canary traffic", "canary rollback"])
 def test_a_killed_canary_command_keeps_serving_and_running_it_again_finishes(platform, sentinel, lock, command):
     """SIGKILL two seconds into the run, wherever that is; after unlock the same command finishes it (or,
-    when the killed run had finished, says there is nothing left to do), and no request fails."""
+    when the killed run had done its work, says there is nothing left to do), and no request fails."""
     production = lock.version()
     other = "1" if production == "2" else "2"
     args = ["canary", "deploy", APP, "--image", platform.image(f"sentinel-test/todo:{other}"), "--weight", "50"]
@@ -153,7 +153,7 @@ def test_a_killed_canary_command_keeps_serving_and_running_it_again_finishes(pla
         wait_for_lease(platform)
         time.sleep(2)
         os.killpg(killed.pid, signal.SIGKILL)
-        killed.wait(timeout=30)
+        assert killed.wait(timeout=30) == -signal.SIGKILL, "the command ended before the kill: nothing was cut short"
         assert sentinel("unlock", APP, "--yes").returncode == 0
         again = sentinel(*args)
         assert again.returncode == 0 or "has no canary to roll back" in again.error, again.error
