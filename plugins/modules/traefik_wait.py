@@ -15,6 +15,8 @@ description:
   - The router comes from C(NAME-prod)'s labels (M(sentinel.paas.traefik_route)), which Traefik's Swarm provider
     reads every few seconds; the split from the document M(sentinel.paas.canary_weights) keeps in the Swarm,
     which C(sentinel-traefik-sync) writes into this host's Traefik directory and Traefik's file provider loads.
+  - With O(domain), it also requests the domain from Traefik's HTTP port on this host, and waits until the app
+    answers. That proves a new app reachable in one module run, rather than a retried request per second.
   - Traefik's API listens on its container's loopback only (C(--entrypoints.traefik.address=127.0.0.1:8080),
     set by the C(control_plane) role); the module reaches it with C(docker exec) and the container's C(wget) or
     C(curl). Nothing is opened to apps or the network.
@@ -29,6 +31,13 @@ options:
       - Omitted, the router is not looked at.
     type: str
     choices: [prod, split]
+  domain:
+    description:
+      - Wait until a request for this domain to Traefik's HTTP port on this host gets the app's answer (or the
+        redirect to HTTPS), that is anything but Traefik's own C(404 page not found), a refused connection, or a
+        504 (Traefik not reaching a task yet, as just after a new task joined the overlay).
+      - Omitted, nothing is requested.
+    type: str
   split:
     description:
       - Wait until Traefik's C(NAME-split@file) has the children and weights of the split kept in the Swarm (and is
@@ -71,6 +80,11 @@ EXAMPLES = r"""
     name: todo
     route: split
     split: true
+
+- name: Wait until this manager's Traefik answers todo.example.com with the app
+  sentinel.paas.traefik_wait:
+    name: todo
+    domain: todo.example.com
 """
 
 RETURN = r"""
@@ -91,6 +105,7 @@ seconds:
   sample: 1.2
 """
 
+import http.client
 import time
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
@@ -116,9 +131,27 @@ def kept_split(swarm, app):
     return _traefik_api.document_children(_split.parse(files.text_of(kept[0])), app) if kept else None
 
 
+def answer(domain):
+    """Why Traefik on this host does not answer ``domain`` with the app yet (None once it does)."""
+    connection = http.client.HTTPConnection("127.0.0.1", _naming.TRAEFIK_HTTP_PORT, timeout=5)
+    try:
+        connection.request("GET", "/", headers={"Host": domain})
+        response = connection.getresponse()
+        body = response.read(200)
+    except OSError as exc:
+        return f"a request for {domain} got no answer ({exc})"
+    finally:
+        connection.close()
+    if response.status == 504 or (response.status == 404 and body.startswith(b"404 page not found")):
+        return f"a request for {domain} gets Traefik's own {response.status}, not the app"
+    return None
+
+
 def pending(module, swarm, app, route, split):
     """What Traefik does not serve yet, in words (empty when it serves all that was asked)."""
     waiting = []
+    if module.params["domain"]:
+        waiting.extend(filter(None, [answer(module.params["domain"])]))
     if module.params["route"] and route != module.params["route"]:
         waiting.append(f"its router sends to {route or 'nothing'}, not {module.params['route']}")
     if module.params["split"]:
@@ -133,6 +166,7 @@ def main():
         argument_spec=docker_argument_spec(
             **app_name_argument(),
             route={"type": "str", "choices": ["prod", "split"]},
+            domain={"type": "str"},
             split={"type": "bool", "default": False},
             wait_timeout={"type": "int", "default": 30},
         ),
