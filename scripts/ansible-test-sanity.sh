@@ -2,7 +2,8 @@
 # ansible-test sanity needs the collection at a real path ending ansible_collections/sentinel/paas
 # (it resolves symlinks), so copy this checkout's files (tracked and new, not ignored) there:
 # what the collection ships plus its unit tests. The CLI, scripts, examples and the
-# integration harness are not collection content (galaxy.yml build_ignore) and have ruff.
+# integration harness and the Molecule scenarios are not collection content (galaxy.yml
+# build_ignore) and have ruff.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
@@ -10,7 +11,7 @@ trap 'rm -rf "$work"' EXIT
 dest="$work/ansible_collections/sentinel/paas"
 mkdir -p "$dest"
 (cd "$root" && git ls-files -co --exclude-standard -z \
-  | grep -zvE '^(src|scripts|examples|tests/unit/cli|tests/integration|tests/harness|tests/images|tests/conftest\.py|\.ci)(/|$)' \
+  | grep -zvE '^(src|scripts|examples|tests/unit/cli|tests/integration|tests/harness|tests/images|tests/conftest\.py|extensions|\.ci)(/|$)' \
   | xargs -0 cp -P --parents -t "$dest")
 cd "$dest"
 # ansible-test fetches get-pip.py from a host this machine cannot reach; it uses a cached copy

@@ -47,6 +47,10 @@ class Outcome:
 
 def run(name: str, extravars: dict, options: Options, say: Callable[[str], None]) -> Outcome:
     """Run playbooks/<name> and return what happened."""
+    try:
+        playbook = project.playbook(name)
+    except FileNotFoundError as exc:  # a CLI installed without the collection
+        return Outcome(False, errors=[str(exc)])
     printer = ProgressPrinter(say, options.verbose)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="sentinel-run-") as private:  # only we can read it
@@ -55,7 +59,7 @@ def run(name: str, extravars: dict, options: Options, say: Callable[[str], None]
         extravars_file.write_text(json.dumps(extravars))
         stderr_file = Path(private) / "stderr"
         with stderr_file.open("w") as stderr:
-            cmd = command(project.playbook(name), options, extravars_file)
+            cmd = command(playbook, options, extravars_file)
             if options.verbose > 1:
                 returncode = _play(cmd, ANSIBLE_OUTPUT, ANSIBLE_OUTPUT, printer)
             else:  # stderr kept for the errors Ansible reports outside any task

@@ -117,3 +117,9 @@ def test_ssh_host_keys_are_checked_unless_the_user_says_otherwise(monkeypatch):
     assert "ANSIBLE_HOST_KEY_CHECKING" not in runner.environment(3)  # Ansible's default: checked
     monkeypatch.setenv("ANSIBLE_HOST_KEY_CHECKING", "False")  # the documented opt-out is kept
     assert runner.environment(3)["ANSIBLE_HOST_KEY_CHECKING"] == "False"
+
+
+def test_a_playbook_that_is_not_there_is_a_clear_error(playbooks):
+    outcome = runner.run("missing.yml", {}, playbooks, print)
+    assert not outcome.ok
+    assert outcome.errors == [f"playbook {project.PLAYBOOKS / 'missing.yml'} not found: {project.INSTALL_HINT}"]
