@@ -42,6 +42,16 @@ class Sentinel:
         proc = subprocess.run([*cmd, *args], capture_output=True, text=True, env=self.env, timeout=timeout, check=False)
         return CliRun(proc.returncode, proc.stdout, proc.stderr)
 
+    def complete(self, line: str) -> list[str]:
+        """What Tab offers after `sentinel -i INVENTORY LINE`, asked as bash asks (Click's protocol)."""
+        words = ["sentinel", "-i", str(self.inventory), *line.split(" ")]
+        env = {**self.env, "COMP_WORDS": " ".join(words), "COMP_CWORD": str(len(words) - 1)}
+        env["_SENTINEL_COMPLETE"] = "bash_complete"
+        proc = subprocess.run(
+            [str(BIN / "sentinel")], capture_output=True, text=True, env=env, timeout=120, check=False
+        )
+        return [item.partition(",")[2] for item in proc.stdout.splitlines() if item]
+
     def start(self, *args: str) -> subprocess.Popen:
         """The command running in the background, in a process group of its own (os.killpg kills
         it with the ansible-playbook it runs, as a lost terminal would)."""

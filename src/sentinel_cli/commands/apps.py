@@ -6,7 +6,7 @@ import click
 
 from ..context import Context, confirm_or_abort, pass_context
 from ..output import replicas_text, table
-from ..params import env_option, key_value_pairs, only_given, secret_env_option, smoke_test_options
+from ..params import app_argument, env_option, key_value_pairs, only_given, secret_env_option, smoke_test_options
 
 
 @click.command()
@@ -30,7 +30,7 @@ def init(ctx: Context, extra: dict) -> None:
 
 
 @click.command()
-@click.argument("name")
+@app_argument
 @click.option("--image", help="Docker image to run, e.g. ghcr.io/acme/todo:1.4. Needed for a new app.")
 @click.option("--domain", "domains", multiple=True, help="Public host name (repeat for several). Needed for a new app.")
 @click.option(
@@ -106,7 +106,7 @@ def deploy(
 
 
 @click.command()
-@click.argument("name")
+@app_argument
 @click.argument("replicas", type=click.IntRange(min=0))
 @click.option("--canary", is_flag=True, help="Scale the canary instead of production.")
 @pass_context
@@ -139,7 +139,7 @@ def list_apps(ctx: Context) -> None:
 
 
 @click.command()
-@click.argument("name")
+@app_argument
 @click.option("--delete-data", is_flag=True, help="Also delete the database volume (cannot be undone).")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @pass_context

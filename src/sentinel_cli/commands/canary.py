@@ -9,7 +9,7 @@ import click
 
 from ..context import Context, confirm_or_abort, pass_context
 from ..output import replicas_text, table
-from ..params import Latency, Percent, env_option, only_given, secret_env_option, smoke_test_options
+from ..params import Latency, Percent, app_argument, env_option, only_given, secret_env_option, smoke_test_options
 from ..report import rollout_page
 
 WEIGHT = click.IntRange(0, 100)
@@ -23,7 +23,7 @@ def canary() -> None:
 
 
 @canary.command(name="deploy")
-@click.argument("name")
+@app_argument
 @click.option("--image", required=True, help="The new version's image.")
 @click.option("--weight", type=WEIGHT, help="Canary's share of traffic, 0-100 % (a new canary: 10).")
 @env_option
@@ -111,7 +111,7 @@ def canary_deploy(
 
 
 @canary.command(name="traffic")
-@click.argument("name")
+@app_argument
 @click.option("--weight", type=WEIGHT, required=True, help="Canary's share of traffic, 0-100 %.")
 @pass_context
 def canary_traffic(ctx: Context, name, weight) -> None:
@@ -121,7 +121,7 @@ def canary_traffic(ctx: Context, name, weight) -> None:
 
 
 @canary.command(name="promote")
-@click.argument("name")
+@app_argument
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @pass_context
 def canary_promote(ctx: Context, name, yes) -> None:
@@ -132,7 +132,7 @@ def canary_promote(ctx: Context, name, yes) -> None:
 
 
 @canary.command(name="rollback")
-@click.argument("name")
+@app_argument
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @pass_context
 def canary_rollback(ctx: Context, name, yes) -> None:
@@ -143,7 +143,7 @@ def canary_rollback(ctx: Context, name, yes) -> None:
 
 
 @canary.command(name="status")
-@click.argument("name")
+@app_argument
 @pass_context
 def canary_status(ctx: Context, name) -> None:
     """Weights, images and replicas of production and canary (and a rollout's baseline); a running rollout, live."""
@@ -172,7 +172,7 @@ def canary_status(ctx: Context, name) -> None:
 
 
 @canary.command(name="history")
-@click.argument("name")
+@app_argument
 @click.option("--rollout", "number", type=click.IntRange(min=1), help="Only this rollout, every step in full.")
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many rollouts, the newest (all kept: 20).")
 @click.option(
@@ -210,7 +210,7 @@ def canary_history(ctx: Context, name, number, limit, report) -> None:
 
 
 @canary.command(name="resume")
-@click.argument("name")
+@app_argument
 @click.option("--deadline", help="Roll back instead if the rollout started longer ago than this (30m, 2h).")
 @pass_context
 def canary_resume(ctx: Context, name, deadline) -> None:

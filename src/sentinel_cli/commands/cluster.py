@@ -6,6 +6,7 @@ import click
 
 from ..context import Context, confirm_or_abort, pass_context
 from ..output import table
+from ..params import node_argument
 
 NODE_COLUMNS = ["hostname", "role", "availability", "state", "engine", "tasks", "labels"]
 
@@ -74,7 +75,7 @@ def _set_availability(ctx: Context, node: str, availability: str, title: str) ->
 
 
 @cluster.command()
-@click.argument("node")
+@node_argument
 @pass_context
 def drain(ctx: Context, node: str) -> None:
     """Maintenance mode: move NODE's tasks to other nodes and schedule nothing there."""
@@ -83,7 +84,7 @@ def drain(ctx: Context, node: str) -> None:
 
 
 @cluster.command()
-@click.argument("node")
+@node_argument
 @pass_context
 def activate(ctx: Context, node: str) -> None:
     """End maintenance: NODE takes tasks again (`sentinel cluster rebalance` moves some there)."""
@@ -92,7 +93,7 @@ def activate(ctx: Context, node: str) -> None:
 
 
 @cluster.command()
-@click.argument("node")
+@node_argument
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @pass_context
 def remove(ctx: Context, node: str, yes: bool) -> None:

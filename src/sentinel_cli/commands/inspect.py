@@ -8,6 +8,7 @@ import click
 
 from ..context import Context, pass_context
 from ..output import replicas_text, table
+from ..params import app_argument
 
 
 @click.group()
@@ -16,7 +17,7 @@ def inspect() -> None:
 
 
 @inspect.command(name="app")
-@click.argument("name")
+@app_argument
 @click.option(
     "--window", default="5m", show_default=True, metavar="DURATION", help="Range of the traffic numbers (30s, 5m, 1h)."
 )
@@ -109,7 +110,7 @@ def render_metrics(metrics: dict, nodes: set[str]) -> list[str]:
 
 
 @inspect.command(name="logs")
-@click.argument("name")
+@app_argument
 @click.option("--canary", is_flag=True, help="The canary's logs instead of production's.")
 @click.option("--since", default="", metavar="WHEN", help="Only lines since WHEN (10m, 2h, or a timestamp).")
 @click.option("--tail", type=click.IntRange(min=1), default=200, show_default=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from ..context import Context, confirm_or_abort, pass_context
+from ..params import app_argument
 
 
 def unlock_message(result: dict, what: str) -> str:
@@ -22,7 +23,7 @@ def unlock_message(result: dict, what: str) -> str:
 
 
 @click.command()
-@click.argument("name")
+@app_argument
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @pass_context
 def unlock(ctx: Context, name, yes) -> None:
