@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/playbooks/collections
 
-.PHONY: demo test host venv images lint sanity checks unit integration
+.PHONY: demo test host venv images lint sanity checks unit integration docs
 
 host:
 	scripts/install-host-packages.sh
@@ -33,6 +33,11 @@ lint: venv
 	$(BIN)/yamllint --strict .
 	$(BIN)/ansible-lint
 	$(BIN)/antsibull-docs lint-collection-docs --plugin-docs playbooks/collections/ansible_collections/sentinel/paas
+	scripts/reference-docs.sh --check
+
+# The collection's reference (every module, filter and role) in docs/reference, from their docs.
+docs: venv
+	scripts/reference-docs.sh
 
 sanity: venv
 	scripts/ansible-test-sanity.sh
