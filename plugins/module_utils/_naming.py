@@ -160,7 +160,7 @@ TRAEFIK_DYNAMIC_DIR = "/etc/sentinel/traefik/dynamic"
 TRAEFIK_CERT_RESOLVER = "sentinel"
 # Traefik's entrypoints by purpose: plain HTTP (:80), HTTPS (:443), Prometheus metrics (TRAEFIK_METRICS_PORT).
 TRAEFIK_ENTRYPOINTS = {"http": "web", "https": "websecure", "metrics": "metrics"}
-TRAEFIK_HTTP_PORT = 80  # published on every manager's host by the control_plane role
+TRAEFIK_HTTP_PORT = 80  # the web entrypoint, published on every manager's host by the control_plane role
 TRAEFIK_METRICS_PORT = 8082
 # Traefik's own entrypoint (ping, API) on its container's loopback: reached with docker exec only
 # (module_utils/_traefik_api.py), never by apps on the edge network.

@@ -89,12 +89,16 @@ EXAMPLES = r"""
 
 RETURN = r"""
 route:
-  description: The service Traefik's router of the app sends to now (V(prod), V(split), another name, or null).
+  description:
+    - The service Traefik's router of the app sends to now (V(prod), V(split), another name, or null).
+    - Null too when neither O(route) nor O(split) was asked (Traefik's API is not asked then).
   returned: always
   type: str
   sample: split
 split:
-  description: The children of Traefik's split and their weights now; null when it serves none.
+  description:
+    - The children of Traefik's split and their weights now; null when it serves none.
+    - Null too when neither O(route) nor O(split) was asked.
   returned: always
   type: dict
   sample: {todo-prod@swarm: 90, todo-canary-guard: 10}
@@ -138,8 +142,8 @@ def answer(domain):
         connection.request("GET", "/", headers={"Host": domain})
         response = connection.getresponse()
         body = response.read(200)
-    except OSError as exc:
-        return f"a request for {domain} got no answer ({exc})"
+    except (OSError, http.client.HTTPException) as exc:
+        return f"a request for {domain} got no answer ({exc!r})"
     finally:
         connection.close()
     if response.status == 504 or (response.status == 404 and body.startswith(b"404 page not found")):
@@ -183,7 +187,9 @@ def main():
     started = time.monotonic()
     while True:
         try:
-            route, split = served(api.rawdata(), app)
+            # Traefik's API is asked only about what its configuration must show (a domain needs the answer alone).
+            asks_api = module.params["route"] or module.params["split"]
+            route, split = served(api.rawdata(), app) if asks_api else (None, None)
             waiting = pending(module, swarm, app, route, split)
         except _traefik_api.Unanswered as exc:
             route, split, waiting = None, None, [f"{_traefik_api.TRAEFIK} on this host cannot be asked: {exc}"]

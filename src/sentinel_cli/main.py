@@ -25,7 +25,8 @@ from .output import Output
     "--inventory",
     type=click.Path(exists=True, dir_okay=True, path_type=Path),
     envvar="SENTINEL_INVENTORY",
-    default=project.LOCAL_INVENTORY,
+    # Not checked until used: a CLI installed without the collection then says how to install it.
+    default=None,
     show_default="this machine as a one-node cluster",
     help="Ansible inventory of the cluster (groups managers and workers). Env: SENTINEL_INVENTORY.",
 )
@@ -51,7 +52,9 @@ def cli(click_ctx, inventory, limit, check, diff, verbose, output) -> None:
     The options below also work after the command: sentinel apps -o json.
     """
     # Nothing but ctx.obj: GlobalOptionsGroup runs this again for an option given after the subcommand.
-    options = runner.Options(inventory=inventory, limit=limit, check=check, diff=diff, verbose=verbose)
+    options = runner.Options(
+        inventory=inventory or project.LOCAL_INVENTORY, limit=limit, check=check, diff=diff, verbose=verbose
+    )
     click_ctx.obj = Context(options, Output(output))
 
 

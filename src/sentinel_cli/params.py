@@ -6,9 +6,6 @@ import os
 import re
 
 import click
-from click.shell_completion import CompletionItem
-
-from . import project, runner
 
 _NUMBER = r"(\d+(?:\.\d*)?|\.\d+)"
 _SECRET_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -117,24 +114,3 @@ class Latency(_NumberWithUnit):
     name = "latency"
     units = {"ms": 0.001, "s": 1.0, "": 0.001}
     example = "500ms or 1.5s"
-
-
-def _cluster_names(ctx: click.Context, playbook: str, key: str, field: str, incomplete: str) -> list[CompletionItem]:
-    """Names read from the cluster for shell completion (nothing when it cannot be asked)."""
-    inventory = ctx.find_root().params.get("inventory") or project.LOCAL_INVENTORY
-    outcome = runner.run(playbook, {}, runner.Options(inventory=inventory), lambda _line: None)
-    names = [item[field] for item in outcome.result.get(key, [])] if outcome.ok else []
-    return [CompletionItem(name) for name in sorted(names) if name.startswith(incomplete)]
-
-
-def complete_app(ctx, _param, incomplete: str) -> list[CompletionItem]:
-    return _cluster_names(ctx, "apps.yml", "apps", "name", incomplete)
-
-
-def complete_node(ctx, _param, incomplete: str) -> list[CompletionItem]:
-    return _cluster_names(ctx, "cluster_inspect.yml", "nodes", "hostname", incomplete)
-
-
-# The NAME of an app and the NODE of a cluster command: Tab completes them from the cluster.
-app_argument = click.argument("name", shell_complete=complete_app)
-node_argument = click.argument("node", shell_complete=complete_node)

@@ -13,7 +13,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 CHECKOUT = Path(__file__).resolve().parents[2]  # src/sentinel_cli/project.py in a checkout
-# Ansible's default COLLECTIONS_PATHS, searched when ANSIBLE_COLLECTIONS_PATH is not set.
+# Ansible's default COLLECTIONS_PATHS, searched when ANSIBLE_COLLECTIONS_PATH is not set (a
+# collections_path set in ansible.cfg is not read: set the variable, or SENTINEL_HOME, instead).
 DEFAULT_COLLECTIONS_PATHS = ("~/.ansible/collections", "/usr/share/ansible/collections")
 INSTALL_HINT = "install the collection (ansible-galaxy collection install sentinel-paas-*.tar.gz) or set SENTINEL_HOME"
 
@@ -29,6 +30,8 @@ def installed_collection(environ: Mapping[str, str]) -> Path | None:
 
 
 def find_home(environ: Mapping[str, str] = os.environ, checkout: Path = CHECKOUT) -> Path:
+    """The collection the CLI runs: SENTINEL_HOME, its own checkout, else the installed one (or the
+    checkout path, where playbook() then says how to install the collection)."""
     if environ.get("SENTINEL_HOME"):
         return Path(environ["SENTINEL_HOME"])
     if (checkout / "galaxy.yml").is_file():
@@ -38,11 +41,11 @@ def find_home(environ: Mapping[str, str] = os.environ, checkout: Path = CHECKOUT
 
 def collections_root(home: Path) -> Path:
     """The directory to put on ANSIBLE_COLLECTIONS_PATH so that sentinel.paas is ``home``."""
-    if (
-        home.parent.parent.name == "ansible_collections"
-    ):  # an installed collection: ROOT/ansible_collections/sentinel/paas
+    # Installed, home is ROOT/ansible_collections/sentinel/paas; a checkout has its own
+    # playbooks/collections/ansible_collections/sentinel/paas, a link back to the checkout.
+    if home.parent.parent.name == "ansible_collections":
         return home.parents[2]
-    return home / "playbooks" / "collections"  # a checkout: holds ansible_collections/sentinel/paas -> the checkout
+    return home / "playbooks" / "collections"
 
 
 HOME = find_home()

@@ -87,7 +87,10 @@ def environment(events_fd: int) -> dict[str, str]:
         {
             # The ansible-playbook installed beside this CLI, whether or not its venv is activated.
             "PATH": os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")]),
-            "ANSIBLE_COLLECTIONS_PATH": str(project.COLLECTIONS),
+            # Ours first; the caller's paths stay (community.docker may be installed there).
+            "ANSIBLE_COLLECTIONS_PATH": os.pathsep.join(
+                filter(None, [str(project.COLLECTIONS), env.get("ANSIBLE_COLLECTIONS_PATH")])
+            ),
             "ANSIBLE_CALLBACK_PLUGINS": os.pathsep.join(
                 filter(None, [str(CALLBACK_PLUGINS), env.get("ANSIBLE_CALLBACK_PLUGINS")])
             ),

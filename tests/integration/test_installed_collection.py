@@ -26,26 +26,28 @@ APP = "awx"
 DOMAIN = "awx.sentinel.test"
 
 
+def step(*cmd) -> None:
+    """One install step; its output only when it fails (pip's build warnings are noise otherwise)."""
+    run = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory):
     """(collections path, CLI site dir): both installed from this checkout, without it."""
     root = tmp_path_factory.mktemp("installed")
-    subprocess.run([BIN / "ansible-galaxy", "collection", "build", "--output-path", root, ROOT], check=True)
+    step(BIN / "ansible-galaxy", "collection", "build", "--output-path", root, ROOT)
     tarball = next(root.glob("sentinel-paas-*.tar.gz"))
     collections = root / "collections"
     # --no-deps: community.docker comes with the ansible package (Galaxy is out of reach here); --force:
     # install even where Ansible already sees a sentinel.paas (this checkout, through ansible-lint's cache).
-    subprocess.run(
-        [BIN / "ansible-galaxy", "collection", "install", "--no-deps", "--force", "-p", collections, tarball],
-        check=True,
-    )
+    step(BIN / "ansible-galaxy", "collection", "install", "--no-deps", "--force", "-p", collections, tarball)
     source = root / "source"  # what pip builds the CLI from: its package and metadata, not the collection
     shutil.copytree(ROOT / "src" / "sentinel_cli", source / "src" / "sentinel_cli")
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(ROOT / name, source / name)
     site = root / "cli"
-    pip = [BIN / "pip", "install", "-q", "--no-deps", "--target", site, source]
-    subprocess.run(pip, check=True)
+    step(BIN / "pip", "install", "-q", "--no-deps", "--target", site, source)
     return collections, site
 
 

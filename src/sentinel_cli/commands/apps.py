@@ -6,7 +6,8 @@ import click
 
 from ..context import Context, confirm_or_abort, pass_context
 from ..output import replicas_text, table
-from ..params import app_argument, env_option, key_value_pairs, only_given, secret_env_option, smoke_test_options
+from ..params import env_option, key_value_pairs, only_given, secret_env_option, smoke_test_options
+from .completion import app_argument
 
 
 @click.command()

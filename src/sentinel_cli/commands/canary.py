@@ -9,8 +9,9 @@ import click
 
 from ..context import Context, confirm_or_abort, pass_context
 from ..output import replicas_text, table
-from ..params import Latency, Percent, app_argument, env_option, only_given, secret_env_option, smoke_test_options
+from ..params import Latency, Percent, env_option, only_given, secret_env_option, smoke_test_options
 from ..report import rollout_page
+from .completion import app_argument
 
 WEIGHT = click.IntRange(0, 100)
 # A rollout still going, or whose run died (every status but plugins/module_utils/_rollout_record.py's ENDED).

@@ -6,7 +6,7 @@ import click
 
 from ..context import Context, confirm_or_abort, pass_context
 from ..output import table
-from ..params import node_argument
+from .completion import node_argument
 
 NODE_COLUMNS = ["hostname", "role", "availability", "state", "engine", "tasks", "labels"]
 

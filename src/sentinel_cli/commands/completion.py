@@ -1,13 +1,39 @@
-"""completion: the shell's completion script for sentinel (Click's), with app and node names read
-from the cluster (params.app_argument, params.node_argument)."""
+"""completion: the shell's completion script for sentinel (Click's), and the NAME and NODE arguments
+whose values Tab reads from the cluster."""
 
 from __future__ import annotations
 
 import click
-from click.shell_completion import get_completion_class
+from click.shell_completion import CompletionItem, get_completion_class
+
+from .. import project, runner
 
 SHELLS = ("bash", "zsh", "fish")
 COMPLETE_VAR = "_SENTINEL_COMPLETE"  # Click's convention: _{PROG}_COMPLETE
+
+
+def _cluster_names(ctx: click.Context, playbook: str, key: str, field: str, incomplete: str) -> list[CompletionItem]:
+    """Names read from the cluster for shell completion: nothing when it cannot be asked."""
+    inventory = ctx.find_root().params.get("inventory") or project.LOCAL_INVENTORY
+    try:
+        outcome = runner.run(playbook, {}, runner.Options(inventory=inventory), lambda _line: None)
+    except Exception:  # noqa: BLE001 - a Tab must never print a traceback into the user's command line
+        return []
+    names = [item[field] for item in outcome.result.get(key, [])] if outcome.ok else []
+    return [CompletionItem(name) for name in sorted(names) if name.startswith(incomplete)]
+
+
+def complete_app(ctx, _param, incomplete: str) -> list[CompletionItem]:
+    return _cluster_names(ctx, "apps.yml", "apps", "name", incomplete)
+
+
+def complete_node(ctx, _param, incomplete: str) -> list[CompletionItem]:
+    return _cluster_names(ctx, "cluster_inspect.yml", "nodes", "hostname", incomplete)
+
+
+# The NAME of an app and the NODE of a cluster command: Tab completes them from the cluster.
+app_argument = click.argument("name", shell_complete=complete_app)
+node_argument = click.argument("node", shell_complete=complete_node)
 
 
 @click.command()

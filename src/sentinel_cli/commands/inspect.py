@@ -8,7 +8,7 @@ import click
 
 from ..context import Context, pass_context
 from ..output import replicas_text, table
-from ..params import app_argument
+from .completion import app_argument
 
 
 @click.group()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..context import Context, confirm_or_abort, pass_context
-from ..params import app_argument
+from .completion import app_argument
 
 
 def unlock_message(result: dict, what: str) -> str:

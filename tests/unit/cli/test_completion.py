@@ -59,3 +59,13 @@ def test_node_names_come_from_cluster_inspect(monkeypatch):
 
 def test_a_cluster_that_cannot_be_asked_offers_nothing(monkeypatch):
     assert complete(monkeypatch, "scale ", runner.Outcome(False, errors=["unreachable"]))[0] == []
+
+
+def test_a_run_that_breaks_offers_nothing_and_prints_no_traceback(monkeypatch):
+    def broken(*_args):
+        raise FileNotFoundError("ansible-playbook")
+
+    monkeypatch.setattr(runner, "run", broken)
+    env = {"COMP_WORDS": "sentinel scale ", "COMP_CWORD": "2", "_SENTINEL_COMPLETE": "bash_complete"}
+    result = CliRunner().invoke(cli, [], env=env, prog_name="sentinel")
+    assert result.exit_code == 0 and result.output.strip() == "", result.output

@@ -45,3 +45,15 @@ def test_without_any_the_playbook_error_says_how_to_install(tmp_path, monkeypatc
     monkeypatch.setattr(project, "PLAYBOOKS", tmp_path / "nowhere" / "playbooks")
     with pytest.raises(FileNotFoundError, match="ansible-galaxy collection install"):
         project.playbook("deploy.yml")
+
+
+def test_the_cli_without_the_collection_says_how_to_install_it(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from sentinel_cli.main import cli
+
+    nowhere = tmp_path / "site-packages"
+    monkeypatch.setattr(project, "PLAYBOOKS", nowhere / "playbooks")
+    monkeypatch.setattr(project, "LOCAL_INVENTORY", nowhere / "inventories" / "local" / "hosts.yml")
+    result = CliRunner().invoke(cli, ["apps"])
+    assert result.exit_code == 1 and project.INSTALL_HINT in result.output, result.output

@@ -61,4 +61,10 @@ def test_traefiks_own_answers_keep_it_waiting(traefik_port, domain, status):
 def test_a_closed_port_keeps_it_waiting(traefik_port):
     traefik_port.shutdown()
     traefik_port.server_close()
-    assert traefik_wait.answer("app.test").startswith("a request for app.test got no answer (")
+    assert traefik_wait.answer("app.test").startswith("a request for app.test got no answer (ConnectionRefusedError")
+
+
+def test_a_broken_answer_keeps_it_waiting(traefik_port, monkeypatch):
+    monkeypatch.setitem(Answers.by_host, "broken.test", (200, b""))
+    monkeypatch.setattr(Answers, "send_response", lambda self, code: self.wfile.write(b"NOT HTTP\r\n"))
+    assert traefik_wait.answer("broken.test").startswith("a request for broken.test got no answer (BadStatusLine")
