@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Generate the Sentinel Grafana dashboard (roles/grafana/files/dashboards/sentinel.json).
+"""Generate the Sentinel Grafana dashboard (roles/grafana/files/dashboards/sentinel.json) with
+grafana-foundation-sdk, the builders Grafana generates from its own dashboard schema.
 
     .venv/bin/python scripts/generate_dashboard.py          # rewrite the committed JSON
     .venv/bin/python scripts/generate_dashboard.py --check  # exit 1 when it is out of date
@@ -17,18 +18,9 @@ import json
 import sys
 from pathlib import Path
 
-from grafanalib._gen import DashboardEncoder
-from grafanalib.core import (
-    REFRESH_ON_TIME_RANGE_CHANGE,
-    Dashboard,
-    GridPos,
-    RowPanel,
-    Target,
-    Template,
-    Templating,
-    Time,
-    TimeSeries,
-)
+from grafana_foundation_sdk.builders import dashboard, prometheus, timeseries
+from grafana_foundation_sdk.cog.encoder import JSONEncoder
+from grafana_foundation_sdk.models.dashboard import DataSourceRef, VariableOption, VariableRefresh
 
 ROOT = Path(__file__).resolve().parents[1]
 # The collection, importable through the committed symlink playbooks/collections/ansible_collections/sentinel/paas.
@@ -39,23 +31,19 @@ from ansible_collections.sentinel.paas.plugins.module_utils import _naming  # no
 
 OUTPUT = ROOT / "roles" / "grafana" / "files" / "dashboards" / "sentinel.json"
 # The data source the grafana role provisions; panels refer to it by uid, not by name.
-DATASOURCE = {"type": "prometheus", "uid": "sentinel-prometheus"}
+DATASOURCE = DataSourceRef(type_val="prometheus", uid="sentinel-prometheus")
 APP, WINDOW, NODE = "$app", "$__rate_interval", "$node"
 VERSION_TITLES = {"prod": "production", "canary": "canary"}
-HALF, FULL, THIRD, HEIGHT = 12, 24, 8, 8
+HALF, THIRD, HEIGHT = 12, 8, 8
 
 
-def _panel(title: str, unit: str, targets: list[tuple[str, str]], x: int, y: int, width: int) -> TimeSeries:
-    return TimeSeries(
-        title=title,
-        dataSource=DATASOURCE,
-        unit=unit,
-        gridPos=GridPos(h=HEIGHT, w=width, x=x, y=y),
-        targets=[
-            Target(expr=expr, legendFormat=legend, refId=chr(ord("A") + i), datasource=DATASOURCE)
-            for i, (expr, legend) in enumerate(targets)
-        ],
-    )
+def _panel(title: str, unit: str, targets: list[tuple[str, str]], width: int) -> timeseries.Panel:
+    """A time series of one or more PromQL queries; the dashboard lays panels out left to right."""
+    panel = timeseries.Panel().title(title).unit(unit).datasource(DATASOURCE).span(width).height(HEIGHT)
+    for i, (expr, legend) in enumerate(targets):
+        query = prometheus.Dataquery().expr(expr).legend_format(legend).ref_id(chr(ord("A") + i))
+        panel = panel.with_target(query.datasource(DATASOURCE))
+    return panel
 
 
 def _app_measures(version: str) -> list[tuple[str, str, list[tuple[str, str]]]]:
@@ -79,61 +67,58 @@ def _app_measures(version: str) -> list[tuple[str, str, list[tuple[str, str]]]]:
     ]
 
 
-def build() -> Dashboard:
-    panels: list = [RowPanel(title="$app: production | canary", gridPos=GridPos(h=1, w=FULL, x=0, y=0))]
-    y = 1
+def build() -> dashboard.Dashboard:
+    board = (
+        dashboard.Dashboard("Sentinel")
+        .uid("sentinel")
+        .description("Production vs canary of one app (Traefik metrics) and the nodes (node_exporter).")
+        .tags(["sentinel"])
+        .timezone("browser")
+        .refresh("30s")
+        .time("now-1h", "now")
+        .with_variable(
+            dashboard.QueryVariable("app")
+            .label("App")
+            .query("label_values(traefik_service_requests_total, service)")
+            # todo-prod@swarm, todo-canary@file -> todo (traefik_service_regex, anchored for Grafana)
+            .regex(f"/^{_naming.traefik_service_regex()}$/")
+            .datasource(DATASOURCE)
+            .refresh(VariableRefresh.ON_TIME_RANGE_CHANGED)  # a newly deployed app shows up without a reload
+        )
+        .with_variable(
+            dashboard.QueryVariable("node")
+            .label("Node")
+            .query("label_values(node_uname_info, nodename)")
+            .datasource(DATASOURCE)
+            .include_all(True)
+            .multi(True)
+            .all_value(".+")
+            .current(VariableOption(selected=True, text="All", value="$__all"))
+        )
+        .with_row(dashboard.Row("$app: production | canary"))
+    )
     measures = {version: _app_measures(version) for version in metrics.VERSIONS}
     for row, (title, unit, _) in enumerate(measures["prod"]):
-        for column, version in enumerate(metrics.VERSIONS):
-            targets = measures[version][row][2]
-            panels.append(_panel(f"{title} ({VERSION_TITLES[version]})", unit, targets, column * HALF, y, HALF))
-        y += HEIGHT
-    panels.append(RowPanel(title="Nodes", gridPos=GridPos(h=1, w=FULL, x=0, y=y)))
-    y += 1
+        for version in metrics.VERSIONS:
+            board = board.with_panel(
+                _panel(f"{title} ({VERSION_TITLES[version]})", unit, measures[version][row][2], HALF)
+            )
+    board = board.with_row(dashboard.Row("Nodes"))
     nodes = [
         ("CPU busy", metrics.node_cpu_usage(WINDOW, NODE)),
         ("Memory used", metrics.node_memory_usage(NODE)),
         ("Fullest disk used", metrics.node_disk_usage(NODE)),
     ]
-    for column, (title, expr) in enumerate(nodes):
-        panels.append(_panel(title, "percentunit", [(expr, "{{nodename}}")], column * THIRD, y, THIRD))
-
-    variables = [
-        Template(
-            name="app",
-            label="App",
-            query="label_values(traefik_service_requests_total, service)",
-            # todo-prod@swarm, todo-canary@file -> todo (traefik_service_regex, anchored for Grafana)
-            regex=f"/^{_naming.traefik_service_regex()}$/",
-            dataSource=DATASOURCE,
-            refresh=REFRESH_ON_TIME_RANGE_CHANGE,  # a newly deployed app shows up without a reload
-        ),
-        Template(
-            name="node",
-            label="Node",
-            query="label_values(node_uname_info, nodename)",
-            dataSource=DATASOURCE,
-            includeAll=True,
-            multi=True,
-            allValue=".+",
-            default="$__all",
-        ),
-    ]
-    return Dashboard(
-        title="Sentinel",
-        uid="sentinel",
-        description="Production vs canary of one app (Traefik metrics) and the nodes (node_exporter).",
-        tags=["sentinel"],
-        timezone="browser",
-        refresh="30s",
-        time=Time("now-1h", "now"),
-        panels=panels,
-        templating=Templating(list=variables),
-    ).auto_panel_ids()
+    for title, expr in nodes:
+        board = board.with_panel(_panel(title, "percentunit", [(expr, "{{nodename}}")], THIRD))
+    built = board.build()
+    for number, panel in enumerate(built.panels, start=1):  # stable ids, in reading order
+        panel.id_val = number
+    return built
 
 
 def render() -> str:
-    return json.dumps(build().to_json_data(), cls=DashboardEncoder, sort_keys=True, indent=2) + "\n"
+    return json.dumps(build(), cls=JSONEncoder, sort_keys=True, indent=2) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -46,7 +46,7 @@ def test_check_mode_reports_a_stale_file(tmp_path, monkeypatch):
 
 def test_identity_for_provisioning(dashboard):
     assert dashboard["uid"] == "sentinel"
-    assert dashboard["id"] is None  # provisioned dashboards must not carry a database id
+    assert "id" not in dashboard  # provisioned dashboards must not carry a database id
     assert dashboard["title"] == "Sentinel"
 
 
@@ -99,3 +99,21 @@ def test_refids_are_unique_per_panel(dashboard):
     for panel in dashboard["panels"]:
         refids = [t["refId"] for t in panel.get("targets", [])]
         assert len(refids) == len(set(refids)), panel["title"]
+
+
+def test_the_dashboard_is_grafanas_own_schema(dashboard):
+    """Read back through the models Grafana's schema generates (grafana-foundation-sdk), the dashboard
+    loses and changes nothing: no key Grafana does not know, no value of the wrong shape. The live test
+    in tests/integration/test_monitoring.py loads it into a real Grafana where the image exists."""
+    from grafana_foundation_sdk.cog.encoder import JSONEncoder
+    from grafana_foundation_sdk.models.dashboard import Dashboard
+
+    assert json.loads(json.dumps(Dashboard.from_json(dashboard), cls=JSONEncoder)) == dashboard
+
+
+def test_the_schema_check_catches_a_key_grafana_does_not_know(dashboard):
+    from grafana_foundation_sdk.cog.encoder import JSONEncoder
+    from grafana_foundation_sdk.models.dashboard import Dashboard
+
+    typo = {**dashboard, "refersh": "30s"}
+    assert json.loads(json.dumps(Dashboard.from_json(typo), cls=JSONEncoder)) != typo
