@@ -25,7 +25,7 @@ description:
     manager the Prometheus task runs on. Fails when Prometheus cannot be asked, as no verdict is not a pass.
   - For windows to hold samples, Prometheus must scrape Traefik at least once per window
     (O(interval) / O(windows)); the test cluster scrapes every 5 s.
-version_added: 0.2.0
+version_added: 0.1.0
 author: Sentinel developers (@sentinel)
 extends_documentation_fragment:
   - sentinel.paas.app

@@ -21,7 +21,7 @@ description:
   - It runs in the platform's Traefik image unless O(image) is given. It needs C(curl) for an app whose route
     is HTTPS (Alpine's busybox C(wget) sends plain HTTP only); a generator that cannot run fails the module
     with its last log line.
-version_added: 0.2.0
+version_added: 0.1.0
 author: Sentinel developers (@sentinel)
 extends_documentation_fragment:
   - sentinel.paas.app

@@ -18,7 +18,7 @@ description:
   - An O(event) (such as V(step)) goes out through Sentinel's one event function, and into the record's
     events, when the write changes the record.
   - An app keeps its last O(keep) rollouts; older ones are removed when a new one starts.
-version_added: 0.2.0
+version_added: 0.1.0
 author: Sentinel developers (@sentinel)
 extends_documentation_fragment:
   - sentinel.paas.app

@@ -11,7 +11,7 @@ short_description: Read the decision records of an app's canary rollouts
 description:
   - The records M(sentinel.paas.canary_record) keeps in the Swarm, newest rollout first, each as its newest
     version (a run killed between two writes leaves two; the newer wins).
-version_added: 0.2.0
+version_added: 0.1.0
 author: Sentinel developers (@sentinel)
 extends_documentation_fragment:
   - sentinel.paas.app

@@ -17,7 +17,7 @@ description:
   - Succeeds when the job exits 0; fails otherwise (its exit code, or why the engine would not run it,
     and the last lines it logged), and when it has not ended after O(timeout) seconds.
   - Leaves nothing behind either way, so it reports no change.
-version_added: 0.2.0
+version_added: 0.1.0
 author: Sentinel developers (@sentinel)
 extends_documentation_fragment:
   - sentinel.paas.app

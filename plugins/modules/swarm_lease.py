@@ -17,7 +17,7 @@ description:
     the holder and since when.
   - A lease whose holder died (killed, its machine lost) ends after O(seconds); O(force) gives it back on
     purpose (C(sentinel unlock NAME)).
-version_added: 0.2.0
+version_added: 0.1.0
 author: Sentinel developers (@sentinel)
 extends_documentation_fragment:
   - sentinel.paas.docker

@@ -17,7 +17,7 @@ description:
     app may name with C(@file). The C(control_plane) role keeps the TLS options in C(sentinel-traefik-tls).
   - A new content is a new version, after which the older ones go; comments, key order and the document's
     header do not count as changes.
-version_added: 0.2.0
+version_added: 0.1.0
 author: Sentinel developers (@sentinel)
 options:
   name:

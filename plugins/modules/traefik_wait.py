@@ -20,7 +20,7 @@ description:
   - Traefik's API listens on its container's loopback only (C(--entrypoints.traefik.address=127.0.0.1:8080),
     set by the C(control_plane) role); the module reaches it with C(docker exec) and the container's C(wget) or
     C(curl). Nothing is opened to apps or the network.
-version_added: 0.2.0
+version_added: 0.1.0
 author: Sentinel developers (@sentinel)
 options:
   route:
