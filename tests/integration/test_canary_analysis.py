@@ -320,7 +320,9 @@ def test_a_slow_canary_is_rolled_back_on_its_p99(platform, sentinel, app):
     step = run.data["steps"][0]
     assert "p99" in step["reasons"][0]
     assert 0.6 < step["numbers"]["canary"]["p99"] <= 1.0  # 700 ms falls in the (0.5, 1] bucket
-    assert step["numbers"]["prod"]["p99"] < 0.25
+    # Production stays under the 500 ms threshold the canary failed (its p99 reads a little higher on a
+    # busy machine: 0.35 s was seen, Prometheus interpolating inside the (0.25, 0.5] bucket).
+    assert step["numbers"]["prod"]["p99"] < 0.5
     assert production_failures(load) == 0
     assert not platform.manager.client.services.list(filters={"name": f"{APP}-canary"})
     assert history(sentinel)[0]["reason"] == step["reasons"][0]
