@@ -83,7 +83,8 @@ def test_node_exporter_runs_and_answers_on_every_node(cluster, monitoring):
 def test_prometheus_scrapes_itself_and_traefik(monitoring):
     prometheus = monitoring["prometheus"]
     _wait("Traefik target up", lambda: prometheus.value('sum(up{job="traefik"})') == 1, timeout=90)
-    assert prometheus.value('up{job="prometheus"}') == 1
+    # Right after the stack starts, its own first scrape may not have happened yet.
+    _wait("Prometheus' own target up", lambda: prometheus.value('up{job="prometheus"}') == 1, timeout=90)
     rules = prometheus.api("rules")["groups"]
     alerts = {r["name"] for g in rules for r in g["rules"] if r["type"] == "alerting"}
     assert alerts == {"CanaryErrorRateAboveProduction", "HighP95Latency", "TargetDown", "NodeDiskAlmostFull"}
