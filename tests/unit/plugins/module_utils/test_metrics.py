@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from ansible_collections.sentinel.paas.plugins.module_utils import _metrics as metrics
+from http_stub import serving
 
 
 @pytest.mark.parametrize(
@@ -98,45 +97,27 @@ def test_window_refuses_what_is_not_one_duration(window):
 # -- the transport: real sh and wget against a canned Prometheus API ---------------------------
 
 
-class _Prometheus(BaseHTTPRequestHandler):
+ASKED: list[str] = []  # the queries the canned Prometheus was asked, in order
+
+
+def _prometheus(request) -> tuple[int, bytes]:
     """Answers the API's JSON shape; a query containing "bad" gets Prometheus' 400."""
-
-    asked: list[str] = []
-
-    def do_GET(self):  # noqa: N802 - http.server's naming
-        promql = parse_qs(urlsplit(self.path).query)["query"][0]
-        _Prometheus.asked.append(promql)
-        if "bad" in promql:
-            status, body = 400, {"status": "error", "errorType": "bad_data", "error": "parse error"}
-        else:
-            status, body = (
-                200,
-                {
-                    "status": "success",
-                    "data": {"resultType": "vector", "result": [{"metric": {}, "value": [0, promql]}]},
-                },
-            )
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
+    promql = parse_qs(urlsplit(request.path).query)["query"][0]
+    ASKED.append(promql)
+    if "bad" in promql:
+        body = {"status": "error", "errorType": "bad_data", "error": "parse error"}
+        return 400, json.dumps(body).encode()
+    result = [{"metric": {}, "value": [0, promql]}]
+    return 200, json.dumps({"status": "success", "data": {"resultType": "vector", "result": result}}).encode()
 
 
 @pytest.fixture
 def api():
     if not shutil.which("wget"):
         pytest.skip("wget is not installed on this machine: the transport runs it for real")
-    _Prometheus.asked = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Prometheus)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/api/v1/query"
-    server.shutdown()
-    server.server_close()
+    ASKED.clear()
+    with serving(_prometheus, content_type="application/json") as server:
+        yield f"http://127.0.0.1:{server.server_address[1]}/api/v1/query"
 
 
 def _fetch(promqls, api):
@@ -148,7 +129,7 @@ def test_one_command_asks_every_query_in_order_and_passes_shell_text_untouched(a
     promqls = ['sum(x{a="$(touch /tmp/pwned)"})', "up `id` ; echo '\"", "rate(y[5m]) * 2 & 1"]
     answers = _fetch(promqls, api)
     assert [a[0]["value"][1] for a in answers] == promqls
-    assert _Prometheus.asked == promqls
+    assert promqls == ASKED
 
 
 def test_a_refused_query_among_answered_ones_is_an_error(api):

@@ -11,11 +11,10 @@ import json
 import os
 import shutil
 import subprocess
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from ansible_collections.sentinel.paas.plugins.module_utils import _split, _traefik_api
+from http_stub import serving
 
 APP = "todo"
 
@@ -59,24 +58,13 @@ def test_the_file_and_what_traefik_loaded_compare_alike():
     assert _traefik_api.document_children(None, APP) is None
 
 
-class _API(BaseHTTPRequestHandler):
-    def do_GET(self):  # noqa: N802 - http.server's naming
-        status, body = (200, json.dumps(rawdata()).encode()) if self.path == "/api/rawdata" else (404, b"404")
-        self.send_response(status)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture(scope="module")
 def api_url():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _API)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    def answer(request):
+        return (200, json.dumps(rawdata()).encode()) if request.path == "/api/rawdata" else (404, b"404")
+
+    with serving(answer) as server:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
 
 
 def _only(tmp_path, client: str) -> dict:

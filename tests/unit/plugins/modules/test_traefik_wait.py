@@ -6,44 +6,26 @@ tests/integration (the app answers through Traefik as soon as the deploy returns
 
 from __future__ import annotations
 
-import http.server
-import threading
-
 import pytest
 from ansible_collections.sentinel.paas.plugins.module_utils import _naming
 from ansible_collections.sentinel.paas.plugins.modules import traefik_wait
+from http_stub import serving
 
-
-class Answers(http.server.BaseHTTPRequestHandler):
-    """Answers GET with the status and body named for the request's Host header."""
-
-    by_host = {
-        "app.test": (200, b"hello from the app"),
-        "unrouted.test": (404, b"404 page not found\n"),
-        "app-404.test": (404, b"no such to-do"),
-        "starting.test": (504, b"Gateway Timeout"),
-        "tls.test": (308, b"Permanent Redirect"),
-    }
-
-    def do_GET(self):
-        status, body = self.by_host[self.headers["Host"]]
-        self.send_response(status)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
+BY_HOST = {
+    "app.test": (200, b"hello from the app"),
+    "unrouted.test": (404, b"404 page not found\n"),
+    "app-404.test": (404, b"no such to-do"),
+    "starting.test": (504, b"Gateway Timeout"),
+    "tls.test": (308, b"Permanent Redirect"),
+}
 
 
 @pytest.fixture
 def traefik_port(monkeypatch):
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Answers)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    monkeypatch.setattr(_naming, "TRAEFIK_HTTP_PORT", server.server_address[1])
-    yield server
-    server.shutdown()
-    server.server_close()
+    """Stands in for Traefik's HTTP port: answers by the request's Host header."""
+    with serving(lambda request: BY_HOST[request.headers["Host"]]) as server:
+        monkeypatch.setattr(_naming, "TRAEFIK_HTTP_PORT", server.server_address[1])
+        yield server
 
 
 @pytest.mark.parametrize("domain", ["app.test", "app-404.test", "tls.test"])
@@ -65,6 +47,7 @@ def test_a_closed_port_keeps_it_waiting(traefik_port):
 
 
 def test_a_broken_answer_keeps_it_waiting(traefik_port, monkeypatch):
-    monkeypatch.setitem(Answers.by_host, "broken.test", (200, b""))
-    monkeypatch.setattr(Answers, "send_response", lambda self, code: self.wfile.write(b"NOT HTTP\r\n"))
+    monkeypatch.setitem(BY_HOST, "broken.test", (200, b""))
+    handler = traefik_port.RequestHandlerClass
+    monkeypatch.setattr(handler, "send_response", lambda self, code: self.wfile.write(b"NOT HTTP\r\n"))
     assert traefik_wait.answer("broken.test").startswith("a request for broken.test got no answer (BadStatusLine")
