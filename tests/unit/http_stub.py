@@ -8,18 +8,18 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-# (status, body) for one GET request; the request gives its path and headers.
-Answer = Callable[[BaseHTTPRequestHandler], tuple[int, bytes]]
+# (status, body) or (status, body, content type) for one GET request; the request gives its path and headers.
+Answer = Callable[[BaseHTTPRequestHandler], tuple]
 
 
 @contextmanager
 def serving(answer: Answer, content_type: str | None = None) -> Iterator[ThreadingHTTPServer]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self):  # noqa: N802 - http.server's naming
-            status, body = answer(self)
+            status, body, *kind = answer(self)
             self.send_response(status)
-            if content_type:
-                self.send_header("Content-Type", content_type)
+            if kind or content_type:
+                self.send_header("Content-Type", kind[0] if kind else content_type)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)

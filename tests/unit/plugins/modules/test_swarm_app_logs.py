@@ -14,15 +14,14 @@ from __future__ import annotations
 
 import json
 import struct
-import threading
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from ansible.module_utils import basic
 from ansible_collections.sentinel.paas.plugins.module_utils._swarm import APIError, Swarm
 from ansible_collections.sentinel.paas.plugins.modules import swarm_app_logs
+from http_stub import serving
 from module_harness import fail, run
 
 NOW = 1_764_624_629.75  # 2025-12-01T21:30:29.75Z
@@ -158,35 +157,29 @@ def frame(stream: int, payload: bytes) -> bytes:
     return struct.pack(">BxxxL", stream, len(payload)) + payload
 
 
-class _Engine(BaseHTTPRequestHandler):
+JSON = "application/json"
+
+
+class _Engine:
     """Just enough of the engine API: /version, GET /services/NAME and GET /services/NAME/logs."""
 
     services: dict[str, dict] = {}  # name -> {"tty": bool, "body": bytes}
     asked: list[tuple[str, dict]] = []
 
-    def do_GET(self):  # noqa: N802 - http.server's naming
-        url = urlsplit(self.path)
+    @staticmethod
+    def answer(request) -> tuple[int, bytes, str]:
+        url = urlsplit(request.path)
         parts = url.path.strip("/").split("/")
         _Engine.asked.append((url.path, {k: v[0] for k, v in parse_qs(url.query).items()}))
         if parts == ["version"]:
-            return self._send(200, json.dumps({"ApiVersion": "1.43", "Version": "24.0.0"}).encode())
-        if len(parts) >= 3 and parts[1] == "services" and parts[2] in self.services:
-            service = self.services[parts[2]]
+            return 200, json.dumps({"ApiVersion": "1.43", "Version": "24.0.0"}).encode(), JSON
+        if len(parts) >= 3 and parts[1] == "services" and parts[2] in _Engine.services:
+            service = _Engine.services[parts[2]]
             if parts[3:] == ["logs"]:
-                return self._send(200, service["body"], "application/vnd.docker.multiplexed-stream")
+                return 200, service["body"], "application/vnd.docker.multiplexed-stream"
             spec = {"Name": parts[2], "TaskTemplate": {"ContainerSpec": {"Image": "x", "TTY": service["tty"]}}}
-            return self._send(200, json.dumps({"ID": "abc", "Spec": spec}).encode())
-        return self._send(404, json.dumps({"message": f"service {parts[-1]} not found"}).encode())
-
-    def _send(self, status, body, content_type="application/json"):
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
+            return 200, json.dumps({"ID": "abc", "Spec": spec}).encode(), JSON
+        return 404, json.dumps({"message": f"service {parts[-1]} not found"}).encode(), JSON
 
 
 class _Module:
@@ -209,11 +202,8 @@ class _Module:
 def engine():
     pytest.importorskip("docker")
     _Engine.services, _Engine.asked = {}, []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Engine)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield Swarm(_Module(f"tcp://127.0.0.1:{server.server_address[1]}"))
-    server.shutdown()
-    server.server_close()
+    with serving(_Engine.answer) as server:
+        yield Swarm(_Module(f"tcp://127.0.0.1:{server.server_address[1]}"))
 
 
 def test_sdk_demultiplexes_a_non_tty_service(engine):
