@@ -184,11 +184,11 @@ def main():
         module.fail_json(msg=missing_required_lib("PyYAML"), exception=_split.YAML_IMPORT_ERROR)
     swarm = Swarm(module)
     api = _traefik_api.TraefikAPI(swarm)
+    # Traefik's API is asked only about what its configuration must show (a domain needs the answer alone).
+    asks_api = module.params["route"] or module.params["split"]
     started = time.monotonic()
     while True:
         try:
-            # Traefik's API is asked only about what its configuration must show (a domain needs the answer alone).
-            asks_api = module.params["route"] or module.params["split"]
             route, split = served(api.rawdata(), app) if asks_api else (None, None)
             waiting = pending(module, swarm, app, route, split)
         except _traefik_api.Unanswered as exc:
