@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,7 +40,9 @@ class Sentinel:
     def __call__(self, *args: str, json_output: bool = True, timeout: float = 600) -> CliRun:
         cmd = [str(BIN / "sentinel"), "-i", str(self.inventory)]
         cmd += ["-o", "json"] if json_output else []
+        started = time.monotonic()
         proc = subprocess.run([*cmd, *args], capture_output=True, text=True, env=self.env, timeout=timeout, check=False)
+        print(f"sentinel {' '.join(args)}: {time.monotonic() - started:.1f} s", file=sys.stderr)
         return CliRun(proc.returncode, proc.stdout, proc.stderr)
 
     def complete(self, line: str) -> list[str]:

@@ -49,14 +49,25 @@ class Edge:
 class Load:
     """Background clients hitting the app until stopped, bounded in time and count.
 
-    Each answer is recorded as (status, version); connection errors count as status 0. ``timings``
-    holds (sent, seconds) for each, in the same order: when it was sent (time.monotonic) and how
-    long it took.
+    Each client sends at most ``rate`` requests a second (None: as fast as answers come). Paced
+    clients are what most tests need, enough requests to see a failure, and leave the 2-core
+    machine's CPU to the cluster under test: unpaced, two clients and the answers they get took
+    most of it. Each answer is recorded as (status, version); connection errors count as status 0.
+    ``timings`` holds (sent, seconds) for each, in the same order: when it was sent
+    (time.monotonic) and how long it took.
     """
 
-    def __init__(self, edge: Edge, clients: int = 2, max_seconds: float = 300, max_requests: int = 60000):
+    def __init__(
+        self,
+        edge: Edge,
+        clients: int = 2,
+        max_seconds: float = 300,
+        max_requests: int = 60000,
+        rate: float | None = 50,
+    ):
         self.edge = edge
         self.clients = clients
+        self.pause = 1 / rate if rate else 0.0
         self.deadline = time.monotonic() + max_seconds
         self.max_requests = max_requests
         self.results: list[tuple[int, str | None]] = []
@@ -80,6 +91,7 @@ class Load:
                 self.timings.append((sent, time.monotonic() - sent))
                 if len(self.results) >= self.max_requests:
                     self._stop.set()
+            self._stop.wait(max(0.0, sent + self.pause - time.monotonic()))
 
     def __enter__(self) -> Load:
         for thread in self._threads:
