@@ -50,9 +50,9 @@ class Load:
     """Background clients hitting the app until stopped, bounded in time and count.
 
     Each client sends at most ``rate`` requests a second (None: as fast as answers come). Paced
-    clients are what most tests need, enough requests to see a failure, and leave the 2-core
-    machine's CPU to the cluster under test: unpaced, two clients and the answers they get took
-    most of it. Each answer is recorded as (status, version); connection errors count as status 0.
+    clients still send enough requests to see a failure, and leave the 2-core machine's CPU to the
+    cluster under test: unpaced, two clients and the answers they got took most of it. Each answer
+    is recorded as (status, version); connection errors count as status 0.
     ``timings`` holds (sent, seconds) for each, in the same order: when it was sent
     (time.monotonic) and how long it took.
     """

@@ -1,5 +1,5 @@
-"""A real HTTP server on a free local port, answering what a test chooses: Traefik or Prometheus for
-unit tests that drive real HTTP clients (http.client, wget, curl) against it."""
+"""A real HTTP server on a free local port, answering what a test chooses (Traefik, Prometheus or the
+Docker engine), for unit tests that drive real HTTP clients (http.client, wget, curl) against it."""
 
 from __future__ import annotations
 
