@@ -11,7 +11,11 @@ from __future__ import annotations
 from ansible_collections.sentinel.paas.plugins.module_utils._naming import app_name_error
 from ansible_collections.sentinel.paas.plugins.module_utils._rollout import rollout_errors
 from ansible_collections.sentinel.paas.plugins.module_utils._split import parse_weight
-from ansible_collections.sentinel.paas.plugins.module_utils._traefik import domain_error, taken_domain_errors
+from ansible_collections.sentinel.paas.plugins.module_utils._traefik import (
+    domain_error,
+    preview_header_error,
+    taken_domain_errors,
+)
 
 
 def _app_name_error(name):
@@ -39,6 +43,10 @@ def _weight_error(weight):
     return ""
 
 
+def _preview_header_error(name):
+    return preview_header_error(name) or ""
+
+
 def _rollout_errors(options):
     return rollout_errors(dict(options or {}))
 
@@ -48,6 +56,7 @@ class FilterModule:
         return {
             "app_name_error": _app_name_error,
             "domain_errors": _domain_errors,
+            "preview_header_error": _preview_header_error,
             "rollout_errors": _rollout_errors,
             "taken_domain_errors": _taken_domain_errors,
             "weight_error": _weight_error,

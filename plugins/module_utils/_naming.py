@@ -16,9 +16,16 @@ APP_NAME_PATTERN = re.compile(r"[a-z](?:[a-z0-9-]{0,29}[a-z0-9])?")
 RESERVED_APP_NAMES = frozenset(
     {"edge", "monitoring", "traefik", "traefik-sync", "docker-proxy", "prometheus", "grafana", "node-exporter"}
 )
-# App X's routers are X and X-http (see route_label_prefixes): an app named X-http would take
+# App X's routers are X and X-SUFFIX (see route_label_prefixes): an app named X-http would take
 # X's redirect router, and Traefik drops both routers of a name defined twice.
-RESERVED_APP_SUFFIXES = ("-http",)
+ROUTER_SUFFIXES = {
+    "redirect": "http",
+    "preview": "preview",
+    "pinned": "pinned",
+    "preview_on": "preview-on",
+    "preview_off": "preview-off",
+}
+RESERVED_APP_SUFFIXES = tuple(f"-{suffix}" for suffix in ROUTER_SUFFIXES.values())
 
 EDGE_NETWORK = "sentinel-edge"
 # Prometheus, node_exporter, Grafana and Traefik's metrics: apps never join it (docs/conventions.md, "Networks").
@@ -58,7 +65,8 @@ def app_name_error(name: object) -> str | None:
     if name in RESERVED_APP_NAMES or name.startswith("sentinel"):
         return f"invalid app name {name!r}: it is reserved by the platform"
     if name.endswith(RESERVED_APP_SUFFIXES):
-        return f"invalid app name {name!r}: names ending in -http are reserved (app X's redirect router is X-http)"
+        endings = ", ".join(RESERVED_APP_SUFFIXES)
+        return f"invalid app name {name!r}: names ending in {endings} are reserved (app X's routers are X-http, ...)"
     return None
 
 
@@ -106,7 +114,25 @@ def router_name(app: str) -> str:
 
 def redirect_router(app: str) -> str:
     """The router that sends plain HTTP to HTTPS (see RESERVED_APP_SUFFIXES)."""
-    return f"{router_name(app)}-http"
+    return f"{router_name(app)}-{ROUTER_SUFFIXES['redirect']}"
+
+
+def preview_router(app: str, kind: str) -> str:
+    """A router of the canary's preview (traefik_route): ``preview`` sends whoever asks for the
+    canary to it, ``pinned`` whoever asks for production there, ``preview_on`` and ``preview_off``
+    answer a preview link by setting the cookie."""
+    return f"{router_name(app)}-{ROUTER_SUFFIXES[kind]}"
+
+
+def preview_middleware(app: str, kind: str) -> str:
+    """A middleware of a preview link: ``preview_on`` and ``preview_off`` set the cookie, ``preview_link``
+    sends the browser back to the page without the link's parameter."""
+    return f"{app}-{kind.replace('_', '-')}"
+
+
+# The canary's preview (traefik_route): ?sentinel-canary=1 (or 0) sets this cookie to always (or never).
+PREVIEW_PARAMETER = "sentinel-canary"
+PREVIEW_COOKIE = "sentinel-canary"
 
 
 def redirect_middleware(app: str) -> str:

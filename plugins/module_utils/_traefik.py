@@ -7,7 +7,11 @@ Private to this collection. Label layout for app NAME (see docs/conventions.md):
 
 - router ``NAME``: the app itself (``Host()`` rule, entrypoint, TLS, middlewares, service);
 - router ``NAME-http`` (TLS only): the same rule on the plain entrypoint, redirecting to https;
-- middlewares ``NAME-https`` (redirectscheme), ``NAME-retry`` (retry) and ``NAME-hsts`` (headers).
+- middlewares ``NAME-https`` (redirectscheme), ``NAME-retry`` (retry) and ``NAME-hsts`` (headers);
+- while the route goes through the split, the canary's preview: routers ``NAME-preview`` (to the
+  canary) and ``NAME-pinned`` (to production) for whoever names a side by header or cookie, and
+  ``NAME-preview-on``/``-off`` with middlewares ``NAME-preview-on``/``-off``/``-link`` for the links
+  that set the cookie.
 """
 
 from __future__ import annotations
@@ -16,9 +20,14 @@ import re
 
 from ansible_collections.sentinel.paas.plugins.module_utils._naming import (
     LABEL_APP,
+    PREVIEW_COOKIE,
+    PREVIEW_PARAMETER,
     TRAEFIK_CERT_RESOLVER,
     TRAEFIK_ENTRYPOINTS,
+    guard_service,
     hsts_middleware,
+    preview_middleware,
+    preview_router,
     redirect_middleware,
     redirect_router,
     retry_middleware,
@@ -41,6 +50,7 @@ ROUTE_DEFAULTS = {
     "retry_attempts": 3,
     "priority": None,
     "hsts": False,
+    "preview_header": "X-Sentinel-Canary",
 }
 MAX_RETRY_ATTEMPTS = 10
 # Strict-Transport-Security: a year, subdomains included (what browsers' preload lists ask for).
@@ -53,6 +63,14 @@ _TRAEFIK_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}", re.ASCII)
 _MIDDLEWARE_REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}(?:@[A-Za-z0-9][A-Za-z0-9_-]{0,62})?", re.ASCII)
 _HOST_MATCHER = re.compile(r"Host\(`([^`]*)`\)")
 _RULE_JOIN = " || "
+# RFC 9110 field-name (a token); headers a browser sets itself cannot name a side.
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+", re.ASCII)
+_UNUSABLE_HEADERS = frozenset({"cookie", "host", "content-length", "transfer-encoding", "connection"})
+# The canary's preview: the value of the header (or cookie) that sends a request to each side,
+# and of the link parameter that sets that cookie.
+PREVIEW_VALUES = {"canary": "always", "prod": "never"}
+PREVIEW_LINK_VALUES = {"canary": "1", "prod": "0"}
+_PREVIEW_HEADER_MATCHER = re.compile(r"Header\(`([^`]+)`, `" + PREVIEW_VALUES["canary"] + r"`\)")
 
 
 class RouteError(ValueError):
@@ -189,6 +207,10 @@ def route_settings(app: str, params: dict) -> dict:
     if priority is not None and (not isinstance(priority, int) or isinstance(priority, bool) or priority < 1):
         raise RouteError(f"invalid priority {priority!r}: use a positive integer")
     hsts = bool(params["hsts"])
+    preview_header = params["preview_header"]
+    error = preview_header_error(preview_header)
+    if error:
+        raise RouteError(error)
     if hsts and not tls:
         raise RouteError("hsts needs tls: browsers take Strict-Transport-Security from HTTPS answers only")
     return {
@@ -203,7 +225,18 @@ def route_settings(app: str, params: dict) -> dict:
         "retry_attempts": retry,
         "priority": priority,
         "hsts": hsts,
+        # The preview exists while the route goes through the split, where the canary is.
+        "preview_header": preview_header if service == "split" else None,
     }
+
+
+def preview_header_error(name: object) -> str | None:
+    """Why ``name`` cannot be the header that previews the canary, or None when it can."""
+    if not isinstance(name, str) or not _HEADER_NAME.fullmatch(name):
+        return f"invalid preview header {name!r}: a header name is letters, digits and !#$%&'*+-.^_`|~ only"
+    if name.lower() in _UNUSABLE_HEADERS:
+        return f"invalid preview header {name!r}: the client or the proxy sets that header itself; name your own"
+    return None
 
 
 # -- rules and labels -----------------------------------------------------------------
@@ -230,7 +263,6 @@ def service_target(app: str, service: str) -> str:
 
 def build_labels(app: str, route: dict) -> dict[str, str]:
     """Every label traefik_route owns on NAME-prod for ``route`` (a desired_route result)."""
-    main = f"traefik.http.routers.{router_name(app)}"
     rule = build_rule(route["domains"])
     middlewares = list(route["middlewares"])
     labels = {}
@@ -245,28 +277,93 @@ def build_labels(app: str, route: dict) -> dict[str, str]:
         # costs a retry on another task, not a failed request.
         middlewares.append(retry_middleware(app))
         labels[f"traefik.http.middlewares.{retry_middleware(app)}.retry.attempts"] = str(route["retry_attempts"])
-    labels[f"{main}.rule"] = rule
-    labels[f"{main}.service"] = service_target(app, route["service"])
+    labels.update(_router_labels(router_name(app), rule, service_target(app, route["service"]), middlewares, route))
+    if route["tls"]:
+        labels[f"traefik.http.routers.{router_name(app)}.tls.certresolver"] = route["cert_resolver"]
+        labels.update(_redirect_labels(app, rule, route))
+    if route["preview_header"]:
+        labels.update(_preview_labels(app, rule, middlewares, route))
+    return labels
+
+
+def _router_labels(
+    name: str, rule: str, service: str, middlewares: list[str], route: dict, priority: int | None = None
+) -> dict[str, str]:
+    """One router on the route's entrypoint (HTTPS with ``tls``); ``priority`` None: the route's."""
+    router = f"traefik.http.routers.{name}"
+    labels = {f"{router}.rule": rule, f"{router}.service": service}
     if middlewares:
-        labels[f"{main}.middlewares"] = ",".join(middlewares)
-    if route["priority"] is not None:
-        labels[f"{main}.priority"] = str(route["priority"])
-    if not route["tls"]:
-        labels[f"{main}.entrypoints"] = route["entrypoints"]["http"]
-        return labels
-    labels[f"{main}.entrypoints"] = route["entrypoints"]["https"]
-    labels[f"{main}.tls"] = "true"
-    labels[f"{main}.tls.certresolver"] = route["cert_resolver"]
+        labels[f"{router}.middlewares"] = ",".join(middlewares)
+    priority = priority if priority is not None else route["priority"]
+    if priority is not None:
+        labels[f"{router}.priority"] = str(priority)
+    if route["tls"]:
+        labels[f"{router}.entrypoints"] = route["entrypoints"]["https"]
+        labels[f"{router}.tls"] = "true"
+    else:
+        labels[f"{router}.entrypoints"] = route["entrypoints"]["http"]
+    return labels
+
+
+def _redirect_labels(app: str, rule: str, route: dict) -> dict[str, str]:
+    """Router NAME-http: plain HTTP on the same rule, permanently redirected to HTTPS."""
     redirect = f"traefik.http.routers.{redirect_router(app)}"
-    labels[f"{redirect}.rule"] = rule
-    labels[f"{redirect}.entrypoints"] = route["entrypoints"]["http"]
-    labels[f"{redirect}.middlewares"] = redirect_middleware(app)
-    # The redirect never reaches a backend; noop keeps it valid whatever the app's target is.
-    labels[f"{redirect}.service"] = "noop@internal"
+    labels = {
+        f"{redirect}.rule": rule,
+        f"{redirect}.entrypoints": route["entrypoints"]["http"],
+        f"{redirect}.middlewares": redirect_middleware(app),
+        # The redirect never reaches a backend; noop keeps it valid whatever the app's target is.
+        f"{redirect}.service": "noop@internal",
+        f"traefik.http.middlewares.{redirect_middleware(app)}.redirectscheme.scheme": "https",
+        f"traefik.http.middlewares.{redirect_middleware(app)}.redirectscheme.permanent": "true",
+    }
     if route["priority"] is not None:
         labels[f"{redirect}.priority"] = str(route["priority"])
-    labels[f"traefik.http.middlewares.{redirect_middleware(app)}.redirectscheme.scheme"] = "https"
-    labels[f"traefik.http.middlewares.{redirect_middleware(app)}.redirectscheme.permanent"] = "true"
+    return labels
+
+
+# A preview link's URL with its ?sentinel-canary=N taken out (a ? or & may be left, which means nothing).
+_LINK_REGEX = rf"^([^?]*\?(?:[^#]*&)?){PREVIEW_PARAMETER}=[01](?:&|$)(.*)$"
+
+
+def _preview_labels(app: str, rule: str, middlewares: list[str], route: dict) -> dict[str, str]:
+    """The canary's preview, whatever the weights (0 included: a dark launch for QA).
+
+    Header ``PREVIEW_HEADER: always`` (or the cookie ``sentinel-canary=always``) reaches the canary,
+    through its guard, so a canary that cannot answer still fails over to production; ``never``
+    reaches production. The header beats the cookie. A link with ``?sentinel-canary=1`` (or 0)
+    sets the cookie and sends the browser back to the page without the parameter. The app's own
+    middlewares (authentication) apply to the preview as to the app. Traefik's default priority
+    is the rule's length: the preview outranks the app router, a link outranks the preview.
+    """
+    header = route["preview_header"]
+    hosts = f"({rule})"
+    priority = route["priority"] or len(rule)
+    labels = {}
+    for side, other, kind in (("canary", "prod", "preview"), ("prod", "canary", "pinned")):
+        value = PREVIEW_VALUES[side]
+        cookie = rf"HeaderRegexp(`Cookie`, `(?:^|;\s*){PREVIEW_COOKIE}={value}(?:;|$)`)"
+        asked = f"Header(`{header}`, `{value}`) || (!Header(`{header}`, `{PREVIEW_VALUES[other]}`) && {cookie})"
+        target = f"{guard_service(app, 'canary')}@file" if side == "canary" else service_target(app, "prod")
+        labels.update(
+            _router_labels(preview_router(app, kind), f"{hosts} && ({asked})", target, middlewares, route, priority + 1)
+        )
+    link = preview_middleware(app, "preview_link")
+    labels[f"traefik.http.middlewares.{link}.redirectregex.regex"] = _LINK_REGEX
+    labels[f"traefik.http.middlewares.{link}.redirectregex.replacement"] = "${1}${2}"
+    outer = [m for m in middlewares if m != retry_middleware(app)]  # a link reaches no backend to retry
+    for side, kind in (("canary", "preview_on"), ("prod", "preview_off")):
+        sets = preview_middleware(app, kind)
+        cookie = f"{PREVIEW_COOKIE}={PREVIEW_VALUES[side]}; Path=/; HttpOnly; SameSite=Lax" + (
+            "; Secure" if route["tls"] else ""
+        )
+        labels[f"traefik.http.middlewares.{sets}.headers.customresponseheaders.Set-Cookie"] = cookie
+        on_link = f"{hosts} && Query(`{PREVIEW_PARAMETER}`, `{PREVIEW_LINK_VALUES[side]}`)"
+        labels.update(
+            _router_labels(
+                preview_router(app, kind), on_link, "noop@internal", [*outer, sets, link], route, priority + 2
+            )
+        )
     return labels
 
 
@@ -300,7 +397,25 @@ def parse_route(app: str, labels: dict) -> dict | None:
         "retry_attempts": int(retry) if retry and retry.isdigit() and retry_middleware(app) in refs else 0,
         "priority": int(priority) if priority and priority.isdigit() else None,
         "hsts": hsts_middleware(app) in refs,
+        "preview_header": _preview_header(labels.get(f"traefik.http.routers.{preview_router(app, 'preview')}.rule")),
     }
+
+
+def preview_of(route: dict | None) -> dict | None:
+    """How to preview the canary on ``route`` (a parse_route answer): the header to send and a link
+    that sets the cookie, in the app's first domain; None while no preview exists."""
+    if not route or not route.get("preview_header") or not route.get("domains"):
+        return None
+    scheme = "https" if route["tls"] else "http"
+    return {
+        "header": f"{route['preview_header']}: {PREVIEW_VALUES['canary']}",
+        "link": f"{scheme}://{route['domains'][0]}/?{PREVIEW_PARAMETER}={PREVIEW_LINK_VALUES['canary']}",
+    }
+
+
+def _preview_header(rule: str | None) -> str | None:
+    match = _PREVIEW_HEADER_MATCHER.search(rule or "")
+    return match.group(1) if match else None
 
 
 # -- a domain belongs to one app ------------------------------------------------------

@@ -72,6 +72,18 @@ apps:
         swarm_app's O(sentinel.paas.swarm_app#module:secret_env) made them; never a value), env (as given to
         swarm_app, without the variables the module adds for the database and the secrets), tasks.
       type: dict
+    route:
+      description:
+        - The app's route as M(sentinel.paas.traefik_route_info) returns it
+          (RV(sentinel.paas.traefik_route_info#module:route)); null when the app has no router.
+      type: dict
+    preview:
+      description:
+        - While a canary takes traffic through the split, how to reach it on purpose (see
+          O(sentinel.paas.traefik_route#module:preview_header)); null otherwise.
+        - C(header), the header line to send, for example C(X-Sentinel-Canary) then V(always); C(link), a URL that sets
+          the preview cookie, for example V(https://todo.example.com/?sentinel-canary=1).
+      type: dict
 """
 
 import json
@@ -81,7 +93,7 @@ from ansible_collections.sentinel.paas.plugins.module_utils import _app_spec as 
 from ansible_collections.sentinel.paas.plugins.module_utils import _naming
 from ansible_collections.sentinel.paas.plugins.module_utils._args import app_name_argument
 from ansible_collections.sentinel.paas.plugins.module_utils._swarm import APIError, Swarm, docker_argument_spec
-from ansible_collections.sentinel.paas.plugins.module_utils._traefik import parse_route
+from ansible_collections.sentinel.paas.plugins.module_utils._traefik import parse_route, preview_of
 
 
 def describe_service(swarm, service, with_tasks):
@@ -137,12 +149,14 @@ def describe_app(swarm, app, with_tasks):
             services[role] = describe_service(swarm, service, with_tasks)
     network = _naming.app_network(app)
     prod_labels = services["prod"]["labels"] if "prod" in services else {}
+    route = parse_route(app, prod_labels)
     return {
         "name": app,
         "exists": bool(services),
         "network": network if swarm.network(network) else None,
         "services": services,
-        "route": parse_route(app, prod_labels),
+        "route": route,
+        "preview": preview_of(route),
     }
 
 

@@ -102,6 +102,19 @@ options:
         HTTP again. Needs O(tls=true).
       - On creation V(false).
     type: bool
+  preview_header:
+    description:
+      - While O(service=split), a preview of the canary whatever the weights (V(0) included, a dark launch for QA).
+        A request whose header of this name is V(always) goes to the canary (router C(NAME-preview), through the
+        canary's guard, so it fails over to production), V(never) to production (router C(NAME-pinned)).
+        Without the header, the cookie C(sentinel-canary) decides the same way; a link with C(?sentinel-canary=1)
+        (or V(0)) sets it to V(always) (or V(never)) and sends the browser back to the page without the parameter
+        (routers C(NAME-preview-on), C(NAME-preview-off)).
+      - The preview's routers have the app router's entrypoint, TLS and middlewares, so an authentication
+        middleware guards the preview too.
+      - Ignored with O(service=prod), where no canary takes traffic. When the route goes through the split,
+        V(X-Sentinel-Canary) unless given.
+    type: str
 attributes:
   diff_mode:
     details: Before and after of the labels this module owns.
@@ -131,10 +144,11 @@ EXAMPLES = r"""
     name: todo
     hsts: true
 
-- name: Send traffic through the canary split (the rest of the route stays)
+- name: Send traffic through the canary split (the rest of the route stays); QA previews with X-QA-Canary
   sentinel.paas.traefik_route:
     name: todo
     service: split
+    preview_header: X-QA-Canary
 
 - name: Unpublish todo (the service keeps running)
   sentinel.paas.traefik_route:
@@ -150,6 +164,13 @@ route:
   returned: always
   type: dict
   sample: {domains: [todo.example.com], tls: true, entrypoints: {http: web, https: websecure}, service: prod}
+preview:
+  description:
+    - While the route goes through the split, how to reach the canary on purpose; null otherwise.
+    - C(header), the header line to send; C(link), a URL that sets the preview cookie.
+  returned: always
+  type: dict
+  sample: {header: "X-Sentinel-Canary: always", link: "https://todo.example.com/?sentinel-canary=1"}
 labels:
   description: The labels this module owns on C(NAME-prod) after the run.
   returned: always
@@ -185,6 +206,7 @@ from ansible_collections.sentinel.paas.plugins.module_utils._traefik import (
     effective_params,
     owned_labels,
     parse_route,
+    preview_of,
     replace_owned_labels,
     taken_domain_errors,
 )
@@ -218,6 +240,7 @@ class RouteManager:
             # Applied to the labels as re-read at write time, so a concurrent swarm_app run keeps its own.
             self.swarm.set_service_labels(self.service, lambda labels: replace_owned_labels(self.app, labels, desired))
         result = {"changed": bool(changes), "changes": changes, "route": route, "labels": desired}
+        result["preview"] = preview_of(route)
         if self.module._diff:
             result["diff"] = {"before": current, "after": desired}
         return result
@@ -241,6 +264,7 @@ def argument_spec():
         retry_attempts={"type": "int"},
         priority={"type": "int"},
         hsts={"type": "bool"},
+        preview_header={"type": "str"},
     )
 
 

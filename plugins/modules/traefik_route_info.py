@@ -80,6 +80,11 @@ route:
     hsts:
       description: Whether the app's HTTPS answers carry C(Strict-Transport-Security) (the middleware C(NAME-hsts)).
       type: bool
+    preview_header:
+      description:
+        - While the route goes through the split, the header whose value V(always) sends a request to the canary
+          (and V(never) to production); null otherwise. See O(sentinel.paas.traefik_route#module:preview_header).
+      type: str
   sample:
     domains: [todo.example.com]
     tls: true
@@ -90,6 +95,7 @@ route:
     retry_attempts: 3
     priority: null
     hsts: false
+    preview_header: null
 labels:
   description: The raw router-side labels of C(NAME-prod).
   returned: always

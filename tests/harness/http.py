@@ -17,19 +17,24 @@ class Edge:
         self.url = f"http://{ip}"
         self.host = host
 
-    def get(self, path: str = "/", session: requests.Session | None = None, **kw) -> requests.Response:
-        return (session or requests).get(self.url + path, headers={"Host": self.host}, timeout=5, **kw)
+    def get(
+        self, path: str = "/", session: requests.Session | None = None, headers: dict | None = None, **kw
+    ) -> requests.Response:
+        headers = {"Host": self.host, **(headers or {})}
+        return (session or requests).get(self.url + path, headers=headers, timeout=5, **kw)
 
     def post_json(self, path: str, body: dict) -> requests.Response:
         return requests.post(self.url + path, headers={"Host": self.host}, json=body, timeout=5)
 
-    def version(self, session: requests.Session | None = None) -> str | None:
+    def version(self, session: requests.Session | None = None, headers: dict | None = None) -> str | None:
         """X-App-Version of one answer (a fresh connection without cookies unless ``session``)."""
-        response = self.get(session=session)
+        response = self.get(session=session, headers=headers)
         return response.headers.get("X-App-Version") if response.status_code == 200 else f"HTTP {response.status_code}"
 
-    def versions(self, n: int) -> collections.Counter:
-        return collections.Counter(self.version() for _ in range(n))
+    def versions(
+        self, n: int, session: requests.Session | None = None, headers: dict | None = None
+    ) -> collections.Counter:
+        return collections.Counter(self.version(session, headers) for _ in range(n))
 
     def wait_until(self, what: str, condition, timeout: float = 60, interval: float = 0.3):
         """Poll ``condition(edge)`` until truthy; returns its value."""

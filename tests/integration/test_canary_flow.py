@@ -98,6 +98,62 @@ def test_split_stickiness_and_live_traffic_changes(platform, sentinel, no_canary
     assert status.returncode == 0 and status.data["weights"] == {"prod": 70, "canary": 30}
 
 
+def test_a_dark_launch_reaches_only_who_asks_for_it(platform, sentinel, no_canary):
+    """At weight 0 the canary takes no user; the header, or the cookie a link sets, reaches it
+    anyway, and 'never' keeps a user on production at any weight. Plain users meet production only,
+    under load, from before the canary starts until after it is gone."""
+    edge = no_canary
+    always, never = {"X-Sentinel-Canary": "always"}, {"X-Sentinel-Canary": "never"}
+    with Load(edge) as load:
+        run = sentinel("canary", "deploy", APP, "--image", platform.image("sentinel-test/todo:2"), "--weight", "0")
+        assert run.returncode == 0, run.error
+        assert run.data["preview"] == {
+            "header": "X-Sentinel-Canary: always",
+            "link": f"http://{DOMAIN}/?sentinel-canary=1",
+        }
+        assert edge.versions(100, headers=always) == {"2": 100}
+        assert edge.versions(100) == {"1": 100}
+
+        # A link sets the cookie and sends the browser back without its parameter.
+        tester = requests.Session()
+        link = edge.get("/?a=1&sentinel-canary=1", session=tester, allow_redirects=False)
+        assert link.status_code == 302 and link.headers["Location"] == f"http://{DOMAIN}/?a=1&", link.headers
+        assert tester.cookies.get("sentinel-canary") == "always"
+        assert edge.versions(50, session=tester) == {"2": 50}
+        assert edge.versions(20, session=tester, headers=never) == {"1": 20}  # the header beats the cookie
+
+        status = sentinel("canary", "status", APP)
+        assert status.data["preview"]["header"] == "X-Sentinel-Canary: always"
+
+        run = sentinel("canary", "rollback", APP, "--yes")
+        assert run.returncode == 0, run.error
+        assert edge.versions(50, headers=always) == {"1": 50}, "no canary, no preview"
+    print(f"\nfault table: {load.summary('dark launch at weight 0, previewed, rolled back')}")
+    assert not load.failures and {version for _, version in load.results} == {"1"}
+
+
+def test_never_keeps_a_user_on_production_at_any_weight(platform, sentinel, no_canary):
+    edge = no_canary
+    image = platform.image("sentinel-test/todo:2")
+    run = sentinel("canary", "deploy", APP, "--image", image, "--weight", "100", "--preview-header", "X-QA")
+    assert run.returncode == 0, run.error
+    assert run.data["preview"]["header"] == "X-QA: always"
+    assert edge.versions(50) == {"2": 50}
+    assert edge.versions(50, headers={"X-QA": "never"}) == {"1": 50}
+    pinned = requests.Session()
+    assert edge.get("/?sentinel-canary=0", session=pinned, allow_redirects=False).status_code == 302
+    assert edge.versions(50, session=pinned) == {"1": 50}
+
+
+def test_a_bad_preview_header_is_refused_before_anything_changes(platform, sentinel, no_canary):
+    before = cluster_state(platform)
+    run = sentinel(
+        "canary", "deploy", APP, "--image", platform.image("sentinel-test/todo:2"), "--preview-header", "X Bad"
+    )  # fmt: skip
+    assert run.returncode != 0 and "invalid preview header 'X Bad'" in run.error
+    assert cluster_state(platform) == before
+
+
 def test_promote_under_load_fails_no_request(platform, sentinel, no_canary):
     edge = no_canary
     image_v2 = platform.image("sentinel-test/todo:2")

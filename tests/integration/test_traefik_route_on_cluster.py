@@ -161,9 +161,16 @@ def test_service_prod_to_split(ansible, stand_in):
     assert not ansible.module(ROUTE, args).failed
     result = ansible.module(ROUTE, dict(args, service="split"), diff=True)
     assert result.changed and not result.failed, result.msg
-    assert result["changes"] == [f"traefik.http.routers.{app}.service"]
+    # The router's service, and the canary's preview beside it (its routers and middlewares).
+    previews = [
+        c
+        for c in result["changes"]
+        if c.startswith((f"traefik.http.routers.{app}-", f"traefik.http.middlewares.{app}-preview-"))
+    ]
+    assert sorted(result["changes"]) == sorted([f"traefik.http.routers.{app}.service", *previews]) and previews
     assert stand_in.labels[f"traefik.http.routers.{app}.service"] == f"{app}-split@file"
     assert ansible.module(INFO, {"name": app})["route"]["service"] == "split"
+    assert ansible.module(INFO, {"name": app})["route"]["preview_header"] == "X-Sentinel-Canary"
     assert not ansible.module(ROUTE, dict(args, service="split")).changed
 
 

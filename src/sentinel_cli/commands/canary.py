@@ -30,6 +30,9 @@ def canary() -> None:
 @env_option
 @secret_env_option
 @click.option("--replicas", type=click.IntRange(min=1), help="Tasks of the canary (a new canary: 1).")
+@click.option(
+    "--preview-header", metavar="NAME", help="Header whose value 'always' reaches the canary (X-Sentinel-Canary)."
+)
 @smoke_test_options
 @click.option("--auto", is_flag=True, help="Walk the --steps, judging each from Prometheus; promote or roll back.")
 @click.option("--steps", help="With --auto: the canary's weights, strictly increasing (default 5,10,25,50).")
@@ -62,6 +65,7 @@ def canary_deploy(
     env,
     secret_env,
     replicas,
+    preview_header,
     smoke_test,
     smoke_test_command,
     smoke_test_timeout,
@@ -73,6 +77,10 @@ def canary_deploy(
 
     A new canary runs with production's settings (env, secrets, port, database) and the new image;
     --env replaces its environment and --secret-env its secrets (production takes them on promote).
+
+    Whatever the weight, 0 included (a dark launch), a request with the header
+    X-Sentinel-Canary: always reaches the canary, and 'never' production; a browser opens the
+    app with ?sentinel-canary=1 (or 0) once and a cookie keeps it there.
 
     With --smoke-test or --smoke-test-cmd, a one-off job runs first on the app's network, with
     the canary's URL in $SENTINEL_TARGET (http://NAME-canary:PORT); unless it exits 0, the
@@ -90,6 +98,7 @@ def canary_deploy(
         "env": env or None,
         "secret_env": secret_env or None,
         "replicas": replicas,
+        "preview_header": preview_header,
         "smoke_test": smoke_test,
         "smoke_test_command": smoke_test_command,
         "smoke_test_timeout": smoke_test_timeout,
@@ -164,11 +173,14 @@ def canary_status(ctx: Context, name) -> None:
             lines.append(line)
     if "canary" not in services:
         lines.append("  (no canary)")
+    preview = result.get("app", {}).get("preview")
+    if preview:
+        lines.append(_preview_line(preview))
     rollout = result.get("rollout")
     live = rollout if rollout and rollout.get("status") in UNFINISHED else None
     if live:
         lines += _live_rollout_lines(live, datetime.now(UTC))
-    data = {"weights": weights, "services": services, "traffic": traffic or None, "rollout": live}
+    data = {"weights": weights, "services": services, "preview": preview, "traffic": traffic or None, "rollout": live}
     ctx.out.emit(data, f"{name}\n" + "\n".join(lines))
 
 
@@ -303,7 +315,14 @@ def _rollout_text(name: str, result: dict) -> str:
 
 def _weights_line(name: str, result: dict) -> str:
     weights = result.get("weights", {})
-    return f"{name}: production {weights.get('prod')}% / canary {weights.get('canary')}% ({result.get('canary_image')})"
+    line = f"{name}: production {weights.get('prod')}% / canary {weights.get('canary')}% ({result.get('canary_image')})"
+    preview = result.get("preview")
+    return f"{line}\n{_preview_line(preview)}" if preview else line
+
+
+def _preview_line(preview: dict) -> str:
+    """Where QA reaches the canary on purpose, whatever the weights."""
+    return f"  preview: send '{preview['header']}', or open {preview['link']}"
 
 
 def register(cli: click.Group) -> None:

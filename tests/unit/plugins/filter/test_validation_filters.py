@@ -10,8 +10,15 @@ FILTERS = validation.FilterModule().filters()
 
 def test_the_filters_are_registered():
     assert set(FILTERS) == {
-        "app_name_error", "domain_errors", "rollout_errors", "taken_domain_errors", "weight_error",
+        "app_name_error", "domain_errors", "preview_header_error", "rollout_errors", "taken_domain_errors",
+        "weight_error",
     }  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "why"), [("X-QA-Canary", ""), ("X QA", "letters, digits"), ("cookie", "itself")])
+def test_preview_headers_say_why_they_cannot_be_used(name, why):
+    answer = FILTERS["preview_header_error"](name)
+    assert answer == "" if not why else why in answer and answer.startswith("invalid preview header")
 
 
 def test_rollout_filters_use_the_modules_rules_and_blank_takes_the_defaults():

@@ -27,7 +27,11 @@ def test_valid_names(name):
         ("node-exporter", "reserved by the platform"),
         ("sentinel", "reserved by the platform"),
         ("sentinel-web", "reserved by the platform"),
-        ("todo-http", "redirect router is X-http"),
+        ("todo-http", "app X's routers are X-http"),
+        ("todo-preview", "ending in -http, -preview, -pinned, -preview-on, -preview-off are reserved"),
+        ("todo-pinned", "reserved"),
+        ("todo-preview-on", "reserved"),
+        ("todo-preview-off", "reserved"),
     ],
 )
 def test_invalid_names(name, reason):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from ansible_collections.sentinel.paas.plugins.module_utils import _traefik as t
 
@@ -230,6 +232,7 @@ def test_desired_route_defaults():
         "retry_attempts": 3,
         "priority": None,
         "hsts": False,
+        "preview_header": None,
     }
 
 
@@ -258,9 +261,10 @@ def test_labels_with_tls():
 
 
 def test_labels_without_tls_split_no_retry_with_priority():
-    assert t.build_labels(
+    labels = t.build_labels(
         APP, route(tls=False, service="split", retry_attempts=0, priority=7, middlewares=["auth@file"])
-    ) == {
+    )
+    assert {k: v for k, v in labels.items() if k.startswith("traefik.http.routers.todo.")} == {
         "traefik.http.routers.todo.rule": "Host(`todo.example.com`)",
         "traefik.http.routers.todo.entrypoints": "web",
         "traefik.http.routers.todo.service": "todo-split@file",
@@ -291,6 +295,8 @@ ROUTES = [
     {"entrypoints": {"http": "h", "https": "s"}, "cert_resolver": "le", "retry_attempts": 10, "priority": 1},
     {"hsts": True, "middlewares": ["auth@file"]},
     {"hsts": True, "retry_attempts": 0},
+    {"service": "split", "preview_header": "X-QA-Canary", "hsts": True},
+    {"service": "split", "tls": False, "priority": 40},
 ]
 
 
@@ -300,6 +306,94 @@ def test_labels_round_trip(overrides):
     labels = t.build_labels(APP, wanted)
     assert all(t.is_owned_label(APP, k) for k in labels)
     assert t.parse_route(APP, labels) == wanted
+
+
+# -- the canary's preview -----------------------------------------------------------------
+PREVIEW_ROUTERS = ("todo-preview", "todo-pinned", "todo-preview-on", "todo-preview-off")
+
+
+def test_a_route_to_production_has_no_preview():
+    labels = t.build_labels(APP, route(preview_header="X-QA"))
+    assert not [k for k in labels if "preview" in k or "pinned" in k]
+    assert route(preview_header="X-QA")["preview_header"] is None
+    assert t.preview_of(route()) is None
+
+
+def test_through_the_split_a_header_or_cookie_names_a_side():
+    labels = t.build_labels(APP, route(service="split", tls=False))
+    host = "(Host(`todo.example.com`))"
+    assert labels["traefik.http.routers.todo-preview.rule"] == (
+        f"{host} && (Header(`X-Sentinel-Canary`, `always`) || (!Header(`X-Sentinel-Canary`, `never`)"
+        r" && HeaderRegexp(`Cookie`, `(?:^|;\s*)sentinel-canary=always(?:;|$)`)))"
+    )
+    assert labels["traefik.http.routers.todo-preview.service"] == "todo-canary-guard@file"
+    assert labels["traefik.http.routers.todo-pinned.service"] == "todo-prod"
+    assert "`never`) || (!Header(`X-Sentinel-Canary`, `always`)" in labels["traefik.http.routers.todo-pinned.rule"]
+    assert labels["traefik.http.routers.todo-preview-on.rule"] == f"{host} && Query(`sentinel-canary`, `1`)"
+    assert labels["traefik.http.routers.todo-preview-off.rule"] == f"{host} && Query(`sentinel-canary`, `0`)"
+    set_cookie = "traefik.http.middlewares.todo-preview-{}.headers.customresponseheaders.Set-Cookie"
+    assert labels[set_cookie.format("on")] == "sentinel-canary=always; Path=/; HttpOnly; SameSite=Lax"
+    assert labels[set_cookie.format("off")] == "sentinel-canary=never; Path=/; HttpOnly; SameSite=Lax"
+
+
+def test_the_preview_outranks_the_app_router_and_a_link_outranks_the_preview():
+    default = t.build_labels(APP, route(service="split"))
+    rule_length = len("Host(`todo.example.com`)")  # Traefik's default priority of the app router
+    given = t.build_labels(APP, route(service="split", priority=500))
+    for labels, base in ((default, rule_length), (given, 500)):
+        assert labels["traefik.http.routers.todo-preview.priority"] == str(base + 1)
+        assert labels["traefik.http.routers.todo-pinned.priority"] == str(base + 1)
+        assert labels["traefik.http.routers.todo-preview-on.priority"] == str(base + 2)
+
+
+def test_the_preview_keeps_the_app_routers_middlewares_entrypoint_and_tls():
+    labels = t.build_labels(APP, route(service="split", middlewares=["auth@file"], hsts=True))
+    for router in PREVIEW_ROUTERS:
+        assert labels[f"traefik.http.routers.{router}.entrypoints"] == "websecure"
+        assert labels[f"traefik.http.routers.{router}.tls"] == "true"
+        assert labels[f"traefik.http.routers.{router}.middlewares"].startswith("todo-hsts,auth@file,")
+    assert labels["traefik.http.routers.todo-preview.middlewares"] == "todo-hsts,auth@file,todo-retry"
+    # A link answers with a redirect: its cookie, then back to the page without the parameter.
+    assert labels["traefik.http.routers.todo-preview-on.middlewares"] == (
+        "todo-hsts,auth@file,todo-preview-on,todo-preview-link"
+    )
+    assert labels["traefik.http.routers.todo-preview-on.service"] == "noop@internal"
+    assert labels["traefik.http.middlewares.todo-preview-on.headers.customresponseheaders.Set-Cookie"].endswith(
+        "; Secure"
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "back_to"),
+    [
+        ("https://a.example.com/p?sentinel-canary=1", "https://a.example.com/p?"),
+        ("https://a.example.com/p?x=1&sentinel-canary=0", "https://a.example.com/p?x=1&"),
+        ("https://a.example.com/?sentinel-canary=1&y=2", "https://a.example.com/?y=2"),
+        ("https://a.example.com/p?x=1&sentinel-canary=1&y=2", "https://a.example.com/p?x=1&y=2"),
+    ],
+)
+def test_a_link_comes_back_without_its_parameter(url, back_to):
+    labels = t.build_labels(APP, route(service="split"))
+    regex = labels["traefik.http.middlewares.todo-preview-link.redirectregex.regex"]
+    replacement = labels["traefik.http.middlewares.todo-preview-link.redirectregex.replacement"]
+    assert re.sub(regex, replacement.replace("${1}", r"\1").replace("${2}", r"\2"), url) == back_to
+
+
+@pytest.mark.parametrize(
+    ("header", "why"),
+    [("X QA", "letters, digits"), ("", "letters, digits"), ("Cookie", "itself"), ("host", "itself"), (7, "letters")],
+)
+def test_a_bad_preview_header_is_refused(header, why):
+    with pytest.raises(t.RouteError, match=why):
+        route(service="split", preview_header=header)
+
+
+def test_preview_of_tells_the_header_and_a_link():
+    assert t.preview_of(route(service="split", domains=["a.example.com", "b.example.com"])) == {
+        "header": "X-Sentinel-Canary: always",
+        "link": "https://a.example.com/?sentinel-canary=1",
+    }
+    assert t.preview_of(route(service="split", tls=False))["link"] == "http://todo.example.com/?sentinel-canary=1"
 
 
 def test_parse_route_without_router_is_none():

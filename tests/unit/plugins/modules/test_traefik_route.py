@@ -96,9 +96,30 @@ def test_a_new_route_needs_domains():
 def test_omitted_options_keep_the_current_route():
     created = run(traefik_route, {**ARGS, "tls": False, "middlewares": ["auth@file"], "retry_attempts": 5})
     switched = run(traefik_route, {"name": "todo", "service": "split"})
-    assert switched["changes"] == ["traefik.http.routers.todo.service"]
-    assert switched["route"] == {**created["route"], "service": "split"}
+    # The router's service changes; the rest of what changes is the canary's preview.
+    assert "traefik.http.routers.todo.service" in switched["changes"]
+    assert all(c == "traefik.http.routers.todo.service" or "preview" in c or "pinned" in c for c in switched["changes"])
+    assert switched["route"] == {**created["route"], "service": "split", "preview_header": "X-Sentinel-Canary"}
     assert not run(traefik_route, {"name": "todo"})["changed"]
+
+
+def test_the_preview_header_is_kept_through_the_split_and_goes_with_it():
+    run(traefik_route, ARGS)
+    split = run(traefik_route, {"name": "todo", "service": "split", "preview_header": "X-QA"})
+    assert split["preview"] == {"header": "X-QA: always", "link": "https://todo.example.com/?sentinel-canary=1"}
+    assert not run(traefik_route, {"name": "todo", "service": "split"})["changed"]
+    back = run(traefik_route, {"name": "todo", "service": "prod"})
+    assert back["preview"] is None and not [k for k in back["labels"] if "preview" in k or "pinned" in k]
+    again = run(traefik_route, {"name": "todo", "service": "split"})
+    assert again["route"]["preview_header"] == "X-Sentinel-Canary"
+
+
+def test_a_bad_preview_header_changes_nothing():
+    run(traefik_route, ARGS)
+    before = dict(MemorySwarm.services["todo-prod"])
+    msg = fail(traefik_route, {"name": "todo", "service": "split", "preview_header": "X Bad"})["msg"]
+    assert msg.startswith("Error routing app todo: invalid preview header 'X Bad'")
+    assert MemorySwarm.services["todo-prod"] == before
 
 
 def test_a_hand_edited_rule_needs_the_domains_given():
