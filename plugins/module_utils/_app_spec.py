@@ -16,7 +16,6 @@ from __future__ import annotations
 import copy
 import hashlib
 import hmac
-import json
 import re
 
 from ansible_collections.sentinel.paas.plugins.module_utils import _naming
@@ -35,12 +34,10 @@ SECRET_ENV_MODE = 0o444  # as Docker's default: any user of the image may read i
 SECRET_ENV_MAX_BYTES = 500 * 1024  # the engine takes a secret's data below this
 DB_STOP_GRACE = 30.0  # Postgres needs time for a clean shutdown checkpoint
 
-LABEL_RELEASE_IMAGE = "sentinel.release.image"
-LABEL_RELEASE_TIME = "sentinel.release.time"
-LABEL_HISTORY = "sentinel.history"
-HISTORY_LENGTH = 10
-# Labels written at apply time from the change itself, never compared.
-RELEASE_LABELS = (_naming.LABEL_RELEASE, LABEL_RELEASE_IMAGE, LABEL_RELEASE_TIME, LABEL_HISTORY)
+# Labels written at apply time from the change itself, never compared: the number of the release a
+# service runs (production's releases are recorded in _release_record), and the labels that held a
+# short history before the record did, which the next write of an older service drops.
+RELEASE_LABELS = (_naming.LABEL_RELEASE, "sentinel.release.image", "sentinel.release.time", "sentinel.history")
 RESERVED_LABEL_PREFIXES = ("sentinel.", "traefik.")
 # Environment the module sets itself when the app has a database.
 DB_ENV_KEYS = ("PGHOST", "PGPORT", "PGUSER", "PGDATABASE", "PGPASSFILE")
@@ -598,27 +595,19 @@ def needs_release(changes: list[str]) -> bool:
     return any(field in TASK_FIELDS for field in changes)
 
 
-def release_labels(current_labels: dict | None, changes: list[str], image_ref: str, now: str) -> dict:
-    """``sentinel.release*`` labels after this change; the history keeps the last releases."""
-    current_labels = current_labels or {}
-    try:
-        release = int(current_labels.get(_naming.LABEL_RELEASE, "0"))
-    except ValueError:
-        release = 0
-    if release and not needs_release(changes):
-        return {k: current_labels[k] for k in RELEASE_LABELS if k in current_labels}
-    try:
-        history = json.loads(current_labels.get(LABEL_HISTORY, "[]"))
-    except ValueError:
-        history = []
-    release += 1
-    history = [*history, {"release": release, "image": image_ref, "time": now}][-HISTORY_LENGTH:]
-    return {
-        _naming.LABEL_RELEASE: str(release),
-        LABEL_RELEASE_IMAGE: image_ref,
-        LABEL_RELEASE_TIME: now,
-        LABEL_HISTORY: json.dumps(history, separators=(",", ":")),
-    }
+def release_of(labels: dict | None) -> int:
+    """The release a service runs (its label ``sentinel.release``), 0 without one."""
+    text = (labels or {}).get(_naming.LABEL_RELEASE, "")
+    return int(text) if text.isdigit() else 0
+
+
+def release_number(current_labels: dict | None, changes: list[str], recorded: int = 0) -> int:
+    """The release a service runs after ``changes``: its current one, or, after a change that starts
+    new tasks (or for a new service), the next after both its own and the newest ``recorded``."""
+    current = release_of(current_labels)
+    if current and not needs_release(changes):
+        return current
+    return max(current, recorded) + 1
 
 
 # -- building the engine's spec -----------------------------------------------------------

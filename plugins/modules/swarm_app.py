@@ -19,9 +19,12 @@ description:
     to the image are ignored). Labels owned by P(sentinel.paas.traefik_route#module) (router and middleware
     labels of the app) are preserved exactly.
   - Each change of the task spec (image, env, healthcheck, limits, secrets, stop grace period, networks)
-    is a new release. The service records it in labels C(sentinel.release) (a counter from 1),
-    C(sentinel.release.image) (the image, pinned to the digest the registry served), C(sentinel.release.time)
-    (UTC) and C(sentinel.history) (JSON list of the last 10 releases with release, image and time).
+    is a new release, numbered from 1; the service's label C(sentinel.release) names the one it runs.
+    Production's releases are recorded once the update converged, each in a Docker config
+    C(sentinel-release-NAME-N) (labels C(sentinel.release.app), C(sentinel.release.number)) holding as JSON the
+    image pinned to the digest the registry served, the environment (O(env)), the secret names of
+    O(secret_env) (never a value), the fields that changed, the time (UTC), O(release_by) and
+    O(release_reason). M(sentinel.paas.release_info) reads them; the app keeps the last O(releases_kept).
   - The database password is generated once (or taken from O(postgres_password)) and stored only in Docker
     secrets; the secret carries a salted hash of it in label C(sentinel.config-hash) so a given password can
     be compared. Changing the password of an existing database is not supported (Postgres keeps the
@@ -213,6 +216,16 @@ options:
     description: Seconds to wait with O(wait).
     type: int
     default: 300
+  release_by:
+    description: Who makes this change, as the release record of production keeps it (for example V(ann@laptop)).
+    type: str
+  release_reason:
+    description: Why, as the release record of production keeps it (for example V(deploy), V(rollback to v3)).
+    type: str
+  releases_kept:
+    description: How many of production's release records the app keeps, the newest; older ones are removed.
+    type: int
+    default: 50
   delete_data:
     description:
       - With O(state=absent) and O(role=prod), also remove the database volume (its data is lost) and the
@@ -301,6 +314,7 @@ from functools import partial
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.sentinel.paas.plugins.module_utils import _app_spec as spec
 from ansible_collections.sentinel.paas.plugins.module_utils import _naming
+from ansible_collections.sentinel.paas.plugins.module_utils import _release_record as releases
 from ansible_collections.sentinel.paas.plugins.module_utils._args import app_name_argument
 from ansible_collections.sentinel.paas.plugins.module_utils._diff import ChangeSet
 from ansible_collections.sentinel.paas.plugins.module_utils._swarm import (
@@ -426,6 +440,10 @@ class AppManager:
         refs, secret_steps = self.secret_env_plan(prod)
         step, image_ref, release = self.app_service_step(current, prod, with_db, refs)
         self.app_step = step
+        if self.role == "prod" and release != spec.release_of(current and current["Spec"].get("Labels")):
+            steps_after = [self.release_record_step(release, step, with_db)]
+        else:
+            steps_after = []
         in_use = {s["name"] for s in step.after["secrets"]} | self.secrets_in_use(exclude=self.role)
         port = spec.port_of(step.after["labels"], self.app, self.role)
         result = {
@@ -438,7 +456,7 @@ class AppManager:
         }
         # Without wait nothing says the update took: the old versions stay for a run that waits.
         self.after_converged = self.unused_secret_steps(in_use) if self.p["wait"] else []
-        return [*steps, *secret_steps, step, *self.after_converged], result
+        return [*steps, *secret_steps, step, *steps_after, *self.after_converged], result
 
     def network_steps(self):
         steps = []
@@ -599,9 +617,34 @@ class AppManager:
         desired, current_view = spec.compare_digests(desired, current_view, params["image"], running)
         step = self.service_step(name, current, current_view, desired, params["image"], self.p["force_update"])
         labels = current and current["Spec"].get("Labels")
-        release = spec.release_labels(labels, step.fields, step.image_ref, _now())
-        step.labels = {**step.labels, **release}
-        return step, step.image_ref, int(release[_naming.LABEL_RELEASE])
+        recorded = max(map(releases.number_of, self.release_records()), default=0) if self.role == "prod" else 0
+        release = spec.release_number(labels, step.fields, recorded)
+        step.labels = {**step.labels, _naming.LABEL_RELEASE: str(release)}
+        return step, step.image_ref, release
+
+    def release_records(self):
+        return self.swarm.configs({releases.LABEL_APP: self.app})
+
+    def release_record_step(self, number, step, with_db):
+        """Records production's new release once its update converged (a step after the service's),
+        and prunes the app's records to the newest ``releases_kept``."""
+        refs = spec.secret_env_refs(step.after["secrets"], self.app)
+        production = {
+            "image": step.image_ref,
+            "env": spec.user_env(step.after["env"], has_db=with_db, secret_keys=refs),
+            "secret_env": refs,
+        }
+        note = {"by": self.p["release_by"], "reason": self.p["release_reason"]}
+        record = releases.new_record(self.app, number, production, step.fields, note, _now())
+        name = releases.config_name(self.app, number)
+
+        def write():
+            pruned = releases.to_prune(self.release_records(), self.p["releases_kept"])
+            self.swarm.create_config(name, releases.data_of(record), releases.labels(self.app, number))
+            for old in pruned:
+                self.swarm.remove_config(old["ID"])
+
+        return Step(f"release {name}", None, releases.shown(record, number), write)
 
     def service_step(self, name, current, current_view, desired, image, restart=False):
         desired = spec.with_restart(desired, current_view, restart)
@@ -657,6 +700,15 @@ class AppManager:
         ]
         if self.role == "prod":
             steps += self.app_resources_absent_steps(services["db"])
+            steps += [
+                Step(
+                    f"release {c['Spec']['Name']}",
+                    {"release": releases.number_of(c)},
+                    None,
+                    partial(self.swarm.remove_config, c["ID"]),
+                )
+                for c in self.release_records()
+            ]
         steps += self.unused_secret_steps(self.secrets_in_use(exclude=self.role) if self.role != "prod" else set())
         result = {"exists": False, "with_db": False, "image": None, "release": None, "port": None, "secret_env": None}
         return steps, result
@@ -763,6 +815,9 @@ def argument_spec():
         wait={"type": "bool", "default": True},
         wait_timeout={"type": "int", "default": 300},
         delete_data={"type": "bool", "default": False},
+        release_by={"type": "str"},
+        release_reason={"type": "str"},
+        releases_kept={"type": "int", "default": releases.DEFAULT_KEEP},
     )
 
 

@@ -10,8 +10,8 @@ module: swarm_app_info
 short_description: Describe Sentinel apps on a Docker Swarm
 description:
   - Read-only. Describes one app (O(name)) or every app found by its services' C(sentinel.app) label,
-    with its services (production, canary, database) with image, replicas, update status, release and release
-    history, labels, and tasks with the node they run on.
+    with its services (production, canary, database) with image, replicas, update status, release, labels,
+    and tasks with the node they run on.
   - An unknown app is not an error; it is returned with C(exists=false) and callers decide.
   - Never returns secret contents (secrets appear by name only).
 version_added: 0.1.0
@@ -67,9 +67,9 @@ apps:
       description: >-
         By role (V(prod), V(canary), V(baseline), V(db)): name, image, port (the container port Traefik sends
         requests to, null for the database), replicas (desired, running), update_status
-        (state and message of the last update, or null), release, release_image, release_time,
-        history (list of release, image, time), labels, secrets (names), secret_env (secret names by C(KEY), as
-        swarm_app's O(sentinel.paas.swarm_app#module:secret_env) made them; never a value), env (as given to
+        (state and message of the last update, or null), release (the number of the release it runs; production's
+        are recorded, see M(sentinel.paas.release_info)), labels, secrets (names), secret_env (secret names by
+        C(KEY), as swarm_app's O(sentinel.paas.swarm_app#module:secret_env) made them; never a value), env (as given to
         swarm_app, without the variables the module adds for the database and the secrets), tasks.
       type: dict
     route:
@@ -86,7 +86,6 @@ apps:
       type: dict
 """
 
-import json
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.sentinel.paas.plugins.module_utils import _app_spec as spec
@@ -109,11 +108,6 @@ def describe_service(swarm, service, with_tasks):
     ]
     secret_env = spec.secret_env_refs(refs, app) if app else {}
     env = dict(item.split("=", 1) if "=" in item else (item, "") for item in container.get("Env") or [])
-    try:
-        history = json.loads(labels.get(spec.LABEL_HISTORY, "[]"))
-    except ValueError:
-        history = []
-    release = labels.get(_naming.LABEL_RELEASE)
     update = service.get("UpdateStatus")
     info = {
         "name": s["Name"],
@@ -124,10 +118,7 @@ def describe_service(swarm, service, with_tasks):
             "running": sum(1 for t in tasks if t["desired_state"] == "running" and t["state"] == "running"),
         },
         "update_status": {"state": update.get("State"), "message": update.get("Message", "")} if update else None,
-        "release": int(release) if release and release.isdigit() else None,
-        "release_image": labels.get(spec.LABEL_RELEASE_IMAGE),
-        "release_time": labels.get(spec.LABEL_RELEASE_TIME),
-        "history": history,
+        "release": spec.release_of(labels) or None,
         "labels": labels,
         "secrets": secrets,
         "secret_env": secret_env,

@@ -143,7 +143,7 @@ def test_app_without_database(cluster, ansible, apps):
     assert app["exists"] and app["network"] == f"sentinel-{name}"
     prod = app["services"]["prod"]
     assert prod["replicas"] == {"desired": 1, "running": 1}
-    assert prod["release"] == 1 and len(prod["history"]) == 1
+    assert prod["release"] == 1
     assert prod["env"] == {"GREETING": "hi"}
     assert {t["node"] for t in prod["tasks"]} <= {"node1", "node2", "node3"}
 
@@ -272,7 +272,9 @@ def test_image_change_replicas_router_labels_and_rollback(cluster, ansible, apps
     current = service(client, f"{name}-prod")
     labels = current["Spec"]["Labels"]
     assert labels["sentinel.release"] == "2"
-    assert [h["release"] for h in json.loads(labels["sentinel.history"])] == [1, 2]
+    records = ansible.module("sentinel.paas.release_info", {"name": name})
+    assert [r["release"] for r in records["releases"]] == [2, 1] and records["live"] == 2
+    assert records["releases"][0]["image"] == applied["app"]["image"]
     assert current["UpdateStatus"]["State"] == "completed"
     assert {k: labels[k] for k in route} == route
     running = client.api.tasks(filters={"service": f"{name}-prod", "desired-state": "running"})

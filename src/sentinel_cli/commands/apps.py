@@ -58,6 +58,7 @@ def init(ctx: Context, extra: dict) -> None:
     help="Tell browsers to use HTTPS only, for a year (Strict-Transport-Security; needs TLS; a new app: off).",
 )
 @smoke_test_options
+@click.option("--reason", metavar="TEXT", help="Why, as the release record keeps it (sentinel releases NAME).")
 @pass_context
 def deploy(
     ctx: Context,
@@ -74,6 +75,7 @@ def deploy(
     health_path,
     tls,
     hsts,
+    reason,
     **smoke,
 ) -> None:
     """Deploy NAME, or change it, and print its URL.
@@ -99,6 +101,7 @@ def deploy(
         "health_path": health_path,
         "tls": tls,
         "hsts": hsts,
+        "reason": reason,
         **smoke,
     }
     result = ctx.run("deploy.yml", {"app": name, **only_given(given)}, f"Deploying {name}")

@@ -146,7 +146,11 @@ def canary_promote(ctx: Context, name, yes) -> None:
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @pass_context
 def canary_rollback(ctx: Context, name, yes) -> None:
-    """Send all traffic back to production and remove the canary."""
+    """Send all traffic back to production and remove the canary.
+
+    Production itself does not change; to take production back to an earlier release, see
+    sentinel rollback.
+    """
     confirm_or_abort(ctx, yes, f"Roll back {name}'s canary?")
     result = ctx.run("rollback.yml", {"app": name}, f"Rolling back {name}")
     ctx.out.emit(result, f"{name}: 100% production ({result.get('production_image')}); canary removed")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import json
 
 import pytest
 from ansible_collections.sentinel.paas.plugins.module_utils import _app_spec as spec
@@ -374,12 +373,8 @@ def test_removed_healthcheck_is_removed_from_the_spec():
 
 # -- releases -----------------------------------------------------------------------------
 def test_first_release():
-    labels = spec.release_labels(None, ["*"], f"{IMAGE}@{DIGEST}", "2026-01-01T00:00:00+00:00")
-    assert labels["sentinel.release"] == "1"
-    assert labels["sentinel.release.image"] == f"{IMAGE}@{DIGEST}"
-    assert json.loads(labels["sentinel.history"]) == [
-        {"release": 1, "image": f"{IMAGE}@{DIGEST}", "time": "2026-01-01T00:00:00+00:00"}
-    ]
+    assert spec.release_number(None, ["*"]) == 1
+    assert spec.release_number(None, ["*"], recorded=7) == 8  # records outlived the service's label
 
 
 @pytest.mark.parametrize(
@@ -394,19 +389,7 @@ def test_first_release():
     ],
 )
 def test_release_increments_on_task_changes_only(changes, bumped):
-    current = spec.release_labels(None, ["*"], "a:1", "t1")
-    after = spec.release_labels(current, changes, "a:2", "t2")
-    assert after["sentinel.release"] == ("2" if bumped else "1")
-    assert len(json.loads(after["sentinel.history"])) == (2 if bumped else 1)
-
-
-def test_history_is_bounded():
-    labels = None
-    for n in range(spec.HISTORY_LENGTH + 5):
-        labels = spec.release_labels(labels, ["image"], f"a:{n}", f"t{n}")
-    history = json.loads(labels["sentinel.history"])
-    assert len(history) == spec.HISTORY_LENGTH
-    assert history[-1]["release"] == spec.HISTORY_LENGTH + 5
+    assert spec.release_number({"sentinel.release": "4"}, changes, recorded=4) == (5 if bumped else 4)
 
 
 # -- password -----------------------------------------------------------------------------

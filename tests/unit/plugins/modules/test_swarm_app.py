@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pytest
 from ansible_collections.sentinel.paas.plugins.module_utils import _app_spec as spec
+from ansible_collections.sentinel.paas.plugins.module_utils import _release_record as releases
 from ansible_collections.sentinel.paas.plugins.modules import swarm_app
 from memory_swarm import MemorySwarm
 from module_harness import fail, run
@@ -111,7 +112,9 @@ def test_omitted_options_keep_the_current_values(given, field):
     before = spec.current_view(prod_spec(), MemorySwarm().network_names())
     db_before = MemorySwarm.services["todo-db"]["Version"]
     result = run(swarm_app, {"name": "todo", **given})
-    assert result["changes"] == [f"todo-prod.{field}"]
+    # A change that starts new tasks is a new release, recorded.
+    record = ["release sentinel-release-todo-2"] if field in spec.TASK_FIELDS else []
+    assert result["changes"] == [f"todo-prod.{field}", *record]
     after = spec.current_view(prod_spec(), MemorySwarm().network_names())
     assert spec.changed_keys(before, after) == [field]
     assert MemorySwarm.services["todo-db"]["Version"] == db_before, "the database is untouched"
@@ -279,6 +282,7 @@ def test_a_changed_secret_is_a_new_version_and_the_old_one_goes_after_the_switch
     assert changed["changes"] == [
         "secret sentinel-todo-env-API_KEY-2",
         "todo-prod.secrets",
+        "release sentinel-release-todo-2",
         "secret sentinel-todo-env-API_KEY-1",
     ]
     assert secret_refs()["API_KEY"] == "sentinel-todo-env-API_KEY-2"
@@ -386,3 +390,39 @@ def test_a_foreign_service_with_a_side_roles_name_does_not_stop_production():
     run(swarm_app, {**APP, "secret_env": SECRETS})
     MemorySwarm.services["todo-baseline"] = {"ID": "x", "Version": {"Index": 1}, "Spec": {"Name": "todo-baseline"}}
     assert run(swarm_app, {"name": "todo", "secret_env": SECRETS})["changed"] is False
+
+
+# -- release records ------------------------------------------------------------------------
+def records() -> dict:
+    """{number: record} of the app's release records in the engine."""
+    configs = MemorySwarm().configs({releases.LABEL_APP: "todo"})
+    return {releases.number_of(c): releases.record_of(c) for c in configs}
+
+
+def test_each_release_of_production_is_recorded_once_in_four_steps():
+    args = {**APP, "env": {"A": "1"}, "secret_env": SECRETS, "release_by": "ann@laptop", "release_reason": "deploy"}
+    assert run(swarm_app, args, check=True)["changed"] and records() == {}
+    assert "release sentinel-release-todo-1" in run(swarm_app, args)["changes"]
+    assert not run(swarm_app, args, check=True)["changed"]
+    assert not run(swarm_app, args)["changed"] and list(records()) == [1]
+    record = records()[1]
+    assert record["image"].startswith("registry:5000/todo:1@sha256:") and record["env"] == {"A": "1"}
+    assert record["secret_env"] == {k: f"sentinel-todo-env-{k}-1" for k in SECRETS}
+    assert (record["by"], record["reason"], record["release"]) == ("ann@laptop", "deploy", 1)
+    assert not any(value in repr(record) for value in SECRETS.values())
+
+
+def test_a_change_without_new_tasks_is_no_release_and_a_canary_has_no_record():
+    run(swarm_app, APP)
+    assert not [c for c in run(swarm_app, {"name": "todo", "replicas": 3})["changes"] if c.startswith("release")]
+    run(swarm_app, {"name": "todo", "role": "canary", "image": "registry:5000/todo:2"})
+    assert list(records()) == [1]
+
+
+def test_records_are_pruned_to_the_newest_kept_and_go_with_the_app():
+    for n in range(1, 6):
+        run(swarm_app, {**APP, "env": {"N": str(n)}, "releases_kept": 3})
+    assert sorted(records()) == [3, 4, 5] and records()[5]["env"] == {"N": "5"}
+    assert prod_spec()["Labels"]["sentinel.release"] == "5"
+    run(swarm_app, {"name": "todo", "state": "absent"})
+    assert records() == {}
