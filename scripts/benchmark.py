@@ -91,6 +91,7 @@ class Bench:
         self.until(lambda: all(self.version() == "2" for _ in range(10)))
         self.record("redeploy with only --image, 4 replicas: until all serve it", time.monotonic() - started)
         self.sentinel("deploy", APP, "--image", self.images["1"])
+        self.releases()
 
         self.record(
             "canary deploy (weight 10)",
@@ -120,6 +121,19 @@ class Bench:
 
         self.rollouts()
         self.sentinel("destroy", APP, "--yes")
+
+    def releases(self) -> None:
+        """Issue 12's: a config change until every answer carries it (the todo app answers with
+        $APP_VERSION), and a rollback to the first release until every answer is its version."""
+        started = time.monotonic()
+        self.sentinel("config", "set", APP, "APP_VERSION=configured")
+        self.until(lambda: all(self.version() == "configured" for _ in range(10)))
+        self.record("config set, 4 replicas: until every answer has it", time.monotonic() - started)
+        first = min(r["release"] for r in self.sentinel_json("releases", APP)["releases"])
+        started = time.monotonic()
+        self.sentinel("rollback", APP, "--to", f"v{first}", "--yes")
+        self.until(lambda: all(self.version() == "1" for _ in range(10)))
+        self.record(f"rollback --to v{first}, 4 replicas: until every answer is v1", time.monotonic() - started)
 
     def rollouts(self, interval: int = 10) -> None:
         """Issue 11's goals with --interval 10s: a good 4-step rollout's total time and the judge's

@@ -186,6 +186,8 @@ def _validate_secret_env(params: dict) -> None:
     env = params.get("env") or {}
     for key, value in (params.get("secret_env") or {}).items():
         key = str(key)
+        if value is None and params.get("secret_env_merge"):
+            continue  # the key goes
         if not _ENV_KEY.fullmatch(key) or key == PGPASS_TARGET:
             raise AppSpecError(f"invalid secret_env name {key!r}")
         if len(_naming.secret_env_name(params["name"], key, 9999)) > _naming.SECRET_NAME_MAX:

@@ -93,6 +93,13 @@ options:
       - Values are never returned, logged or shown in a diff (names only). On creation none; a new canary takes
         production's. Not with O(secret_env_from).
     type: dict
+  secret_env_merge:
+    description:
+      - With V(true), O(secret_env) names only the secrets that change, as C(playbooks/config_set.yml) gives them. A
+        C(KEY) with a value takes it, a C(KEY) given null goes, and the service keeps every other secret it has (their
+        values cannot be read back, so no caller could give them all).
+    type: bool
+    default: false
   secret_env_from:
     description:
       - Take the secrets of the app's service of this role as they are, by name (the values never leave the Swarm);
@@ -557,7 +564,13 @@ class AppManager:
         if values is None:
             return None, []
         refs, steps = {}, []
+        if self.p["secret_env_merge"]:
+            current = prod if self.role == "prod" else self.owned_service(self.role)
+            refs = spec.secret_env_refs(self.view_of(current)["secrets"], self.app) if current else {}
         for key, value in sorted(values.items()):
+            if value is None:  # secret_env_merge: the key goes
+                refs.pop(key, None)
+                continue
             versions = {s["Spec"]["Name"]: s for s in self.secret_env_versions(key)}
             same = [n for n, s in versions.items() if spec.password_matches(value, _config_hash(s))]
             if same:
@@ -781,6 +794,7 @@ def argument_spec():
         max_replicas={"type": "int", "default": spec.DEFAULT_MAX_REPLICAS},
         env={"type": "dict"},
         secret_env={"type": "dict", "no_log": True},
+        secret_env_merge={"type": "bool", "default": False},
         secret_env_from={"type": "str", "choices": ["prod", *_naming.SIDE_ROLES]},
         port={"type": "int"},
         healthcheck={

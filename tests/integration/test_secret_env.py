@@ -115,3 +115,69 @@ def test_bad_secret_env_is_refused_and_changes_nothing(platform, sentinel, first
     run = sentinel("deploy", APP, *args)
     assert run.returncode != 0 and message in run.error, run.error
     assert cluster_state(platform) == before
+
+
+# -- sentinel config (issue: "Releases, config, rollback to any release") -----------------------
+def test_config_set_rolls_out_under_load_and_the_app_sees_it(platform, sentinel, first):
+    with Load(Edge(platform.manager.ip, DOMAIN)) as load:
+        run = sentinel("config", "set", APP, "GREETING=hello there", "COLOR=blue")
+    print(f"\nfault table: {load.summary('config set, two variables')}", file=sys.stderr)
+    assert run.returncode == 0, run.error
+    assert len(load.results) >= 100 and not load.failures, (len(load.results), load.failures)
+    env = read_secret(platform, f"{APP}-prod")[1]
+    assert env["GREETING"] == "hello there" and env["COLOR"] == "blue"
+    assert run.data["summary"] == "config set COLOR, GREETING"
+    assert sentinel("releases", APP).data["releases"][0]["reason"] == "config set COLOR, GREETING"
+
+    shown = sentinel("config", APP)
+    assert shown.data["env_keys"] == ["COLOR", "GREETING"] and shown.data["secret_keys"] == ["API_KEY"]
+    assert "env" not in shown.data and "hello there" not in shown.stdout
+    assert sentinel("config", "show", APP, "--values").data["env"]["GREETING"] == "hello there"
+
+    run = sentinel("config", "unset", APP, "COLOR")
+    assert run.returncode == 0, run.error
+    assert "COLOR" not in read_secret(platform, f"{APP}-prod")[1]
+    assert sentinel("config", "unset", APP, "COLOR").returncode == 1, "COLOR is gone"
+
+
+def test_config_set_secret_is_mounted_and_shown_nowhere(platform, sentinel, first):
+    kept = read_secret(platform, f"{APP}-prod")[0]
+    value = secret_value()
+    run = sentinel("-vvv", "--diff", "config", "set", APP, "--secret", f"TOKEN={value}")
+    assert run.returncode == 0, run.error
+    read, env = read_secret(platform, f"{APP}-prod", "TOKEN")
+    assert read == value and env["TOKEN_FILE"] == "/run/secrets/TOKEN"
+    assert read_secret(platform, f"{APP}-prod")[0] == kept, "the other secret stays"
+    outputs = [run.stdout + run.stderr, service_specs(platform)]
+    outputs += [sentinel("-vvv", *args).stdout for args in (["releases", APP], ["config", APP, "--values"])]
+    assert not [i for i, text in enumerate(outputs) if value in text]
+    assert sentinel("config", APP).data["secret_keys"] == ["API_KEY", "TOKEN"]
+
+    assert sentinel("config", "unset", APP, "TOKEN").returncode == 0
+    assert "TOKEN_FILE" not in read_secret(platform, f"{APP}-prod")[1]
+    assert not [s for s in app_secrets(platform) if "-TOKEN-" in s], "its versions go once unused"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"set": "NOEQUALS"}, "malformed pair 'NOEQUALS'"),
+        ({"set": {"PGHOST": "elsewhere"}}, "reserved key PGHOST"),
+        ({"set": {"SENTINEL_X": "1"}}, "reserved key SENTINEL_X"),
+        ({"set": "=x"}, "empty key"),
+        ({"unset": "NOT_THERE"}, "NOT_THERE is not set"),
+        ({"set": ""}, "nothing to change"),
+    ],
+)
+def test_bad_config_changes_are_refused_and_change_nothing(platform, ansible, first, change, message):
+    before = cluster_state(platform)
+    play = ansible.playbook("config_set.yml", {"app": APP, **change})
+    assert not play.ok and message in " ".join(play.failures), play.failures
+    assert cluster_state(platform) == before
+
+
+def test_the_cli_refuses_a_pair_without_its_value(platform, sentinel, first):
+    before = cluster_state(platform)
+    run = sentinel("config", "set", APP, "NOEQUALS", json_output=False)
+    assert run.returncode == 2 and "is not KEY=VALUE" in run.stderr
+    assert cluster_state(platform) == before

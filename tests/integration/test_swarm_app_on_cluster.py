@@ -124,7 +124,8 @@ def test_app_without_database(cluster, ansible, apps):
     assert labels["traefik.enable"] == "true"
     assert labels["traefik.swarm.network"] == "sentinel-edge"
     assert labels[f"traefik.http.services.{name}-prod.loadbalancer.server.port"] == "8000"
-    assert labels["sentinel.release.image"].startswith(args["image"] + "@sha256:")
+    (record,) = ansible.module("sentinel.paas.release_info", {"name": name})["releases"]
+    assert record["image"].startswith(args["image"] + "@sha256:") and record["live"]
     assert spec["EndpointSpec"]["Mode"] == "dnsrr"
     assert spec["UpdateConfig"]["Order"] == "start-first"
     assert spec["UpdateConfig"]["FailureAction"] == "rollback"
@@ -265,7 +266,7 @@ def test_image_change_replicas_router_labels_and_rollback(cluster, ansible, apps
 
     v2 = {**args, "image": cluster.image("sentinel-test/todo:2")}
     first, applied = four_steps(ansible, v2)
-    assert first["changes"] == [f"{name}-prod.image"]
+    assert first["changes"] == [f"{name}-prod.image", f"release sentinel-release-{name}-2"]
     assert first["diff"]["before"][f"{name}-prod"] == {"image": args["image"]}
     assert first["diff"]["after"][f"{name}-prod"] == {"image": v2["image"]}
     assert applied["app"]["release"] == 2
@@ -354,7 +355,8 @@ def test_absent_keeps_data_unless_asked(cluster, ansible, apps):
     run_probe(cluster, "sentinel-edge", TODO_PROBE.format(host=f"{name}-prod", title="keep me"))
 
     first, applied = four_steps(ansible, {"name": name, "state": "absent"})
-    assert sorted(first["changes"]) == sorted([f"{name}-prod", f"{name}-db", f"network sentinel-{name}"])
+    records = [f"release sentinel-release-{name}-1"]  # production's release records go with it
+    assert sorted(first["changes"]) == sorted([f"{name}-prod", f"{name}-db", f"network sentinel-{name}", *records])
     assert not [s for s in client.services.list() if s.name.startswith(f"{name}-")]
     assert f"sentinel-{name}" not in [n.name for n in client.networks.list()]
     # The data stays, and so does its key: the password secrets.

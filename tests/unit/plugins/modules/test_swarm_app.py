@@ -426,3 +426,19 @@ def test_records_are_pruned_to_the_newest_kept_and_go_with_the_app():
     assert prod_spec()["Labels"]["sentinel.release"] == "5"
     run(swarm_app, {"name": "todo", "state": "absent"})
     assert records() == {}
+
+
+def test_secret_env_merge_changes_only_the_named_secrets_in_four_steps():
+    run(swarm_app, {**APP, "secret_env": SECRETS})
+    merge = {"name": "todo", "secret_env": {"TOKEN": "t0ken-Secret", "SMTP_PASSWORD": None}, "secret_env_merge": True}
+    assert run(swarm_app, merge, check=True)["changed"]
+    applied = run(swarm_app, merge)
+    assert secret_refs() == {"API_KEY": "sentinel-todo-env-API_KEY-1", "TOKEN": "sentinel-todo-env-TOKEN-1"}
+    assert "sentinel-todo-env-SMTP_PASSWORD-1" not in MemorySwarm.secrets_by_name, "unused once production moved"
+    assert not run(swarm_app, merge, check=True)["changed"] and not run(swarm_app, merge)["changed"]
+    assert "t0ken-Secret" not in repr(applied)
+
+
+def test_a_removed_secret_without_merge_is_refused():
+    msg = fail(swarm_app, {**APP, "secret_env": {"TOKEN": None}})["msg"]
+    assert "secret_env TOKEN must be a text" in msg
