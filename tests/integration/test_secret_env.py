@@ -146,7 +146,7 @@ def test_config_set_secret_is_mounted_and_shown_nowhere(platform, sentinel, firs
     run = sentinel("-vvv", "--diff", "config", "set", APP, "--secret", f"TOKEN={value}")
     assert run.returncode == 0, run.error
     read, env = read_secret(platform, f"{APP}-prod", "TOKEN")
-    assert read == value and env["TOKEN_FILE"] == "/run/secrets/TOKEN"
+    assert read == value and env["TOKEN_FILE"] == "/run/secrets/TOKEN" and value not in repr(env)
     assert read_secret(platform, f"{APP}-prod")[0] == kept, "the other secret stays"
     outputs = [run.stdout + run.stderr, service_specs(platform)]
     outputs += [sentinel("-vvv", *args).stdout for args in (["releases", APP], ["config", APP, "--values"])]

@@ -152,7 +152,7 @@ def test_app_without_database(cluster, ansible, apps):
     assert name in [a["name"] for a in listing["apps"]]
     unknown = ansible.module(INFO, {"name": "never-deployed"})
     assert not unknown.failed and unknown["apps"] == [
-        {"name": "never-deployed", "exists": False, "network": None, "services": {}, "route": None}
+        {"name": "never-deployed", "exists": False, "network": None, "services": {}, "route": None, "preview": None}
     ]
 
 
