@@ -81,7 +81,7 @@ releases:
         was, by name (never a value).
       type: dict
     changes:
-      description: The fields of production that changed (C(image), C(env), C(secrets), ...).
+      description: The fields of production that changed (C(image), C(env), C(secrets), ...); V(created) for the first.
       type: list
       elements: str
     by:

@@ -648,7 +648,9 @@ class AppManager:
             "secret_env": refs,
         }
         note = {"by": self.p["release_by"], "reason": self.p["release_reason"]}
-        record = releases.new_record(self.app, number, production, step.fields, note, _now())
+        # A new service's fields all "change": its record says it was created instead.
+        changes = ["created"] if step.before is None else step.fields
+        record = releases.new_record(self.app, number, production, changes, note, _now())
         name = releases.config_name(self.app, number)
 
         def write():

@@ -34,6 +34,8 @@ def config_show(ctx: Context, name, values) -> None:
     lines = [f"{name} (release v{result.get('release')})"]
     lines += [f"  {key}={env[key]}" if values else f"  {key}" for key in result.get("env_keys", [])]
     lines += [f"  {key} (secret, /run/secrets/{key})" for key in result.get("secret_keys", [])]
+    if len(lines) == 1:
+        lines.append("  (no variables or secrets)")
     ctx.out.emit(result, "\n".join(lines))
 
 

@@ -409,6 +409,7 @@ def test_each_release_of_production_is_recorded_once_in_four_steps():
     assert record["image"].startswith("registry:5000/todo:1@sha256:") and record["env"] == {"A": "1"}
     assert record["secret_env"] == {k: f"sentinel-todo-env-{k}-1" for k in SECRETS}
     assert (record["by"], record["reason"], record["release"]) == ("ann@laptop", "deploy", 1)
+    assert record["changes"] == ["created"]
     assert not any(value in repr(record) for value in SECRETS.values())
 
 
