@@ -12,10 +12,10 @@ from .completion import app_argument
 class _ConfigGroup(click.Group):
     """``sentinel config NAME`` shows NAME's configuration; ``config set|unset NAME ...`` change it."""
 
-    def parse_args(self, ctx, args):
-        if args and args[0] not in self.commands and not args[0].startswith("-"):
-            args = ["show", *args]
-        return super().parse_args(ctx, args)
+    def resolve_command(self, ctx, args):
+        if args and args[0] not in self.commands:
+            return "show", self.commands["show"], args
+        return super().resolve_command(ctx, args)
 
 
 @click.group(cls=_ConfigGroup)
