@@ -156,6 +156,8 @@ def validate(params: dict) -> None:
     limit = params.get("max_replicas") or DEFAULT_MAX_REPLICAS
     if params.get("replicas") is not None and params["replicas"] > limit:
         raise AppSpecError(f"replicas {params['replicas']} is more than the limit of {limit} (max_replicas)")
+    if params.get("releases_kept") is not None and params["releases_kept"] < 1:
+        raise AppSpecError(f"releases_kept must be at least 1, got {params['releases_kept']}")
     if params.get("port") is not None and not 1 <= params["port"] <= 65535:
         raise AppSpecError(f"port must be between 1 and 65535, got {params['port']}")
     health_path = params.get("health_path")

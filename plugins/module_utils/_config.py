@@ -3,8 +3,8 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """An app's configuration as ``sentinel config`` changes it: KEY=VALUE pairs, and which keys they may use.
 
-Pure functions; the playbooks call them through filters (plugins/filter/validation.py), so a bad
-change is refused before anything is touched. Private to this collection.
+Pure functions; playbooks/config_set.yml calls them through the config_change filter
+(plugins/filter/config.py), so a bad change is refused before anything is touched. Private to this collection.
 """
 
 from __future__ import annotations
@@ -27,24 +27,37 @@ def key_error(key: object) -> str | None:
     return None
 
 
-def parse_pairs(value: object) -> dict[str, str]:
-    """{KEY: VALUE} from a dict, a list of ``KEY=VALUE`` texts, or text with one pair per line or
-    comma (an AWX survey's answer); blank means none. ValueError names a malformed pair's key only,
-    since the value may be secret."""
+# Text pairs: one per line; on a single line, a comma starts the next pair only where KEY= follows.
+_LINE_PAIRS = re.compile(r",(?=\s*[A-Za-z_][A-Za-z0-9_]*=)")
+
+
+def parse_pairs(value: object, secret: bool = False) -> dict[str, str]:
+    """{KEY: VALUE} from a dict, a list of ``KEY=VALUE`` texts, or (not for a ``secret``) text with one
+    pair per line, or pairs on one line joined by commas (an AWX survey's answer); blank means none.
+
+    A secret's value may hold any character (a PEM key has newlines), so secrets come as a mapping
+    or a list only, and a malformed one is named by its position, never by its text.
+    """
     if value is None or value == "":
         return {}
     if isinstance(value, dict):
         return {str(k): "" if v is None else str(v) for k, v in value.items()}
-    items = re.split(r"[\n,]", value) if isinstance(value, str) else value
-    if not isinstance(items, list):
-        raise ValueError("give the pairs as KEY=VALUE texts, or as a mapping")
+    if isinstance(value, str) and not secret:
+        value = value.splitlines() if "\n" in value else _LINE_PAIRS.split(value)
+    if not isinstance(value, list):
+        raise ValueError("give secrets as a mapping of KEY to value" if secret else "give KEY=VALUE pairs")
     pairs = {}
-    for item in (str(i).strip() for i in items):
-        if not item:
+    for number, item in enumerate(value, start=1):
+        item = str(item) if secret else str(item).strip()
+        if not item.strip():
             continue
         key, sep, text = item.partition("=")
         if not sep:
-            raise ValueError(f"malformed pair {key[:40]!r}: give KEY=VALUE")
+            raise ValueError(
+                f"malformed secret #{number}: give KEY=VALUE"
+                if secret
+                else f"malformed pair {key[:40]!r}: give KEY=VALUE"
+            )
         pairs[key.strip()] = text
     return pairs
 
@@ -64,7 +77,7 @@ def change_errors(set_: object, unset: object, secret: object, current: dict) ->
     {"env": {KEY: VALUE}, "secret_env": {KEY: secret name}}."""
     errors = []
     try:
-        pairs, secrets, keys = parse_pairs(set_), parse_pairs(secret), parse_keys(unset)
+        pairs, secrets, keys = parse_pairs(set_), parse_pairs(secret, secret=True), parse_keys(unset)
     except ValueError as exc:
         return [str(exc)]
     if not pairs and not secrets and not keys:
@@ -89,7 +102,7 @@ def plan(current: dict, set_: object = None, unset: object = None, secret: objec
     errors = change_errors(set_, unset, secret, current)
     if errors:
         return {"errors": errors, "env": None, "secret_env": None, "summary": ""}
-    pairs, secrets, keys = parse_pairs(set_), parse_pairs(secret), parse_keys(unset)
+    pairs, secrets, keys = parse_pairs(set_), parse_pairs(secret, secret=True), parse_keys(unset)
     env = {k: v for k, v in (current.get("env") or {}).items() if k not in keys and k not in secrets}
     env.update(pairs)
     had = set(current.get("secret_env") or {})

@@ -63,8 +63,8 @@ _TRAEFIK_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}", re.ASCII)
 _MIDDLEWARE_REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}(?:@[A-Za-z0-9][A-Za-z0-9_-]{0,62})?", re.ASCII)
 _HOST_MATCHER = re.compile(r"Host\(`([^`]*)`\)")
 _RULE_JOIN = " || "
-# RFC 9110 field-name (a token); headers a browser sets itself cannot name a side.
-_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+", re.ASCII)
+# An RFC 9110 field-name (a token) without the backtick, which would end a Traefik rule's string.
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_|~0-9A-Za-z]+", re.ASCII)
 _UNUSABLE_HEADERS = frozenset({"cookie", "host", "content-length", "transfer-encoding", "connection"})
 # The canary's preview: the value of the header (or cookie) that sends a request to each side,
 # and of the link parameter that sets that cookie.
@@ -136,7 +136,13 @@ def normalize_middlewares(app: str, middlewares: object) -> list[str]:
         return []
     if not isinstance(middlewares, list):
         raise RouteError("middlewares must be a list")
-    own = {retry_middleware(app), redirect_middleware(app), hsts_middleware(app)}
+    previews = ("preview_on", "preview_off", "preview_link")
+    own = {
+        retry_middleware(app),
+        redirect_middleware(app),
+        hsts_middleware(app),
+        *(preview_middleware(app, k) for k in previews),
+    }
     seen = []
     for ref in middlewares:
         if not isinstance(ref, str) or not _MIDDLEWARE_REF.fullmatch(ref):
@@ -233,7 +239,7 @@ def route_settings(app: str, params: dict) -> dict:
 def preview_header_error(name: object) -> str | None:
     """Why ``name`` cannot be the header that previews the canary, or None when it can."""
     if not isinstance(name, str) or not _HEADER_NAME.fullmatch(name):
-        return f"invalid preview header {name!r}: a header name is letters, digits and !#$%&'*+-.^_`|~ only"
+        return f"invalid preview header {name!r}: a header name is letters, digits and !#$%&'*+-.^_|~ only"
     if name.lower() in _UNUSABLE_HEADERS:
         return f"invalid preview header {name!r}: the client or the proxy sets that header itself; name your own"
     return None

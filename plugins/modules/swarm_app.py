@@ -20,7 +20,7 @@ description:
     labels of the app) are preserved exactly.
   - Each change of the task spec (image, env, healthcheck, limits, secrets, stop grace period, networks)
     is a new release, numbered from 1; the service's label C(sentinel.release) names the one it runs.
-    Production's releases are recorded once the update converged, each in a Docker config
+    Production's releases are recorded after the update (with O(wait), once it converged), each in a Docker config
     C(sentinel-release-NAME-N) (labels C(sentinel.release.app), C(sentinel.release.number)) holding as JSON the
     image pinned to the digest the registry served, the environment (O(env)), the secret names of
     O(secret_env) (never a value), the fields that changed, the time (UTC), O(release_by) and
@@ -447,10 +447,9 @@ class AppManager:
         refs, secret_steps = self.secret_env_plan(prod)
         step, image_ref, release = self.app_service_step(current, prod, with_db, refs)
         self.app_step = step
-        if self.role == "prod" and release != spec.release_of(current and current["Spec"].get("Labels")):
-            steps_after = [self.release_record_step(release, step, with_db)]
-        else:
-            steps_after = []
+        # The same rule as the release number's: a new service, or a change that starts new tasks.
+        new_release = self.role == "prod" and (step.before is None or spec.needs_release(step.fields))
+        steps_after = [self.release_record_step(release, step, with_db)] if new_release else []
         in_use = {s["name"] for s in step.after["secrets"]} | self.secrets_in_use(exclude=self.role)
         port = spec.port_of(step.after["labels"], self.app, self.role)
         result = {
@@ -565,7 +564,8 @@ class AppManager:
             return None, []
         refs, steps = {}, []
         if self.p["secret_env_merge"]:
-            current = prod if self.role == "prod" else self.owned_service(self.role)
+            # Merged into the service's own secrets; a new canary's are production's.
+            current = (None if self.role == "prod" else self.owned_service(self.role)) or prod
             refs = spec.secret_env_refs(self.view_of(current)["secrets"], self.app) if current else {}
         for key, value in sorted(values.items()):
             if value is None:  # secret_env_merge: the key goes

@@ -112,8 +112,8 @@ options:
         (routers C(NAME-preview-on), C(NAME-preview-off)).
       - The preview's routers have the app router's entrypoint, TLS and middlewares, so an authentication
         middleware guards the preview too.
-      - Ignored with O(service=prod), where no canary takes traffic. When the route goes through the split,
-        V(X-Sentinel-Canary) unless given.
+      - Ignored with O(service=prod), where no canary takes traffic. Omitted, the preview keeps its current header;
+        a route that goes through the split anew gets V(X-Sentinel-Canary).
     type: str
 attributes:
   diff_mode:

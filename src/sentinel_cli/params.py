@@ -27,9 +27,9 @@ env_option = click.option(
 )
 
 
-def secret_pairs(_ctx, _param, values: tuple[str, ...]) -> dict[str, str]:
-    """Callback for --secret-env: KEY=VALUE, or KEY alone for the value of $KEY here (which neither the
-    shell's history nor ps shows). Errors name the key only."""
+def secret_pairs(_ctx, param, values: tuple[str, ...]) -> dict[str, str]:
+    """Callback for --secret-env (and config set's --secret): KEY=VALUE, or KEY alone for the value of
+    $KEY here (which neither the shell's history nor ps shows). Errors name the key only."""
     pairs = {}
     for item in values:
         key, sep, value = item.partition("=")
@@ -39,7 +39,7 @@ def secret_pairs(_ctx, _param, values: tuple[str, ...]) -> dict[str, str]:
         if not sep:
             value = os.environ.get(key)
             if value is None:
-                raise click.BadParameter(f"{key}: give KEY=VALUE, or set ${key} for --secret-env {key}")
+                raise click.BadParameter(f"{key}: give KEY=VALUE, or set ${key} for {param.opts[0]} {key}")
         if not value:
             raise click.BadParameter(f"{key} needs a value that is not empty")
         pairs[key] = value

@@ -181,3 +181,16 @@ def test_the_cli_refuses_a_pair_without_its_value(platform, sentinel, first):
     run = sentinel("config", "set", APP, "NOEQUALS", json_output=False)
     assert run.returncode == 2 and "is not KEY=VALUE" in run.stderr
     assert cluster_state(platform) == before
+
+
+def test_config_is_refused_while_a_canary_runs_and_changes_nothing(platform, sentinel, first):
+    """A promote would hand production the canary's environment and undo the change."""
+    run = sentinel("canary", "deploy", APP, "--image", platform.image("sentinel-test/todo:2"), "--weight", "0")
+    assert run.returncode == 0, run.error
+    try:
+        before = cluster_state(platform)
+        refused = sentinel("config", "set", APP, "GREETING=later")
+        assert refused.returncode == 1 and "has a canary" in refused.error, refused.error
+        assert cluster_state(platform) == before
+    finally:
+        assert sentinel("canary", "rollback", APP, "--yes").returncode == 0

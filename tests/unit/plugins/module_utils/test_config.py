@@ -13,7 +13,9 @@ CURRENT = {"env": {"A": "1", "B": "2"}, "secret_env": {"TOKEN": "sentinel-todo-e
     [
         ({"A": "1", "N": 2}, {"A": "1", "N": "2"}),
         (["A=1", "B=x=y"], {"A": "1", "B": "x=y"}),
-        ("A=1, B=2\nC=", {"A": "1", "B": "2", "C": ""}),
+        ("A=1, B=2", {"A": "1", "B": "2"}),
+        ("HOSTS=a.com,b.com, B=2", {"HOSTS": "a.com,b.com", "B": "2"}),  # a comma starts a pair only before KEY=
+        ("HOSTS=a.com,b.com\nC=", {"HOSTS": "a.com,b.com", "C": ""}),  # lines: commas are values
         ("", {}),
         (None, {}),
     ],
@@ -25,6 +27,21 @@ def test_pairs_come_as_a_mapping_a_list_or_an_awx_answer(given, pairs):
 def test_a_malformed_pair_names_its_key_only():
     with pytest.raises(ValueError, match="malformed pair 'hunter2'"):
         c.parse_pairs(["hunter2"])
+
+
+PEM = "-----BEGIN KEY-----\nMIIEvQIBADANBgkqhkiG9w0B=AQEF\n-----END KEY-----"
+
+
+def test_a_secret_keeps_every_character_and_is_never_quoted():
+    assert c.parse_pairs({"TLS_KEY": PEM}, secret=True) == {"TLS_KEY": PEM}
+    assert c.parse_pairs([f"TLS_KEY={PEM}"], secret=True) == {"TLS_KEY": PEM}
+    with pytest.raises(ValueError, match="as a mapping") as text:
+        c.parse_pairs(f"TLS_KEY={PEM}", secret=True)
+    with pytest.raises(ValueError, match="malformed secret #2") as malformed:
+        c.parse_pairs(["A=1", PEM.replace("=", "")], secret=True)
+    assert "MIIE" not in str(text.value) + str(malformed.value)
+    plan = c.plan(CURRENT, secret={"TLS_KEY": PEM})
+    assert plan["secret_env"] == {"TLS_KEY": PEM} and plan["summary"] == "config secret TLS_KEY"
 
 
 @pytest.mark.parametrize(

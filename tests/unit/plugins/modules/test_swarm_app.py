@@ -443,3 +443,20 @@ def test_secret_env_merge_changes_only_the_named_secrets_in_four_steps():
 def test_a_removed_secret_without_merge_is_refused():
     msg = fail(swarm_app, {**APP, "secret_env": {"TOKEN": None}})["msg"]
     assert "secret_env TOKEN must be a text" in msg
+
+
+def test_a_release_is_recorded_once_even_without_its_label():
+    run(swarm_app, APP)
+    del MemorySwarm.services["todo-prod"]["Spec"]["Labels"]["sentinel.release"]
+    assert not run(swarm_app, APP)["changed"] and list(records()) == [1]
+
+
+def test_a_new_canary_merges_into_productions_secrets():
+    run(swarm_app, {**APP, "secret_env": SECRETS})
+    canary = {"name": "todo", "role": "canary", "image": "registry:5000/todo:2", "secret_env_merge": True}
+    run(swarm_app, {**canary, "secret_env": {"TOKEN": "t0ken-Secret"}})
+    assert set(secret_refs("todo-canary")) == {"API_KEY", "SMTP_PASSWORD", "TOKEN"}
+
+
+def test_releases_kept_below_one_is_refused():
+    assert "releases_kept must be at least 1" in fail(swarm_app, {**APP, "releases_kept": 0})["msg"]
