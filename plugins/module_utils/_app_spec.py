@@ -158,6 +158,8 @@ def validate(params: dict) -> None:
         raise AppSpecError(f"replicas {params['replicas']} is more than the limit of {limit} (max_replicas)")
     if params.get("releases_kept") is not None and params["releases_kept"] < 1:
         raise AppSpecError(f"releases_kept must be at least 1, got {params['releases_kept']}")
+    if params.get("secret_env_release") is not None and params.get("role", "prod") != "prod":
+        raise AppSpecError("secret_env_release is for production (role=prod): a release is production's")
     if params.get("port") is not None and not 1 <= params["port"] <= 65535:
         raise AppSpecError(f"port must be between 1 and 65535, got {params['port']}")
     health_path = params.get("health_path")

@@ -72,6 +72,11 @@ def to_prune(configs: list[dict], keep: int) -> list[dict]:
     return newest_first(configs)[max(keep - 1, 0) :]
 
 
+def kept_beside_new(configs: list[dict], keep: int) -> list[dict]:
+    """The records that stay when a new one is written with ``keep`` kept: the rest of to_prune's."""
+    return newest_first(configs)[: max(keep - 1, 0)]
+
+
 def shown(record: dict, live: int | None, values: bool = False) -> dict:
     """What a reader sees of ``record``: the environment's keys, its values only with ``values``;
     ``live`` is the release production runs now."""

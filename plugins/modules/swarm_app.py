@@ -86,12 +86,14 @@ options:
         C(sentinel-NAME-env-KEY-N), mounted read-only in the containers at C(/run/secrets/KEY); the environment gets
         C(KEY_FILE=/run/secrets/KEY), the convention of the official images (C(POSTGRES_PASSWORD_FILE)).
       - Given, these are all the app's secrets. A changed value becomes a new version N, the service switches to it
-        through the rolling update (a new release), and a version no service names any more is removed once that
-        update converged (never with O(wait=false), nor after a failed one, since a rollback needs it).
+        through the rolling update (a new release), and a version that neither a service nor a kept release
+        (O(releases_kept)) names is removed once that update converged (never with O(wait=false), nor after a
+        failed one, since a rollback needs it). So a rollback to a kept release gets its values back, and a leaked
+        value is gone for good once no kept release names it.
         A value is compared through a salted hash in the secret's label C(sentinel.config-hash), so the same values
         change nothing.
       - Values are never returned, logged or shown in a diff (names only). On creation none; a new canary takes
-        production's. Not with O(secret_env_from).
+        production's. Not with O(secret_env_from) or O(secret_env_release).
     type: dict
   secret_env_merge:
     description:
@@ -106,6 +108,13 @@ options:
         a promotion gives production the canary's. Not with O(secret_env).
     type: str
     choices: [prod, canary, baseline]
+  secret_env_release:
+    description:
+      - Take the secrets production's kept release N named, by name, as C(playbooks/release_rollback.yml) does
+        beside that release's O(image) and O(env). Refused when release N is not kept or one of its secret
+        versions is gone (a record written before versions were kept with their releases). Only for O(role=prod).
+        Not with O(secret_env) or O(secret_env_from).
+    type: int
   port:
     description: >-
       Container port Traefik sends requests to
@@ -451,6 +460,7 @@ class AppManager:
         new_release = self.role == "prod" and (step.before is None or spec.needs_release(step.fields))
         steps_after = [self.release_record_step(release, step, with_db)] if new_release else []
         in_use = {s["name"] for s in step.after["secrets"]} | self.secrets_in_use(exclude=self.role)
+        in_use |= self.secrets_of_releases(writing=new_release)
         port = spec.port_of(step.after["labels"], self.app, self.role)
         result = {
             "exists": True,
@@ -555,6 +565,8 @@ class AppManager:
         versions among them; None (no steps) when neither secret_env nor secret_env_from is given, which
         keeps the service's own (a new canary's: production's)."""
         source, values = self.p["secret_env_from"], self.p["secret_env"]
+        if self.p["secret_env_release"] is not None:
+            return self.secret_env_of_release(self.p["secret_env_release"]), []
         if source:
             service = prod if source == "prod" else self.owned_service(source)
             if service is None:
@@ -587,6 +599,27 @@ class AppManager:
             create = partial(self.swarm.create_secret, name, value.encode(), labels)
             steps.append(Step(f"secret {name}", None, {"name": name}, create))
         return refs, steps
+
+    def secret_env_of_release(self, number):
+        """The secrets a kept release named ({KEY: secret name}), each still in the Swarm."""
+        found = [c for c in self.release_records() if releases.number_of(c) == number]
+        if not found:
+            raise AppError(f"app {self.app} has no release v{number}")
+        refs = releases.record_of(found[0]).get("secret_env") or {}
+        gone = sorted(name for name in refs.values() if self.swarm.secret(name) is None)
+        if gone:
+            raise AppError(
+                f"the secret {', '.join(gone)} of release v{number} is gone: set its value again after the "
+                "rollback (sentinel config set --secret), or roll back to a later release"
+            )
+        return dict(refs)
+
+    def secrets_of_releases(self, writing=False):
+        """Names of the secrets the app's kept releases name (those that stay beside a new record when
+        ``writing`` one), so that a rollback finds them."""
+        records = self.release_records()
+        kept = releases.kept_beside_new(records, self.p["releases_kept"]) if writing else records
+        return {name for c in kept for name in (releases.record_of(c).get("secret_env") or {}).values()}
 
     def secret_env_versions(self, key=None):
         """The app's secret_env secrets (of one KEY, or all)."""
@@ -724,7 +757,9 @@ class AppManager:
                 )
                 for c in self.release_records()
             ]
-        steps += self.unused_secret_steps(self.secrets_in_use(exclude=self.role) if self.role != "prod" else set())
+        # The whole app goes with its records; a side service leaves what the others and the records name.
+        kept = set() if self.role == "prod" else self.secrets_in_use(exclude=self.role) | self.secrets_of_releases()
+        steps += self.unused_secret_steps(kept)
         result = {"exists": False, "with_db": False, "image": None, "release": None, "port": None, "secret_env": None}
         return steps, result
 
@@ -798,6 +833,7 @@ def argument_spec():
         secret_env={"type": "dict", "no_log": True},
         secret_env_merge={"type": "bool", "default": False},
         secret_env_from={"type": "str", "choices": ["prod", *_naming.SIDE_ROLES]},
+        secret_env_release={"type": "int", "no_log": False},
         port={"type": "int"},
         healthcheck={
             "type": "dict",
@@ -840,7 +876,7 @@ def argument_spec():
 def main():
     module = AnsibleModule(
         argument_spec=argument_spec(),
-        mutually_exclusive=[("secret_env", "secret_env_from")],
+        mutually_exclusive=[("secret_env", "secret_env_from", "secret_env_release")],
         supports_check_mode=True,
     )
     verb = "deploying" if module.params["state"] == "present" else "removing"

@@ -3,8 +3,9 @@
 The CLI on the real test Swarm: a value reaches the app's containers as /run/secrets/KEY (with
 KEY_FILE in their environment) and nowhere else: not in the CLI's output at -vvv with --diff,
 not in the service's spec, not in inspect. A new value rolls out under load through Traefik with no
-failed request and the old version of the secret goes; a canary's own value reaches production on
-promote. Bad input is refused with the cluster as it was.
+failed request; the old version stays while a kept release names it, so that a rollback brings it
+back, and goes with the last such release. A canary's own value reaches production on promote. Bad
+input is refused with the cluster as it was.
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ def test_a_secret_reaches_the_app_and_nowhere_else(platform, sentinel, first):
     assert app_secrets(platform) == [f"sentinel-{APP}-env-API_KEY-1"]
 
 
-def test_a_new_value_rolls_out_under_load_and_the_old_version_goes(platform, sentinel, first):
+def test_a_new_value_rolls_out_under_load_and_the_old_version_stays_for_a_rollback(platform, sentinel, first):
     value = secret_value()
     with Load(Edge(platform.manager.ip, DOMAIN), clients=2) as load:
         run = sentinel("deploy", APP, "--secret-env", f"API_KEY={value}")
@@ -81,7 +82,7 @@ def test_a_new_value_rolls_out_under_load_and_the_old_version_goes(platform, sen
     assert run.returncode == 0, run.error
     assert len(load.results) >= 100 and not load.failures, (len(load.results), load.failures)
     assert read_secret(platform, f"{APP}-prod")[0] == value
-    assert app_secrets(platform) == [f"sentinel-{APP}-env-API_KEY-2"]
+    assert app_secrets(platform) == [f"sentinel-{APP}-env-API_KEY-{n}" for n in (1, 2)], "release v1 names -1"
     # The same value again changes nothing.
     again = sentinel("deploy", APP, "--secret-env", f"API_KEY={value}")
     assert again.returncode == 0 and again.data["changed"] is False, again.data
@@ -100,7 +101,7 @@ def test_a_canarys_own_secret_reaches_production_on_promote(platform, sentinel, 
     promoted = sentinel("canary", "promote", APP, "--yes")
     assert promoted.returncode == 0, promoted.error
     assert read_secret(platform, f"{APP}-prod")[0] == value
-    assert app_secrets(platform) == [f"sentinel-{APP}-env-API_KEY-3"]
+    assert app_secrets(platform) == [f"sentinel-{APP}-env-API_KEY-{n}" for n in (1, 2, 3)]
 
 
 @pytest.mark.parametrize(
@@ -155,7 +156,7 @@ def test_config_set_secret_is_mounted_and_shown_nowhere(platform, sentinel, firs
 
     assert sentinel("config", "unset", APP, "TOKEN").returncode == 0
     assert "TOKEN_FILE" not in read_secret(platform, f"{APP}-prod")[1]
-    assert not [s for s in app_secrets(platform) if "-TOKEN-" in s], "its versions go once unused"
+    assert [s for s in app_secrets(platform) if "-TOKEN-" in s] == [f"sentinel-{APP}-env-TOKEN-1"], "a release names it"
 
 
 @pytest.mark.parametrize(
@@ -194,3 +195,23 @@ def test_config_is_refused_while_a_canary_runs_and_changes_nothing(platform, sen
         assert cluster_state(platform) == before
     finally:
         assert sentinel("canary", "rollback", APP, "--yes").returncode == 0
+
+
+def test_rollback_brings_back_a_releases_secrets_under_load_and_pruning_drops_them(platform, sentinel, ansible, first):
+    value = first[0]
+    v1 = [r for r in sentinel("releases", APP).data["releases"] if r["release"] == 1]
+    assert v1 and v1[0]["secret_env"] == {"API_KEY": f"sentinel-{APP}-env-API_KEY-1"}, v1
+    with Load(Edge(platform.manager.ip, DOMAIN)) as load:
+        run = sentinel("rollback", APP, "--to", "v1", "--yes")
+    print(f"\nfault table: {load.summary('rollback to v1, secrets included')}", file=sys.stderr)
+    assert run.returncode == 0, run.error
+    assert len(load.results) >= 100 and not load.failures, (len(load.results), load.failures)
+    read, env = read_secret(platform, f"{APP}-prod")
+    assert read == value and "TOKEN_FILE" not in env and "GREETING" not in env, env
+    assert value not in run.stdout + run.stderr
+
+    # One release kept: every version but the live one's is named by nothing any more, and goes.
+    play = ansible.playbook("config_set.yml", {"app": APP, "set": "PRUNED=1", "sentinel_releases_kept": 1})
+    assert play.ok, play.failures
+    assert app_secrets(platform) == [f"sentinel-{APP}-env-API_KEY-1"]
+    assert [r["release"] for r in sentinel("releases", APP).data["releases"]] == [run.data["release"] + 1]

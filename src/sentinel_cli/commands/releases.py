@@ -43,10 +43,10 @@ def releases(ctx: Context, name, limit) -> None:
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @pass_context
 def rollback(ctx: Context, name, release, yes) -> None:
-    """Take NAME's production back to an earlier release: its image and environment, rolling.
+    """Take NAME's production back to an earlier release: its image, environment and secrets, rolling.
 
     Not `canary rollback`, which takes a canary's traffic back to production: this changes
-    production itself, and is a new release. Secrets stay as they are now.
+    production itself, and is a new release.
     """
     if release is None:
         found = ctx.run("releases.yml", {"app": name}, f"Reading {name}'s releases")

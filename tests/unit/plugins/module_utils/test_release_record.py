@@ -37,3 +37,5 @@ def test_the_newest_are_kept_with_room_for_the_next():
     assert [r.number_of(c) for c in r.newest_first(configs)] == [5, 4, 3, 2, 1]
     assert [r.number_of(c) for c in r.to_prune(configs, keep=3)] == [3, 2, 1]
     assert r.to_prune(configs, keep=50) == []
+    assert [r.number_of(c) for c in r.kept_beside_new(configs, keep=3)] == [5, 4]
+    assert r.kept_beside_new(configs, keep=1) == []

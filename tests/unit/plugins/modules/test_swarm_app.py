@@ -276,9 +276,11 @@ def test_secret_env_four_steps_and_the_values_only_in_the_secrets():
 
 
 def test_a_changed_secret_is_a_new_version_and_the_old_one_goes_after_the_switch():
-    run(swarm_app, {**APP, "secret_env": SECRETS})
+    # One release kept: the old version is named by no service and no kept release once production moved.
+    run(swarm_app, {**APP, "secret_env": SECRETS, "releases_kept": 1})
     release = prod_spec()["Labels"]["sentinel.release"]
-    changed = run(swarm_app, {"name": "todo", "secret_env": {**SECRETS, "API_KEY": "rotated-Secret"}})
+    rotated = {"name": "todo", "secret_env": {**SECRETS, "API_KEY": "rotated-Secret"}, "releases_kept": 1}
+    changed = run(swarm_app, rotated)
     assert changed["changes"] == [
         "secret sentinel-todo-env-API_KEY-2",
         "todo-prod.secrets",
@@ -293,19 +295,20 @@ def test_a_changed_secret_is_a_new_version_and_the_old_one_goes_after_the_switch
     assert "sentinel-todo-env-API_KEY-1" not in MemorySwarm.secrets_by_name
     # Omitted: kept. Given without a key: that secret goes.
     assert not run(swarm_app, {"name": "todo", "image": "registry:5000/todo:1"})["changed"]
-    fewer = run(swarm_app, {"name": "todo", "secret_env": {"API_KEY": "rotated-Secret"}})
+    fewer = run(swarm_app, {"name": "todo", "secret_env": {"API_KEY": "rotated-Secret"}, "releases_kept": 1})
     assert "secret sentinel-todo-env-SMTP_PASSWORD-1" in fewer["changes"] and list(secret_refs()) == ["API_KEY"]
     assert "SMTP_PASSWORD_FILE=/run/secrets/SMTP_PASSWORD" not in prod_spec()["TaskTemplate"]["ContainerSpec"]["Env"]
 
 
 def test_a_canary_takes_production_secrets_and_a_promotion_takes_the_canarys():
-    run(swarm_app, {**APP, "secret_env": SECRETS})
+    run(swarm_app, {**APP, "secret_env": SECRETS, "releases_kept": 1})
     run(swarm_app, {"name": "todo", "role": "canary", "image": "registry:5000/todo:2"})
     assert secret_refs("todo-canary") == secret_refs()
     run(swarm_app, {"name": "todo", "role": "canary", "secret_env": {**SECRETS, "API_KEY": "new-Secret"}})
     assert secret_refs("todo-canary")["API_KEY"] == "sentinel-todo-env-API_KEY-2"
     assert "sentinel-todo-env-API_KEY-1" in MemorySwarm.secrets_by_name, "production still names it"
-    promoted = run(swarm_app, {"name": "todo", "image": "registry:5000/todo:2", "secret_env_from": "canary"})
+    promote = {"name": "todo", "image": "registry:5000/todo:2", "secret_env_from": "canary", "releases_kept": 1}
+    promoted = run(swarm_app, promote)
     assert secret_refs() == secret_refs("todo-canary") and "secret sentinel-todo-env-API_KEY-1" in promoted["changes"]
     removed = run(swarm_app, {"name": "todo", "role": "canary", "state": "absent"})
     assert not [c for c in removed["changes"] if c.startswith("secret")], "production names the canary's secrets"
@@ -367,14 +370,15 @@ def test_an_update_that_does_not_converge_keeps_the_version_a_rollback_needs(mon
 
 
 def test_an_interrupted_update_keeps_the_old_version_until_it_converges(monkeypatch):
-    run(swarm_app, {**APP, "secret_env": SECRETS})
-    run(swarm_app, {"name": "todo", "secret_env": {**SECRETS, "API_KEY": "rotated-Secret"}, "wait": False})
+    rotated = {"name": "todo", "secret_env": {**SECRETS, "API_KEY": "rotated-Secret"}, "releases_kept": 1}
+    run(swarm_app, {**APP, "secret_env": SECRETS, "releases_kept": 1})
+    run(swarm_app, {**rotated, "wait": False})
     assert "sentinel-todo-env-API_KEY-1" in MemorySwarm.secrets_by_name, "without wait nothing says it took"
     MemorySwarm.services["todo-prod"]["UpdateStatus"] = {"State": "updating"}
     order = []
     monkeypatch.setattr(MemorySwarm, "wait_converged", lambda self, name, timeout: order.append("converged"))
     monkeypatch.setattr(MemorySwarm, "remove_secret", lambda self, name: order.append(f"remove {name}"))
-    again = run(swarm_app, {"name": "todo", "secret_env": {**SECRETS, "API_KEY": "rotated-Secret"}})
+    again = run(swarm_app, rotated)
     assert again["changes"] == ["secret sentinel-todo-env-API_KEY-1"]
     assert order == ["converged", "remove sentinel-todo-env-API_KEY-1"]
 
@@ -431,7 +435,12 @@ def test_records_are_pruned_to_the_newest_kept_and_go_with_the_app():
 
 def test_secret_env_merge_changes_only_the_named_secrets_in_four_steps():
     run(swarm_app, {**APP, "secret_env": SECRETS})
-    merge = {"name": "todo", "secret_env": {"TOKEN": "t0ken-Secret", "SMTP_PASSWORD": None}, "secret_env_merge": True}
+    merge = {
+        "name": "todo",
+        "secret_env": {"TOKEN": "t0ken-Secret", "SMTP_PASSWORD": None},
+        "secret_env_merge": True,
+        "releases_kept": 1,
+    }
     assert run(swarm_app, merge, check=True)["changed"]
     applied = run(swarm_app, merge)
     assert secret_refs() == {"API_KEY": "sentinel-todo-env-API_KEY-1", "TOKEN": "sentinel-todo-env-TOKEN-1"}
@@ -460,3 +469,56 @@ def test_a_new_canary_merges_into_productions_secrets():
 
 def test_releases_kept_below_one_is_refused():
     assert "releases_kept must be at least 1" in fail(swarm_app, {**APP, "releases_kept": 0})["msg"]
+
+
+def test_old_versions_stay_while_a_kept_release_names_them_and_a_rollback_takes_them_back():
+    run(swarm_app, {**APP, "secret_env": SECRETS, "env": {"A": "1"}})
+    rotated = {"name": "todo", "secret_env": {"API_KEY": "rotated-Secret"}, "env": {"A": "2"}}
+    run(swarm_app, rotated)
+    assert secret_refs() == {"API_KEY": "sentinel-todo-env-API_KEY-2"}
+    assert set(secret_data()) == {f"sentinel-todo-env-{k}-1" for k in SECRETS} | {"sentinel-todo-env-API_KEY-2"}
+    # A canary that goes leaves what release 1 names.
+    run(swarm_app, {"name": "todo", "role": "canary", "image": "registry:5000/todo:2", "secret_env": {"API_KEY": "x"}})
+    run(swarm_app, {"name": "todo", "role": "canary", "state": "absent"})
+    assert "sentinel-todo-env-API_KEY-1" in secret_data() and "sentinel-todo-env-API_KEY-3" not in secret_data()
+
+    back = {"name": "todo", "env": records()[1]["env"], "secret_env_release": 1, "release_reason": "rollback to v1"}
+    count = len(writes())
+    assert run(swarm_app, back, check=True)["changed"] and len(writes()) == count
+    applied = run(swarm_app, back)
+    assert secret_refs() == records()[1]["secret_env"] and records()[3]["secret_env"] == records()[1]["secret_env"]
+    assert "A=1" in prod_spec()["TaskTemplate"]["ContainerSpec"]["Env"]
+    assert not any(v in repr(applied) for v in [*SECRETS.values(), "rotated-Secret"])
+    assert not run(swarm_app, back, check=True)["changed"] and not run(swarm_app, back)["changed"]
+    assert "sentinel-todo-env-API_KEY-2" in secret_data(), "release 2 still names it"
+
+
+def test_versions_go_with_the_last_release_that_names_them():
+    for value in ("one-Secret", "two-Secret", "three-Secret"):
+        run(swarm_app, {**APP, "secret_env": {"API_KEY": value}, "releases_kept": 2})
+    assert sorted(records()) == [2, 3]
+    assert sorted(secret_data()) == ["sentinel-todo-env-API_KEY-2", "sentinel-todo-env-API_KEY-3"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ({"secret_env_release": 7}, "app todo has no release v7"),
+        ({"secret_env_release": 1, "role": "canary"}, "secret_env_release is for production"),
+        ({"secret_env_release": 1, "secret_env": {"API_KEY": "v4lue-Secret"}}, "mutually exclusive"),
+    ],
+)
+def test_a_release_that_cannot_give_its_secrets_is_refused_and_changes_nothing(args, message):
+    run(swarm_app, {**APP, "secret_env": SECRETS})
+    before = repr([MemorySwarm.services, MemorySwarm.secrets_by_name, records()])
+    assert message in fail(swarm_app, {"name": "todo", **args})["msg"]
+    assert repr([MemorySwarm.services, MemorySwarm.secrets_by_name, records()]) == before
+
+
+def test_a_release_whose_secret_is_gone_is_refused_naming_it():
+    run(swarm_app, {**APP, "secret_env": SECRETS})
+    run(swarm_app, {"name": "todo", "secret_env": {"API_KEY": "rotated-Secret"}})
+    del MemorySwarm.secrets_by_name["sentinel-todo-env-API_KEY-1"]  # as a record written before versions were kept
+    msg = fail(swarm_app, {"name": "todo", "secret_env_release": 1})["msg"]
+    assert "the secret sentinel-todo-env-API_KEY-1 of release v1 is gone" in msg
+    assert secret_refs() == {"API_KEY": "sentinel-todo-env-API_KEY-2"}
