@@ -31,6 +31,17 @@ def fetch_command(url: str = RAWDATA_URL, timeout: int = 5) -> list[str]:
     return ["sh", "-c", script, "sh", str(int(timeout)), url]
 
 
+def reach_command(url: str, timeout: int = 2) -> list[str]:
+    """argv that exits 0 once ``url`` gives any HTTP answer (an error status too), not while its name does
+    not resolve or nothing answers; with whichever client the image has, the URL an argument."""
+    script = (
+        'if command -v wget >/dev/null 2>&1; then out=$(wget -S -q -O /dev/null -T "$1" "$2" 2>&1); '
+        'case "$out" in *HTTP/*) exit 0;; esac; exit 1; fi; '
+        'code=$(curl -s -o /dev/null -m "$1" -w "%{http_code}" "$2"); [ "$code" != 000 ]'
+    )
+    return ["sh", "-c", script, "sh", str(int(timeout)), url]
+
+
 def qualified(name: str, provider: str) -> str:
     """A service name as Traefik resolves it from a router or service of ``provider``: ``x`` is ``x@provider``."""
     return name if "@" in name else f"{name}@{provider}"
@@ -66,20 +77,38 @@ def document_children(document: dict | None, app: str) -> dict | None:
     return {child["name"]: child.get("weight") for child in weighted["services"]}
 
 
+def side_urls(document: dict | None) -> dict:
+    """{service: URL} of the load balancers a file-provider document defines (the canary's, the baseline's)."""
+    services = ((document or {}).get("http") or {}).get("services") or {}
+    return {
+        name: service["loadBalancer"]["servers"][0]["url"]
+        for name, service in services.items()
+        if (service.get("loadBalancer") or {}).get("servers")
+    }
+
+
 class TraefikAPI:
     def __init__(self, swarm, timeout: int = 5):
         self.swarm = swarm
         self.timeout = timeout
 
-    def rawdata(self) -> dict:
-        """Every router, service and middleware this host's Traefik runs with now."""
+    def _run(self, argv: list[str]) -> tuple[int, str, str]:
+        """(exit code, stdout, stderr) of ``argv`` inside this host's Traefik task."""
         containers = self.swarm.local_task_containers(TRAEFIK)
         if not containers:
             raise Unanswered(f"no running {TRAEFIK} task on this host")
         try:
-            code, stdout, stderr = self.swarm.exec_in(containers[0], fetch_command(timeout=self.timeout))
+            return self.swarm.exec_in(containers[0], argv)
         except APIError as exc:  # the container stopped between the listing and the exec (a restart)
             raise Unanswered(f"its container did not run the request: {exc}") from None
+
+    def reaches(self, url: str) -> bool:
+        """Whether Traefik's container gets an HTTP answer from ``url``, its name resolved as Traefik resolves it."""
+        return self._run(reach_command(url))[0] == 0
+
+    def rawdata(self) -> dict:
+        """Every router, service and middleware this host's Traefik runs with now."""
+        code, stdout, stderr = self._run(fetch_command(timeout=self.timeout))
         if code != 0:
             raise Unanswered(
                 f"its API does not answer on {_naming.TRAEFIK_API_ADDRESS} inside the container "

@@ -44,6 +44,14 @@ options:
         gone when the split is). V(false) does not look at the split.
     type: bool
     default: false
+  reach:
+    description:
+      - With O(split=true), also wait until Traefik's container gets an HTTP answer (any status) from each load
+        balancer of the split as the Swarm keeps it (the canary's, the baseline's), by the Swarm name Traefik
+        dials. A new task's name reaches each node's DNS a moment after the task runs; until then the canary's
+        guard sends its share to production, so a canary would be reported started but take no traffic.
+    type: bool
+    default: false
   wait_timeout:
     description: Seconds to wait before failing.
     type: int
@@ -128,11 +136,10 @@ def served(rawdata, app):
     return names.get(target, target), _traefik_api.split_children(rawdata, app)
 
 
-def kept_split(swarm, app):
-    """The split's children as the Swarm keeps them, None without a split."""
-    file = _naming.split_file(app)
-    kept = files.kept(swarm, file)
-    return _traefik_api.document_children(_split.parse(files.text_of(kept[0])), app) if kept else None
+def kept_document(swarm, app):
+    """The split's document as the Swarm keeps it, None without a split."""
+    kept = files.kept(swarm, _naming.split_file(app))
+    return _split.parse(files.text_of(kept[0])) if kept else None
 
 
 def answer(domain):
@@ -151,7 +158,7 @@ def answer(domain):
     return None
 
 
-def pending(module, swarm, app, route, split):
+def pending(module, swarm, api, app, route, split):
     """What Traefik does not serve yet, in words (empty when it serves all that was asked)."""
     waiting = []
     if module.params["domain"]:
@@ -159,9 +166,13 @@ def pending(module, swarm, app, route, split):
     if module.params["route"] and route != module.params["route"]:
         waiting.append(f"its router sends to {route or 'nothing'}, not {module.params['route']}")
     if module.params["split"]:
-        expected = kept_split(swarm, app)
+        document = kept_document(swarm, app)
+        expected = _traefik_api.document_children(document, app)
         if split != expected:
             waiting.append(f"its split is {split}, the Swarm keeps {expected}")
+        elif module.params["reach"]:
+            unreached = {n: url for n, url in _traefik_api.side_urls(document).items() if not api.reaches(url)}
+            waiting.extend(f"it gets no answer from {name} at {url}" for name, url in unreached.items())
     return waiting
 
 
@@ -172,6 +183,7 @@ def main():
             route={"type": "str", "choices": ["prod", "split"]},
             domain={"type": "str"},
             split={"type": "bool", "default": False},
+            reach={"type": "bool", "default": False},
             wait_timeout={"type": "int", "default": 30},
         ),
         supports_check_mode=True,
@@ -190,7 +202,7 @@ def main():
     while True:
         try:
             route, split = served(api.rawdata(), app) if asks_api else (None, None)
-            waiting = pending(module, swarm, app, route, split)
+            waiting = pending(module, swarm, api, app, route, split)
         except _traefik_api.Unanswered as exc:
             route, split, waiting = None, None, [f"{_traefik_api.TRAEFIK} on this host cannot be asked: {exc}"]
         except (APIError, OSError, ValueError, KeyError, TypeError) as exc:

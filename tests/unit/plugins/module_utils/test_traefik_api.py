@@ -1,4 +1,4 @@
-"""_traefik_api: reading what a Traefik serves from its API's rawdata, and the fetch command.
+"""_traefik_api: reading what a Traefik serves from its API's rawdata, the fetch and reach commands.
 
 The rawdata here has the shape Traefik v3.7 answers (names as the configuration gives them, a
 router's same-provider service without its provider); tests/integration proves it against the
@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 
 import pytest
@@ -97,3 +98,34 @@ def test_fetch_command_keeps_the_url_out_of_the_shell_text():
     url = "http://127.0.0.1:8080/api/rawdata?x=$(touch /tmp/pwned)"
     argv = _traefik_api.fetch_command(url)
     assert argv[-1] == url and url not in argv[2]
+
+
+@pytest.fixture(scope="module")
+def answering_url():
+    """A server that answers 200 on / and 503 elsewhere: both are answers."""
+    with serving(lambda request: (200, b"ok") if request.path == "/" else (503, b"starting")) as server:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+
+
+@pytest.mark.parametrize("client", ["wget", "curl"])
+def test_reach_command_takes_any_answer_and_nothing_else(answering_url, tmp_path, client):
+    env = _only(tmp_path, client)
+
+    def reaches(url: str) -> bool:
+        argv = _traefik_api.reach_command(url, timeout=2)
+        return subprocess.run(argv, env=env, capture_output=True, check=False).returncode == 0
+
+    assert reaches(answering_url) and reaches(f"{answering_url}/busy")
+    with socket.socket() as closed:  # a port nothing listens on: refused
+        closed.bind(("127.0.0.1", 0))
+        assert not reaches(f"http://127.0.0.1:{closed.getsockname()[1]}")
+    assert not reaches("http://no-such-name.invalid:8000")
+
+
+def test_side_urls_are_the_load_balancers_of_a_split_document():
+    document = _split.desired_document(APP, 30, "sentinel-todo", False, 8000, baseline_port=8001)
+    assert _traefik_api.side_urls(document) == {
+        "todo-canary": "http://todo-canary:8000",
+        "todo-baseline": "http://todo-baseline:8001",
+    }
+    assert _traefik_api.side_urls(None) == {}
