@@ -14,7 +14,17 @@ import re
 APP_NAME_PATTERN = re.compile(r"[a-z](?:[a-z0-9-]{0,29}[a-z0-9])?")
 # Names whose derived objects (network sentinel-NAME, ...) would collide with the platform's own.
 RESERVED_APP_NAMES = frozenset(
-    {"edge", "monitoring", "traefik", "traefik-sync", "docker-proxy", "prometheus", "grafana", "node-exporter"}
+    {
+        "edge",
+        "monitoring",
+        "traefik",
+        "traefik-sync",
+        "docker-proxy",
+        "prometheus",
+        "alertmanager",
+        "grafana",
+        "node-exporter",
+    }
 )
 # App X's routers are X and X-SUFFIX (see route_label_prefixes): an app named X-http would take
 # X's redirect router, and Traefik drops both routers of a name defined twice.
@@ -50,6 +60,7 @@ PLATFORM_SERVICES = {
     # The engine's read calls Traefik's Swarm provider needs, on a socket only Traefik mounts.
     "docker_proxy": "sentinel-docker-proxy",
     "prometheus": "sentinel-prometheus",
+    "alertmanager": "sentinel-alertmanager",
     "grafana": "sentinel-grafana",
     "node_exporter": "sentinel-node-exporter",
 }
@@ -192,6 +203,7 @@ TRAEFIK_METRICS_PORT = 8082
 # (module_utils/_traefik_api.py), never by apps on the edge network.
 TRAEFIK_API_ADDRESS = "127.0.0.1:8080"
 PROMETHEUS_PORT = 9090
+ALERTMANAGER_PORT = 9093
 
 
 # -- Platform names for the roles (exposed to roles and playbooks by plugins/filter/naming.py) --

@@ -42,6 +42,7 @@ NODE_CAPABILITIES = (
 PUSHED_IMAGES = (
     "sentinel-test/traefik:latest",
     "sentinel-test/prometheus:latest",
+    "sentinel-test/alertmanager:latest",
     "sentinel-test/node-exporter:latest",
     "sentinel-test/postgres:latest",
     "sentinel-test/todo:1",

@@ -72,6 +72,7 @@ def all_specs() -> list[ImageSpec]:
         spec("registry"),
         spec("traefik", files={"traefik": traefik_binary()}),
         spec("prometheus"),
+        spec("alertmanager"),
         spec("node-exporter"),
         spec("docker-proxy"),
         spec("postgres"),

@@ -44,6 +44,7 @@ def role_vars(cluster) -> dict:
         "sentinel_grafana_enabled": False,
         "node_exporter_image": cluster.image("sentinel-test/node-exporter:latest"),
         "prometheus_image": cluster.image("sentinel-test/prometheus:latest"),
+        "alertmanager_image": cluster.image("sentinel-test/alertmanager:latest"),
         "prometheus_scrape_interval": f"{SCRAPE_SECONDS}s",
         "prometheus_evaluation_interval": f"{SCRAPE_SECONDS}s",
         "prometheus_dns_sd_refresh_interval": f"{SCRAPE_SECONDS}s",
@@ -96,10 +97,11 @@ def stop(cluster, stack: dict) -> None:
     client = cluster.manager.client
     if stack.get("forwarder") is not None:
         stack["forwarder"].remove(force=True)
-    for name in ("sentinel-prometheus", "sentinel-node-exporter"):
+    for name in ("sentinel-prometheus", "sentinel-alertmanager", "sentinel-node-exporter"):
         for service in client.services.list(filters={"name": name}):
             service.remove()
     for config in client.configs.list(filters={"label": "sentinel.role=platform"}):
-        if config.name.startswith("sentinel-prometheus-"):
+        if config.name.startswith(("sentinel-prometheus-", "sentinel-alertmanager-")):
             remove_when_free(config.remove)
-    remove_when_free(lambda: client.volumes.get("sentinel-prometheus-data").remove(force=True))
+    for volume in ("sentinel-prometheus-data", "sentinel-alertmanager-data"):
+        remove_when_free(lambda volume=volume: client.volumes.get(volume).remove(force=True))

@@ -1,6 +1,7 @@
 """The monitoring roles on the real 3-node test Swarm: playbooks/monitoring.yml.
 
-node_exporter on every node, Prometheus scraping them and Traefik (each role's idempotence is its
+node_exporter on every node, Prometheus scraping them and Traefik and sending its alerts to
+Alertmanager (each role's idempotence is its
 Molecule scenario's, extensions/molecule), then real traffic through a real Traefik to two stand-in
 services (todo-prod, todo-canary failing every 4th request), every query of the generated Grafana
 dashboard run against the real Prometheus, and the metrics_info module reading the same numbers
@@ -46,7 +47,8 @@ def test_services_are_platform_services_without_published_ports(cluster, monitor
     client = cluster.manager.client
     exporter = client.services.get("sentinel-node-exporter")
     prometheus = client.services.get("sentinel-prometheus")
-    for service in (exporter, prometheus):
+    alertmanager = client.services.get("sentinel-alertmanager")
+    for service in (exporter, prometheus, alertmanager):
         spec = service.attrs["Spec"]
         assert spec["Labels"]["sentinel.role"] == "platform"
         assert not spec.get("EndpointSpec", {}).get("Ports"), f"{service.name} must not publish ports"
@@ -58,6 +60,7 @@ def test_services_are_platform_services_without_published_ports(cluster, monitor
     # Pinned to the node its volume lives on: the first manager.
     node_id = client.info()["Swarm"]["NodeID"]
     assert prometheus.attrs["Spec"]["TaskTemplate"]["Placement"]["Constraints"] == [f"node.id == {node_id}"]
+    assert alertmanager.attrs["Spec"]["TaskTemplate"]["Placement"]["Constraints"] == [f"node.id == {node_id}"]
 
 
 def test_node_exporter_runs_and_answers_on_every_node(cluster, monitoring):
@@ -90,20 +93,38 @@ def test_prometheus_scrapes_itself_and_traefik(monitoring):
     assert alerts == {"CanaryErrorRateAboveProduction", "HighP95Latency", "TargetDown", "NodeDiskAlmostFull"}
 
 
+def test_prometheus_sends_its_alerts_to_alertmanager(cluster, monitoring):
+    """Found by Swarm DNS (tasks.sentinel-alertmanager), as the scrape targets are: the task's address."""
+    prometheus = monitoring["prometheus"]
+    found = _wait(
+        "Prometheus finds Alertmanager",
+        lambda: prometheus.api("alertmanagers")["activeAlertmanagers"],
+        timeout=90,
+    )
+    task = _running_tasks(cluster.manager.client.services.get("sentinel-alertmanager"))[0]
+    attachments = {a["Network"]["Spec"]["Name"]: a["Addresses"][0] for a in task["NetworksAttachments"]}
+    address = attachments[MONITORING].split("/")[0]
+    assert [a["url"] for a in found] == [f"http://{address}:9093/api/v2/alerts"]
+
+
 def test_apps_cannot_reach_the_monitoring_plane(cluster, monitoring):
     """From the edge network, where every app is, the monitoring plane has no name, and Traefik's metrics
     port answers 404. The probe asks by name only: an overlay address outside its network may belong to
     some other host, where test traffic must not go."""
     client = cluster.manager.client
     networks = {n.id: n.name for n in client.networks.list()}
-    for name in ("sentinel-prometheus", "sentinel-node-exporter"):
+    for name in ("sentinel-prometheus", "sentinel-alertmanager", "sentinel-node-exporter"):
         spec = client.services.get(name).attrs["Spec"]["TaskTemplate"]
         assert [networks[n["Target"]] for n in spec["Networks"]] == [MONITORING], name
-    urls = ("http://sentinel-prometheus:9090/api/v1/query?query=up", "http://tasks.sentinel-node-exporter:9100/metrics")
+    urls = (
+        "http://sentinel-prometheus:9090/api/v1/query?query=up",
+        "http://sentinel-alertmanager:9093/-/ready",
+        "http://tasks.sentinel-node-exporter:9100/metrics",
+    )
     probe = "; ".join(
         [
             f"getent hosts {name} >/dev/null; echo dns=$?"
-            for name in ("sentinel-prometheus", "tasks.sentinel-node-exporter")
+            for name in ("sentinel-prometheus", "sentinel-alertmanager", "tasks.sentinel-node-exporter")
         ]
         + [f"curl -s -o /dev/null --max-time 3 -w 'http=%{{http_code}}\\n' {url}" for url in urls]
         + ["curl -s -o /dev/null --max-time 3 -w 'traefik=%{http_code}\\n' http://tasks.sentinel-traefik:8082/metrics"]
@@ -119,9 +140,9 @@ def test_apps_cannot_reach_the_monitoring_plane(cluster, monitoring):
         )
 
     # dns=2: no such name, so curl reaches nothing (000).
-    assert from_network(EDGE) == ["dns=2", "dns=2", "http=000", "http=000", "traefik=404"]
+    assert from_network(EDGE) == ["dns=2"] * 3 + ["http=000"] * 3 + ["traefik=404"]
     # The same probe from the monitoring network reaches all of them: the probe itself is sound.
-    assert from_network(MONITORING) == ["dns=0", "dns=0", "http=200", "http=200", "traefik=200"]
+    assert from_network(MONITORING) == ["dns=0"] * 3 + ["http=200"] * 3 + ["traefik=200"]
 
 
 # -- real traffic through Traefik ---------------------------------------------------------

@@ -81,32 +81,39 @@ def prometheus_rules(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def alertmanager_config(tmp_path_factory) -> Path:
+    """roles/alertmanager/templates/alertmanager.yml.j2 as the role writes it: alertmanager.yml."""
+    workdir = tmp_path_factory.mktemp("alertmanager")
+    return render_role_template("alertmanager", "alertmanager.yml.j2", workdir / "alertmanager.yml")
+
+
+@pytest.fixture(scope="session")
 def role_variables():
     """role_variables(roles, names, workdir, extra_vars): the roles' variables as Ansible templates them."""
     return _role_variables
 
 
 PROMETHEUS_IMAGE = "sentinel-test/prometheus:latest"
+ALERTMANAGER_IMAGE = "sentinel-test/alertmanager:latest"
 
 
-@pytest.fixture(scope="session")
-def promtool():
-    """promtool inside the Prometheus test image (Debian's Prometheus, the same promtool the role's
-    `validate:` uses): run(workdir, *args) -> (status, output). Skipped without an engine or the image."""
+def _tool_in_image(image: str, tool: str):
+    """run(workdir, *args) -> (status, output): ``tool`` inside ``image`` (the one the role's `validate:` runs),
+    with ``workdir`` at /rules. Skipped without an engine or the image."""
     docker = pytest.importorskip("docker")
     try:
         client = docker.from_env()
-        client.images.get(PROMETHEUS_IMAGE)
+        client.images.get(image)
     except docker.errors.ImageNotFound:
-        pytest.skip(f"{PROMETHEUS_IMAGE} is not built on this machine: run `python -m tests.harness images`")
+        pytest.skip(f"{image} is not built on this machine: run `python -m tests.harness images`")
     except docker.errors.DockerException as exc:
-        pytest.skip(f"no Docker engine answers, promtool cannot run: {exc}")
+        pytest.skip(f"no Docker engine answers, {tool} cannot run: {exc}")
 
     def run(workdir: Path, *args: str) -> tuple[int, str]:
         container = client.containers.run(
-            PROMETHEUS_IMAGE,
+            image,
             list(args),
-            entrypoint="promtool",
+            entrypoint=tool,
             working_dir="/rules",
             volumes={str(workdir): {"bind": "/rules", "mode": "ro"}},
             network_mode="none",
@@ -119,3 +126,15 @@ def promtool():
             container.remove(force=True)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def promtool():
+    """promtool inside the Prometheus test image (Debian's Prometheus)."""
+    return _tool_in_image(PROMETHEUS_IMAGE, "promtool")
+
+
+@pytest.fixture(scope="session")
+def amtool():
+    """amtool inside the Alertmanager test image (Debian's Alertmanager)."""
+    return _tool_in_image(ALERTMANAGER_IMAGE, "amtool")
