@@ -90,7 +90,14 @@ def test_prometheus_scrapes_itself_and_traefik(monitoring):
     _wait("Prometheus' own target up", lambda: prometheus.value('up{job="prometheus"}') == 1, timeout=90)
     rules = prometheus.api("rules")["groups"]
     alerts = {r["name"] for g in rules for r in g["rules"] if r["type"] == "alerting"}
-    assert alerts == {"CanaryErrorRateAboveProduction", "HighP95Latency", "TargetDown", "NodeDiskAlmostFull"}
+    assert alerts == {
+        "CanaryErrorRateAboveProduction",
+        "HighP95Latency",
+        "TargetDown",
+        "NodeDown",
+        "CertificateExpiresSoon",
+        "NodeDiskAlmostFull",
+    }
 
 
 def test_prometheus_sends_its_alerts_to_alertmanager(cluster, monitoring):
