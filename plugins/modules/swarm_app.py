@@ -111,9 +111,10 @@ options:
   secret_env_release:
     description:
       - Take the secrets production's kept release N named, by name, as C(playbooks/release_rollback.yml) does
-        beside that release's O(image) and O(env). Refused when release N is not kept or one of its secret
-        versions is gone (a record written before versions were kept with their releases). Only for O(role=prod).
-        Not with O(secret_env) or O(secret_env_from).
+        beside that release's O(image) and O(env). Refused when release N is not kept. A version that is gone (a
+        record written before versions were kept with their releases) gives way to the one production names now,
+        with a warning; refused when production has none for that key. Only for O(role=prod). Not with
+        O(secret_env) or O(secret_env_from).
     type: int
   port:
     description: >-
@@ -566,7 +567,7 @@ class AppManager:
         keeps the service's own (a new canary's: production's)."""
         source, values = self.p["secret_env_from"], self.p["secret_env"]
         if self.p["secret_env_release"] is not None:
-            return self.secret_env_of_release(self.p["secret_env_release"]), []
+            return self.secret_env_of_release(self.p["secret_env_release"], prod), []
         if source:
             service = prod if source == "prod" else self.owned_service(source)
             if service is None:
@@ -600,19 +601,25 @@ class AppManager:
             steps.append(Step(f"secret {name}", None, {"name": name}, create))
         return refs, steps
 
-    def secret_env_of_release(self, number):
-        """The secrets a kept release named ({KEY: secret name}), each still in the Swarm."""
+    def secret_env_of_release(self, number, prod):
+        """The secrets a kept release named ({KEY: secret name}). A version gone from the Swarm (removed
+        before versions were kept with their releases) gives way to production's current one, with a warning."""
         found = [c for c in self.release_records() if releases.number_of(c) == number]
         if not found:
             raise AppError(f"app {self.app} has no release v{number}")
-        refs = releases.record_of(found[0]).get("secret_env") or {}
-        gone = sorted(name for name in refs.values() if self.swarm.secret(name) is None)
-        if gone:
-            raise AppError(
-                f"the secret {', '.join(gone)} of release v{number} is gone: set its value again after the "
-                "rollback (sentinel config set --secret), or roll back to a later release"
-            )
-        return dict(refs)
+        refs = dict(releases.record_of(found[0]).get("secret_env") or {})
+        current = spec.secret_env_refs(self.view_of(prod)["secrets"], self.app) if prod else {}
+        for key, name in sorted(refs.items()):
+            if self.swarm.secret(name) is not None:
+                continue
+            if key not in current:
+                raise AppError(
+                    f"the secret {name} of release v{number} is gone and production has no {key} to keep: "
+                    f"give {key} a value first (sentinel config set {self.app} --secret {key})"
+                )
+            refs[key] = current[key]
+            self.warnings.append(f"the secret {name} of release v{number} is gone: {key} keeps {current[key]}")
+        return refs
 
     def secrets_of_releases(self, writing=False):
         """Names of the secrets the app's kept releases name (those that stay beside a new record when

@@ -60,9 +60,8 @@ def rollback(ctx: Context, name, release, yes) -> None:
         question = f"Roll {name} back to {release}?"
     confirm_or_abort(ctx, yes, question)
     result = ctx.run("release_rollback.yml", {"app": name, "to": release}, f"Rolling {name} back")
-    ctx.out.emit(
-        result, f"{name}: production runs v{result.get('to')}'s image and environment as v{result.get('release')}"
-    )
+    to, release = result.get("to"), result.get("release")
+    ctx.out.emit(result, f"{name}: production runs v{to}'s image, environment and secrets as v{release}")
 
 
 def register(cli: click.Group) -> None:

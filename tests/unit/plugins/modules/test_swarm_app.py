@@ -515,10 +515,35 @@ def test_a_release_that_cannot_give_its_secrets_is_refused_and_changes_nothing(a
     assert repr([MemorySwarm.services, MemorySwarm.secrets_by_name, records()]) == before
 
 
-def test_a_release_whose_secret_is_gone_is_refused_naming_it():
+def test_a_version_gone_from_the_swarm_gives_way_to_productions_with_a_warning():
     run(swarm_app, {**APP, "secret_env": SECRETS})
     run(swarm_app, {"name": "todo", "secret_env": {"API_KEY": "rotated-Secret"}})
-    del MemorySwarm.secrets_by_name["sentinel-todo-env-API_KEY-1"]  # as a record written before versions were kept
+    # As with a record written before versions were kept with their releases.
+    del MemorySwarm.secrets_by_name["sentinel-todo-env-API_KEY-1"]
+    back = run(swarm_app, {"name": "todo", "secret_env_release": 1})
+    assert secret_refs() == {
+        "API_KEY": "sentinel-todo-env-API_KEY-2",
+        "SMTP_PASSWORD": "sentinel-todo-env-SMTP_PASSWORD-1",
+    }
+    assert back["warnings"] == [
+        "the secret sentinel-todo-env-API_KEY-1 of release v1 is gone: API_KEY keeps sentinel-todo-env-API_KEY-2"
+    ]
+
+
+def test_a_gone_version_that_production_cannot_stand_in_for_is_refused():
+    run(swarm_app, {**APP, "secret_env": SECRETS})
+    run(swarm_app, {"name": "todo", "secret_env": {"API_KEY": "rotated-Secret"}})
+    del MemorySwarm.secrets_by_name["sentinel-todo-env-SMTP_PASSWORD-1"]
+    before = repr([MemorySwarm.services, MemorySwarm.secrets_by_name])
     msg = fail(swarm_app, {"name": "todo", "secret_env_release": 1})["msg"]
-    assert "the secret sentinel-todo-env-API_KEY-1 of release v1 is gone" in msg
-    assert secret_refs() == {"API_KEY": "sentinel-todo-env-API_KEY-2"}
+    assert "the secret sentinel-todo-env-SMTP_PASSWORD-1 of release v1 is gone and production has no" in msg
+    assert "sentinel config set todo --secret SMTP_PASSWORD" in msg
+    assert repr([MemorySwarm.services, MemorySwarm.secrets_by_name]) == before
+
+
+def test_a_rollback_to_a_release_without_secrets_drops_them():
+    run(swarm_app, APP)
+    run(swarm_app, {"name": "todo", "secret_env": SECRETS})
+    run(swarm_app, {"name": "todo", "secret_env_release": 1})
+    assert secret_refs() == {} and records()[3]["secret_env"] == {}
+    assert set(secret_data()) == {f"sentinel-todo-env-{k}-1" for k in SECRETS}, "release 2 still names them"
