@@ -37,7 +37,8 @@ def reach_command(url: str, timeout: int = 2) -> list[str]:
     script = (
         'if command -v wget >/dev/null 2>&1; then out=$(wget -S -q -O /dev/null -T "$1" "$2" 2>&1); '
         'case "$out" in *HTTP/*) exit 0;; esac; exit 1; fi; '
-        'code=$(curl -s -o /dev/null -m "$1" -w "%{http_code}" "$2"); [ "$code" != 000 ]'
+        'code=$(curl -s -o /dev/null -m "$1" -w "%{http_code}" "$2"); '
+        'case "$code" in [1-5][0-9][0-9]) exit 0;; esac; exit 1'
     )
     return ["sh", "-c", script, "sh", str(int(timeout)), url]
 

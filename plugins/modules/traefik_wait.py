@@ -46,9 +46,9 @@ options:
     default: false
   reach:
     description:
-      - With O(split=true), also wait until Traefik's container gets an HTTP answer (any status) from each load
-        balancer of the split as the Swarm keeps it (the canary's, the baseline's), by the Swarm name Traefik
-        dials. A new task's name reaches each node's DNS a moment after the task runs; until then the canary's
+      - With O(split=true) (required), also wait until Traefik's container gets an HTTP answer (any status) from
+        each load balancer of the split as the Swarm keeps it (the canary's, the baseline's), by the Swarm name
+        Traefik dials. A new task's name reaches each node's DNS a moment after the task runs; until then the canary's
         guard sends its share to production, so a canary would be reported started but take no traffic.
     type: bool
     default: false
@@ -186,6 +186,7 @@ def main():
             reach={"type": "bool", "default": False},
             wait_timeout={"type": "int", "default": 30},
         ),
+        required_if=[("reach", True, ("split",))],
         supports_check_mode=True,
     )
     app = module.params["name"]

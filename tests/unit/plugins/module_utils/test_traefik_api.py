@@ -72,7 +72,7 @@ def _only(tmp_path, client: str) -> dict:
     """An environment whose PATH has sh and just one HTTP client, as a Traefik image has."""
     folder = tmp_path / client
     folder.mkdir()
-    for tool in ("sh", client):
+    for tool in sorted({"sh", client}):
         found = shutil.which(tool)
         if found is None:
             pytest.skip(f"{tool} is not installed on this machine")
@@ -120,6 +120,11 @@ def test_reach_command_takes_any_answer_and_nothing_else(answering_url, tmp_path
         closed.bind(("127.0.0.1", 0))
         assert not reaches(f"http://127.0.0.1:{closed.getsockname()[1]}")
     assert not reaches("http://no-such-name.invalid:8000")
+
+
+def test_reach_command_without_a_client_reaches_nothing(answering_url, tmp_path):
+    argv = _traefik_api.reach_command(answering_url, timeout=2)
+    assert subprocess.run(argv, env=_only(tmp_path, "sh"), capture_output=True, check=False).returncode != 0
 
 
 def test_side_urls_are_the_load_balancers_of_a_split_document():
