@@ -17,6 +17,9 @@ from ansible_collections.sentinel.paas.plugins.module_utils._swarm import APIErr
 
 TRAEFIK = _naming.PLATFORM_SERVICES["traefik"]
 RAWDATA_URL = f"http://{_naming.TRAEFIK_API_ADDRESS}/api/rawdata"
+# What reaches() asks a side service for: a path no app serves, so the answer (a 404 will do) costs the
+# app nothing and its real routes see no request from Sentinel.
+REACH_PATH = "/.well-known/sentinel-reach"
 # A router Traefik serves: "warning" is a router with a non-critical error that still takes traffic.
 SERVING = ("enabled", "warning")
 
@@ -104,8 +107,9 @@ class TraefikAPI:
             raise Unanswered(f"its container did not run the request: {exc}") from None
 
     def reaches(self, url: str) -> bool:
-        """Whether Traefik's container gets an HTTP answer from ``url``, its name resolved as Traefik resolves it."""
-        return self._run(reach_command(url))[0] == 0
+        """Whether Traefik's container gets an HTTP answer from ``url`` (at REACH_PATH), its name resolved as
+        Traefik resolves it."""
+        return self._run(reach_command(url.rstrip("/") + REACH_PATH))[0] == 0
 
     def rawdata(self) -> dict:
         """Every router, service and middleware this host's Traefik runs with now."""

@@ -48,8 +48,10 @@ options:
     description:
       - With O(split=true) (required), also wait until Traefik's container gets an HTTP answer (any status) from
         each load balancer of the split as the Swarm keeps it (the canary's, the baseline's), by the Swarm name
-        Traefik dials. A new task's name reaches each node's DNS a moment after the task runs; until then the canary's
-        guard sends its share to production, so a canary would be reported started but take no traffic.
+        Traefik dials. It asks for C(/.well-known/sentinel-reach), a path no app serves, so that the app's own
+        routes see no request from it. A new task's name reaches each node's DNS a moment after the task runs;
+        until then the canary's guard sends its share to production, so a canary would be reported started but
+        take no traffic.
     type: bool
     default: false
   wait_timeout:
