@@ -204,6 +204,9 @@ TRAEFIK_METRICS_PORT = 8082
 TRAEFIK_API_ADDRESS = "127.0.0.1:8080"
 PROMETHEUS_PORT = 9090
 ALERTMANAGER_PORT = 9093
+# How long the NodeDown rule remembers a node that stopped reporting (a Prometheus duration): so long a
+# removed node alerts, and so long `cluster remove` silences it.
+NODE_DOWN_MEMORY = "1d"
 
 
 # -- Platform names for the roles (exposed to roles and playbooks by plugins/filter/naming.py) --

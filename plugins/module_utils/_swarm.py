@@ -283,6 +283,21 @@ class Swarm:
         code = self.api.exec_inspect(exec_id).get("ExitCode")
         return code, (stdout or b"").decode("utf-8", "replace"), (stderr or b"").decode("utf-8", "replace")
 
+    def exec_in_local_task(self, service_name, cmd):
+        """Run ``cmd`` in the newest running task of the service on THIS engine's node (a platform service's own
+        tools, such as Traefik's wget or Alertmanager's amtool): (exit code, stdout, stderr).
+
+        Raises NoLocalTask when none runs here, or when it stopped before the exec (a restart)."""
+        containers = self.local_task_containers(service_name)
+        if not containers:
+            running = [t["node"] for t in self.service_tasks(service_name) if t["state"] == "running"]
+            where = f"runs on {', '.join(running)}, not on this host" if running else "has no running task"
+            raise NoLocalTask(f"{service_name} {where}")
+        try:
+            return self.exec_in(containers[0], cmd)
+        except APIError as exc:
+            raise NoLocalTask(f"its container did not run the command: {exc}") from None
+
     def wait_converged(self, name, timeout, poll=1.0, max_failures=3):
         """Wait until every desired task of the service runs the current spec (healthy: Swarm
         keeps a task in "starting" until its healthcheck passes). Returns the service.
@@ -401,6 +416,10 @@ class ImageNotFound(Exception):
 
 class ServiceNotConverged(Exception):
     pass
+
+
+class NoLocalTask(Exception):
+    """The service has no running task on this host now (none placed here, starting, restarting)."""
 
 
 def _label_filters(labels):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 
 from ansible_collections.sentinel.paas.plugins.module_utils import _naming, _traefik
-from ansible_collections.sentinel.paas.plugins.module_utils._swarm import APIError
+from ansible_collections.sentinel.paas.plugins.module_utils._swarm import NoLocalTask
 
 TRAEFIK = _naming.PLATFORM_SERVICES["traefik"]
 RAWDATA_URL = f"http://{_naming.TRAEFIK_API_ADDRESS}/api/rawdata"
@@ -98,13 +98,10 @@ class TraefikAPI:
 
     def _run(self, argv: list[str]) -> tuple[int, str, str]:
         """(exit code, stdout, stderr) of ``argv`` inside this host's Traefik task."""
-        containers = self.swarm.local_task_containers(TRAEFIK)
-        if not containers:
-            raise Unanswered(f"no running {TRAEFIK} task on this host")
         try:
-            return self.swarm.exec_in(containers[0], argv)
-        except APIError as exc:  # the container stopped between the listing and the exec (a restart)
-            raise Unanswered(f"its container did not run the request: {exc}") from None
+            return self.swarm.exec_in_local_task(TRAEFIK, argv)
+        except NoLocalTask as exc:
+            raise Unanswered(str(exc)) from None
 
     def reaches(self, url: str) -> bool:
         """Whether Traefik's container gets an HTTP answer from ``url`` (at REACH_PATH), its name resolved as

@@ -378,3 +378,45 @@ def test_grafana_serves_the_provisioned_dashboard(cluster, cluster_factory, ansi
         for item in client.secrets.list(filters={"label": "sentinel.role=platform"}):
             if item.name.startswith("sentinel-grafana-"):
                 remove_when_free(item.remove)
+
+
+def _amtool(cluster, *args) -> str:
+    """amtool inside the Alertmanager task (on node1, where it is pinned), as alertmanager_silence runs it."""
+    client = cluster.manager.client
+    [container] = client.containers.list(filters={"label": "com.docker.swarm.service.name=sentinel-alertmanager"})
+    code, output = container.exec_run(["amtool", "--alertmanager.url=http://127.0.0.1:9093", *args], demux=True)
+    assert code == 0, output
+    return (output[0] or b"").decode()
+
+
+def _probe_state(cluster) -> tuple[str, list[str]]:
+    """(state, silencedBy) of the probe alert of node3, from Alertmanager's API."""
+    # amtool's alert query hides silenced alerts' details; the API gives state and silencedBy.
+    client = cluster.manager.client
+    [container] = client.containers.list(filters={"label": "com.docker.swarm.service.name=sentinel-alertmanager"})
+    url = "http://127.0.0.1:9093/api/v2/alerts?silenced=true&" + urllib.parse.urlencode({"filter": 'nodename="node3"'})
+    code, output = container.exec_run(["wget", "-q", "-O", "-", url])
+    assert code == 0, output
+    [probe] = [a for a in json.loads(output) if a["labels"]["alertname"] == "SentinelDrainProbe"]
+    return probe["status"]["state"], probe["status"]["silencedBy"]
+
+
+def test_a_drained_node_s_alerts_are_silenced_until_it_is_active(cluster, ansible, monitoring):
+    """Drain silences every alert of the node in Alertmanager (a probe alert with its nodename, sent
+    straight to Alertmanager, goes quiet), a second drain adds no second silence, activate ends it."""
+    _amtool(cluster, "alert", "add", "alertname=SentinelDrainProbe", "nodename=node3", "--annotation=summary=probe")
+    _wait("the probe alert active", lambda: _probe_state(cluster)[0] == "active", timeout=30)
+    drain = {"node": "node3", "availability": "drain"}
+    try:
+        for _ in range(2):
+            run = ansible.playbook("cluster_availability.yml", drain)
+            assert run.ok, f"{run.failures}\n{run.stderr[-3000:]}"
+        [silence] = json.loads(_amtool(cluster, "silence", "query", "-o", "json"))
+        assert silence["createdBy"] == "sentinel" and "sentinel cluster activate" in silence["comment"]
+        assert silence["matchers"] == [{"isEqual": True, "isRegex": False, "name": "nodename", "value": "node3"}]
+        _wait("the probe alert silenced", lambda: _probe_state(cluster) == ("suppressed", [silence["id"]]), timeout=30)
+    finally:
+        run = ansible.playbook("cluster_availability.yml", {"node": "node3", "availability": "active"})
+    assert run.ok, f"{run.failures}\n{run.stderr[-3000:]}"
+    assert json.loads(_amtool(cluster, "silence", "query", "-o", "json")) == []
+    _wait("the probe alert heard again", lambda: _probe_state(cluster) == ("active", []), timeout=30)

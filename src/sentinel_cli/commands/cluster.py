@@ -78,16 +78,20 @@ def _set_availability(ctx: Context, node: str, availability: str, title: str) ->
 @node_argument
 @pass_context
 def drain(ctx: Context, node: str) -> None:
-    """Maintenance mode: move NODE's tasks to other nodes and schedule nothing there."""
+    """Maintenance mode: move NODE's tasks to other nodes, schedule nothing there, and silence its alerts."""
     result = _set_availability(ctx, node, "drain", f"Draining {node}")
-    ctx.out.emit(result, f"{node} drained: its tasks run elsewhere. `sentinel cluster activate {node}` brings it back.")
+    ctx.out.emit(
+        result,
+        f"{node} drained: its tasks run elsewhere and its alerts are silenced. "
+        f"`sentinel cluster activate {node}` brings it back.",
+    )
 
 
 @cluster.command()
 @node_argument
 @pass_context
 def activate(ctx: Context, node: str) -> None:
-    """End maintenance: NODE takes tasks again (`sentinel cluster rebalance` moves some there)."""
+    """End maintenance: NODE takes tasks again (`sentinel cluster rebalance` moves some there), its alerts are heard."""
     result = _set_availability(ctx, node, "active", f"Activating {node}")
     ctx.out.emit(result, f"{node} is active. `sentinel cluster rebalance` spreads the apps' tasks onto it.")
 
