@@ -56,6 +56,14 @@ def test_prometheus_templates_stay_for_prometheus(prometheus_rules):
     assert "{#" not in text and "{%" not in text
 
 
+def test_disk_alert_threshold_is_the_role_variable(prometheus_rules):
+    """prometheus_disk_full_ratio (default 0.9) is rendered into NodeDiskAlmostFull, read-only mounts left out."""
+    assert "{{ prometheus_disk_full_ratio | float }}" in TEMPLATE.read_text()
+    expr = _exprs(prometheus_rules)["NodeDiskAlmostFull"]
+    assert " >= 0.9\n" in expr
+    assert "unless on (instance, mountpoint) node_filesystem_readonly == 1" in expr
+
+
 # -- promtool -------------------------------------------------------------------------
 
 
@@ -87,3 +95,22 @@ def test_the_rule_tests_can_fail(promtool, workdir):
     status, output = promtool(workdir, "test", "rules", RULE_TESTS.name)
     assert status != 0
     assert "CanaryErrorRateAboveProduction" in output
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        (" >= 0.9\n", " >= 0.96\n"),  # the 95% full disk no longer alerts
+        ("unless on (instance, mountpoint) node_filesystem_readonly == 1", ""),  # the read-only mount alerts
+        ("for: 10m", "for: 9m"),  # alerts before its 10 minutes
+    ],
+)
+def test_the_disk_rule_tests_can_fail(promtool, workdir, old, new):
+    """Each part of NodeDiskAlmostFull changed (its own lines only) breaks its tests."""
+    rules = workdir / RULES_NAME
+    others, disk = rules.read_text().split("- alert: NodeDiskAlmostFull")
+    assert old in disk
+    rules.write_text(others + "- alert: NodeDiskAlmostFull" + disk.replace(old, new))
+    status, output = promtool(workdir, "test", "rules", RULE_TESTS.name)
+    assert status != 0
+    assert "NodeDiskAlmostFull" in output
