@@ -39,6 +39,7 @@ def platform_vars(cluster: Cluster) -> dict:
     return {
         "control_plane_traefik_image": cluster.image("sentinel-test/traefik:latest"),
         "control_plane_traefik_sync_image": cluster.image("sentinel-test/base:latest"),
+        "control_plane_maintenance_image": cluster.image("sentinel-test/base:latest"),
         "control_plane_docker_proxy_image": cluster.image("sentinel-test/docker-proxy:latest"),
         "control_plane_traefik_refresh_seconds": 1,
         "control_plane_traefik_acme_email": "ops@sentinel.test",

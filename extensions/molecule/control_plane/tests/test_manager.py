@@ -16,3 +16,13 @@ def test_traefik_answers_on_the_managers_http_port(host):
     # Its own 404 for a domain no app has: Traefik is there and routing.
     answer = host.run("python3 -c \"import urllib.request as u; u.urlopen('http://127.0.0.1/')\"")
     assert "HTTP Error 404: Not Found" in answer.stderr, answer.stderr
+
+
+def test_the_maintenance_page_runs_beside_traefik_and_answers_503(host):
+    services = host.check_output("docker service ls --format '{{.Name}} {{.Replicas}}'").splitlines()
+    assert "sentinel-maintenance 1/1" in services, services
+    # From inside its task: Traefik reaches it on the edge network, which the host is not on.
+    container = host.check_output("docker ps -q --filter label=com.docker.swarm.service.name=sentinel-maintenance")
+    probe = "import urllib.request as u; u.urlopen('http://127.0.0.1:8080/')"
+    answer = host.run(f'docker exec {container} python3 -c "{probe}"')
+    assert "HTTP Error 503: Service Unavailable" in answer.stderr, answer.stderr
