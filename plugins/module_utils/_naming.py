@@ -24,6 +24,7 @@ RESERVED_APP_NAMES = frozenset(
         "alertmanager",
         "grafana",
         "node-exporter",
+        "maintenance",
     }
 )
 # App X's routers are X and X-SUFFIX (see route_label_prefixes): an app named X-http would take
@@ -34,6 +35,7 @@ ROUTER_SUFFIXES = {
     "pinned": "pinned",
     "preview_on": "preview-on",
     "preview_off": "preview-off",
+    "maintenance": "maintenance",
 }
 RESERVED_APP_SUFFIXES = tuple(f"-{suffix}" for suffix in ROUTER_SUFFIXES.values())
 
@@ -63,6 +65,8 @@ PLATFORM_SERVICES = {
     "alertmanager": "sentinel-alertmanager",
     "grafana": "sentinel-grafana",
     "node_exporter": "sentinel-node-exporter",
+    # The page of apps in maintenance (traefik_route's maintenance), on the edge network.
+    "maintenance": "sentinel-maintenance",
 }
 
 
@@ -144,6 +148,24 @@ def preview_middleware(app: str, kind: str) -> str:
 # The canary's preview (traefik_route): ?sentinel-canary=1 (or 0) sets this cookie to always (or never).
 PREVIEW_PARAMETER = "sentinel-canary"
 PREVIEW_COOKIE = "sentinel-canary"
+
+
+def maintenance_router(app: str) -> str:
+    """The router that, above every other of the app, sends its traffic to the maintenance page."""
+    return f"{router_name(app)}-{ROUTER_SUFFIXES['maintenance']}"
+
+
+def maintenance_middleware(app: str) -> str:
+    """The headers of the app's maintenance page: its message (to the page server) and Retry-After."""
+    return f"{app}-maintenance"
+
+
+# The maintenance page server (roles/control_plane/files/maintenance_page.py): its port, and the request header
+# that carries an app's message to it, percent-encoded.
+MAINTENANCE_PORT = 8080
+MAINTENANCE_HEADER = "X-Sentinel-Maintenance"
+# Above any router a rule's length or a user's priority makes, so the page wins on every entrypoint of the app.
+MAINTENANCE_PRIORITY = 1_000_000_000
 
 
 def redirect_middleware(app: str) -> str:

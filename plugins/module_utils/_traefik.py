@@ -8,6 +8,8 @@ Private to this collection. Label layout for app NAME (see docs/conventions.md):
 - router ``NAME``: the app itself (``Host()`` rule, entrypoint, TLS, middlewares, service);
 - router ``NAME-http`` (TLS only): the same rule on the plain entrypoint, redirecting to https;
 - middlewares ``NAME-https`` (redirectscheme), ``NAME-retry`` (retry) and ``NAME-hsts`` (headers);
+- while the app is in maintenance, router ``NAME-maintenance`` above all others, to the platform's page
+  (``sentinel-maintenance``), with middleware ``NAME-maintenance`` (the message, Retry-After);
 - while the route goes through the split, the canary's preview: routers ``NAME-preview`` (to the
   canary) and ``NAME-pinned`` (to production) for whoever names a side by header or cookie, and
   ``NAME-preview-on``/``-off`` with middlewares ``NAME-preview-on``/``-off``/``-link`` for the links
@@ -17,15 +19,21 @@ Private to this collection. Label layout for app NAME (see docs/conventions.md):
 from __future__ import annotations
 
 import re
+from urllib.parse import quote, unquote
 
 from ansible_collections.sentinel.paas.plugins.module_utils._naming import (
     LABEL_APP,
+    MAINTENANCE_HEADER,
+    MAINTENANCE_PRIORITY,
+    PLATFORM_SERVICES,
     PREVIEW_COOKIE,
     PREVIEW_PARAMETER,
     TRAEFIK_CERT_RESOLVER,
     TRAEFIK_ENTRYPOINTS,
     guard_service,
     hsts_middleware,
+    maintenance_middleware,
+    maintenance_router,
     preview_middleware,
     preview_router,
     redirect_middleware,
@@ -51,10 +59,19 @@ ROUTE_DEFAULTS = {
     "priority": None,
     "hsts": False,
     "preview_header": "X-Sentinel-Canary",
+    "maintenance": False,
+    # None: the page's own words (roles/control_plane/files/maintenance_page.py).
+    "maintenance_message": None,
+    "maintenance_retry_after": 300,
 }
 MAX_RETRY_ATTEMPTS = 10
 # Strict-Transport-Security: a year, subdomains included (what browsers' preload lists ask for).
 HSTS_SECONDS = 31536000
+MAINTENANCE_SERVICE = f"{PLATFORM_SERVICES['maintenance']}@swarm"
+MAX_MAINTENANCE_MESSAGE = 500
+MAX_RETRY_AFTER = 86400
+# Kept readable in the label; the rest (commas, quotes, non-ASCII) percent-encoded, so any text fits a header.
+_MESSAGE_SAFE = " !'()./:;?@-_~"
 
 _HOST_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?", re.ASCII)
 _HOST_CHARS = re.compile(r"[A-Za-z0-9.-]", re.ASCII)
@@ -138,6 +155,7 @@ def normalize_middlewares(app: str, middlewares: object) -> list[str]:
         raise RouteError("middlewares must be a list")
     previews = ("preview_on", "preview_off", "preview_link")
     own = {
+        maintenance_middleware(app),
         retry_middleware(app),
         redirect_middleware(app),
         hsts_middleware(app),
@@ -219,6 +237,14 @@ def route_settings(app: str, params: dict) -> dict:
         raise RouteError(error)
     if hsts and not tls:
         raise RouteError("hsts needs tls: browsers take Strict-Transport-Security from HTTPS answers only")
+    maintenance = bool(params["maintenance"])
+    message = params["maintenance_message"] or None  # "" goes back to the page's own words
+    error = maintenance_message_error(message) if message else None
+    if error:
+        raise RouteError(error)
+    retry_after = params["maintenance_retry_after"]
+    if not isinstance(retry_after, int) or isinstance(retry_after, bool) or not 1 <= retry_after <= MAX_RETRY_AFTER:
+        raise RouteError(f"invalid maintenance_retry_after {retry_after!r}: use 1 to {MAX_RETRY_AFTER} seconds")
     return {
         "tls": tls,
         "entrypoints": {
@@ -233,7 +259,21 @@ def route_settings(app: str, params: dict) -> dict:
         "hsts": hsts,
         # The preview exists while the route goes through the split, where the canary is.
         "preview_header": preview_header if service == "split" else None,
+        "maintenance": maintenance,
+        "maintenance_message": message if maintenance else None,
+        "maintenance_retry_after": retry_after if maintenance else None,
     }
+
+
+def maintenance_message_error(message: object) -> str | None:
+    """Why ``message`` cannot be the maintenance page's text, or None when it can."""
+    if not isinstance(message, str):
+        return f"invalid maintenance message {message!r}: must be text"
+    if len(message) > MAX_MAINTENANCE_MESSAGE:
+        return f"invalid maintenance message: {len(message)} characters, at most {MAX_MAINTENANCE_MESSAGE}"
+    if any(ord(c) < 32 or ord(c) == 127 for c in message):
+        return "invalid maintenance message: control characters (such as a line break) are not allowed"
+    return None
 
 
 def preview_header_error(name: object) -> str | None:
@@ -289,6 +329,27 @@ def build_labels(app: str, route: dict) -> dict[str, str]:
         labels.update(_redirect_labels(app, rule, route))
     if route["preview_header"]:
         labels.update(_preview_labels(app, rule, middlewares, route))
+    if route["maintenance"]:
+        labels.update(_maintenance_labels(app, rule, route))
+    return labels
+
+
+def _maintenance_labels(app: str, rule: str, route: dict) -> dict[str, str]:
+    """Router NAME-maintenance: every request for the app's domains, on its entrypoint, goes to the platform's
+    maintenance page (a 503) instead of the app, whose tasks keep running. Its middleware hands the page the
+    message and adds Retry-After. With TLS, plain HTTP is still redirected to HTTPS first, where this router answers."""
+    router = maintenance_router(app)
+    headers = f"traefik.http.middlewares.{maintenance_middleware(app)}.headers"
+    labels = _router_labels(
+        router, rule, MAINTENANCE_SERVICE, [maintenance_middleware(app)], route, MAINTENANCE_PRIORITY
+    )
+    if route["tls"]:
+        labels[f"traefik.http.routers.{router}.tls.certresolver"] = route["cert_resolver"]
+    labels[f"{headers}.customresponseheaders.Retry-After"] = str(route["maintenance_retry_after"])
+    if route["maintenance_message"]:
+        labels[f"{headers}.customrequestheaders.{MAINTENANCE_HEADER}"] = quote(
+            route["maintenance_message"], safe=_MESSAGE_SAFE
+        )
     return labels
 
 
@@ -390,6 +451,10 @@ def parse_route(app: str, labels: dict) -> dict | None:
     targets = {service_target(app, s): s for s in SERVICES}
     target = labels.get(f"{main}.service")
     priority = labels.get(f"{main}.priority")
+    in_maintenance = f"traefik.http.routers.{maintenance_router(app)}.rule" in labels
+    page = f"traefik.http.middlewares.{maintenance_middleware(app)}.headers"
+    message = labels.get(f"{page}.customrequestheaders.{MAINTENANCE_HEADER}")
+    retry_after = labels.get(f"{page}.customresponseheaders.Retry-After", "")
     return {
         "domains": parse_rule(rule),
         "tls": tls,
@@ -404,6 +469,9 @@ def parse_route(app: str, labels: dict) -> dict | None:
         "priority": int(priority) if priority and priority.isdigit() else None,
         "hsts": hsts_middleware(app) in refs,
         "preview_header": _preview_header(labels.get(f"traefik.http.routers.{preview_router(app, 'preview')}.rule")),
+        "maintenance": in_maintenance,
+        "maintenance_message": unquote(message) if in_maintenance and message else None,
+        "maintenance_retry_after": int(retry_after) if in_maintenance and retry_after.isdigit() else None,
     }
 
 

@@ -59,6 +59,12 @@ def routed_service(rawdata: dict, app: str) -> str | None:
     return qualified(router["service"], _naming.TRAEFIK_SWARM_PROVIDER)
 
 
+def serves_router(rawdata: dict, router: str) -> bool:
+    """Whether Traefik serves the Swarm provider's ``router`` (it may exist with an error, unserved)."""
+    found = (rawdata.get("routers") or {}).get(f"{router}@{_naming.TRAEFIK_SWARM_PROVIDER}")
+    return bool(found) and found.get("status") in SERVING
+
+
 def route_target(app: str, service: str) -> str:
     """Traefik's name of what traefik_route's ``service`` (prod, split) means."""
     return qualified(_traefik.service_target(app, service), _naming.TRAEFIK_SWARM_PROVIDER)

@@ -115,6 +115,28 @@ options:
       - Ignored with O(service=prod), where no canary takes traffic. Omitted, the preview keeps its current header;
         a route that goes through the split anew gets V(X-Sentinel-Canary).
     type: str
+  maintenance:
+    description:
+      - Maintenance mode. V(true) sends every request for the app's domains to the platform's maintenance page
+        (the service C(sentinel-maintenance) of the C(control_plane) role), which answers C(503 Service Unavailable)
+        with O(maintenance_message) and a C(Retry-After) header; the app's tasks keep running, untouched, and a
+        canary's split, weights and preview stay as they are, behind it. V(false) brings the traffic back.
+      - Router C(NAME-maintenance), above every other router of the app (priority 1000000000), on the app
+        router's entrypoint and TLS; middleware C(NAME-maintenance) (headers).
+      - On creation V(false).
+    type: bool
+  maintenance_message:
+    description:
+      - What the maintenance page says, at most 500 characters, no control characters; HTML is shown as text.
+        It travels percent-encoded in a label of C(NAME-prod), so it must not be a secret.
+      - V("") (or, when maintenance starts, omitted) is the page's own words ("This app is down for maintenance.
+        Please try again shortly."). Omitted while in maintenance, the current message stays.
+    type: str
+  maintenance_retry_after:
+    description:
+      - Seconds the page's C(Retry-After) header asks clients to wait, 1 to 86400. Omitted while in maintenance,
+        the current value stays; when maintenance starts, V(300).
+    type: int
 attributes:
   diff_mode:
     details: Before and after of the labels this module owns.
@@ -149,6 +171,17 @@ EXAMPLES = r"""
     name: todo
     service: split
     preview_header: X-QA-Canary
+
+- name: Put todo in maintenance (a 503 page with Retry-After; its tasks keep running)
+  sentinel.paas.traefik_route:
+    name: todo
+    maintenance: true
+    maintenance_message: Upgrading the database, back at 14:30 UTC.
+
+- name: Bring todo's traffic back
+  sentinel.paas.traefik_route:
+    name: todo
+    maintenance: false
 
 - name: Unpublish todo (the service keeps running)
   sentinel.paas.traefik_route:
@@ -265,6 +298,9 @@ def argument_spec():
         priority={"type": "int"},
         hsts={"type": "bool"},
         preview_header={"type": "str"},
+        maintenance={"type": "bool"},
+        maintenance_message={"type": "str"},
+        maintenance_retry_after={"type": "int"},
     )
 
 

@@ -54,6 +54,12 @@ options:
         take no traffic.
     type: bool
     default: false
+  maintenance:
+    description:
+      - V(true) waits until Traefik serves the app's maintenance router C(NAME-maintenance)
+        (O(sentinel.paas.traefik_route#module:maintenance)), which needs the page's service C(sentinel-maintenance)
+        that the C(control_plane) role runs; V(false) waits until it serves none. Omitted, it is not looked at.
+    type: bool
   wait_timeout:
     description: Seconds to wait before failing.
     type: int
@@ -123,7 +129,7 @@ import http.client
 import time
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible_collections.sentinel.paas.plugins.module_utils import _naming, _split, _traefik_api
+from ansible_collections.sentinel.paas.plugins.module_utils import _naming, _split, _traefik, _traefik_api
 from ansible_collections.sentinel.paas.plugins.module_utils import _traefik_files as files
 from ansible_collections.sentinel.paas.plugins.module_utils._args import app_name_argument
 from ansible_collections.sentinel.paas.plugins.module_utils._swarm import APIError, Swarm, docker_argument_spec
@@ -160,7 +166,7 @@ def answer(domain):
     return None
 
 
-def pending(module, swarm, api, app, route, split):
+def pending(module, swarm, api, app, rawdata, route, split):
     """What Traefik does not serve yet, in words (empty when it serves all that was asked)."""
     waiting = []
     if module.params["domain"]:
@@ -175,6 +181,12 @@ def pending(module, swarm, api, app, route, split):
         elif module.params["reach"]:
             unreached = {n: url for n, url in _traefik_api.side_urls(document).items() if not api.reaches(url)}
             waiting.extend(f"it gets no answer from {name} at {url}" for name, url in unreached.items())
+    maintenance = module.params["maintenance"]
+    if maintenance is not None and _traefik_api.serves_router(rawdata, _naming.maintenance_router(app)) != maintenance:
+        waiting.append(
+            f"it serves {'no' if maintenance else 'a'} maintenance router {_naming.maintenance_router(app)}"
+            + (f" (it needs the service {_traefik.MAINTENANCE_SERVICE}: sentinel init runs it)" if maintenance else "")
+        )
     return waiting
 
 
@@ -186,6 +198,7 @@ def main():
             domain={"type": "str"},
             split={"type": "bool", "default": False},
             reach={"type": "bool", "default": False},
+            maintenance={"type": "bool"},
             wait_timeout={"type": "int", "default": 30},
         ),
         required_if=[("reach", True, ("split",))],
@@ -200,12 +213,13 @@ def main():
     swarm = Swarm(module)
     api = _traefik_api.TraefikAPI(swarm)
     # Traefik's API is asked only about what its configuration must show (a domain needs the answer alone).
-    asks_api = module.params["route"] or module.params["split"]
+    asks_api = module.params["route"] or module.params["split"] or module.params["maintenance"] is not None
     started = time.monotonic()
     while True:
         try:
-            route, split = served(api.rawdata(), app) if asks_api else (None, None)
-            waiting = pending(module, swarm, api, app, route, split)
+            rawdata = api.rawdata() if asks_api else None
+            route, split = served(rawdata, app) if rawdata else (None, None)
+            waiting = pending(module, swarm, api, app, rawdata, route, split)
         except _traefik_api.Unanswered as exc:
             route, split, waiting = None, None, [f"{_traefik_api.TRAEFIK} on this host cannot be asked: {exc}"]
         except (APIError, OSError, ValueError, KeyError, TypeError) as exc:

@@ -75,7 +75,7 @@ def test_platform_name_with_suffix(component, suffix, name):
 
 @pytest.mark.parametrize("component", ["node-exporter", "sentinel-traefik", "Traefik", "", None])
 def test_platform_name_refuses_an_unknown_component(component):
-    with pytest.raises(AnsibleFilterError, match="unknown platform component.*grafana, node_exporter"):
+    with pytest.raises(AnsibleFilterError, match="unknown platform component.*grafana, maintenance, node_exporter"):
         FILTERS["platform_name"](component)
 
 

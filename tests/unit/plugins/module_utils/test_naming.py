@@ -28,7 +28,7 @@ def test_valid_names(name):
         ("sentinel", "reserved by the platform"),
         ("sentinel-web", "reserved by the platform"),
         ("todo-http", "app X's routers are X-http"),
-        ("todo-preview", "ending in -http, -preview, -pinned, -preview-on, -preview-off are reserved"),
+        ("todo-preview", "ending in -http, -preview, -pinned, -preview-on, -preview-off, -maintenance are reserved"),
         ("todo-pinned", "reserved"),
         ("todo-preview-on", "reserved"),
         ("todo-preview-off", "reserved"),

@@ -214,6 +214,11 @@ def test_invalid_middlewares(refs, reason):
         ({"cert_resolver": "le,x"}, "invalid cert_resolver"),
         ({"domains": ["a.com`"]}, "invalid domain"),
         ({"tls": False, "hsts": True}, "hsts needs tls"),
+        ({"maintenance": True, "maintenance_message": "a\nb"}, "control characters"),
+        ({"maintenance": True, "maintenance_message": "x" * 501}, "at most 500"),
+        ({"maintenance": True, "maintenance_retry_after": 0}, "invalid maintenance_retry_after"),
+        ({"maintenance": True, "maintenance_retry_after": 86401}, "invalid maintenance_retry_after"),
+        ({"maintenance": True, "maintenance_retry_after": True}, "invalid maintenance_retry_after"),
     ],
 )
 def test_desired_route_rejects_bad_options(overrides, reason):
@@ -233,6 +238,9 @@ def test_desired_route_defaults():
         "priority": None,
         "hsts": False,
         "preview_header": None,
+        "maintenance": False,
+        "maintenance_message": None,
+        "maintenance_retry_after": None,
     }
 
 
@@ -462,3 +470,50 @@ def test_replace_owned_labels_keeps_every_other_label():
 def test_replace_owned_labels_refuses_foreign_keys():
     with pytest.raises(ValueError, match="not owned"):
         t.replace_owned_labels(APP, {}, {"sentinel.app": "x"})
+
+
+# -- maintenance ------------------------------------------------------------------------
+def test_maintenance_labels_send_every_request_to_the_page_above_every_router():
+    on = route(maintenance=True, maintenance_message="Back at 14:30, <b>promise</b>, é", service="split")
+    labels = t.build_labels("todo", on)
+    router, page = "traefik.http.routers.todo-maintenance", "traefik.http.middlewares.todo-maintenance.headers"
+    assert {k: v for k, v in labels.items() if k.startswith((router + ".", page + "."))} == {
+        f"{router}.rule": "Host(`todo.example.com`)",
+        f"{router}.service": "sentinel-maintenance@swarm",
+        f"{router}.middlewares": "todo-maintenance",
+        f"{router}.priority": "1000000000",
+        f"{router}.entrypoints": "websecure",
+        f"{router}.tls": "true",
+        f"{router}.tls.certresolver": "sentinel",
+        f"{page}.customresponseheaders.Retry-After": "300",
+        f"{page}.customrequestheaders.X-Sentinel-Maintenance": "Back at 14:30%2C %3Cb%3Epromise%3C/b%3E%2C %C3%A9",
+    }
+    # The app's own routers stay as they were: off again is the same route as before.
+    off = t.build_labels("todo", route(service="split"))
+    assert {k: v for k, v in labels.items() if k not in off and not k.startswith((router, page))} == {}
+    assert all(labels[k] == v for k, v in off.items())
+    assert t.parse_route("todo", labels) == on
+
+
+def test_maintenance_on_plain_http_and_with_the_page_s_own_words():
+    on = route(tls=False, maintenance=True, maintenance_retry_after=60, maintenance_message="")
+    labels = t.build_labels("todo", on)
+    assert labels["traefik.http.routers.todo-maintenance.entrypoints"] == "web"
+    assert "traefik.http.routers.todo-maintenance.tls" not in labels
+    assert not any(k.endswith("X-Sentinel-Maintenance") for k in labels)
+    assert on["maintenance_message"] is None and t.parse_route("todo", labels) == on
+
+
+def test_omitted_maintenance_options_keep_the_current_ones():
+    current = route(maintenance=True, maintenance_message="Moving house", maintenance_retry_after=120)
+    kept = t.effective_params({"maintenance_retry_after": 60}, current)
+    assert route(**kept)["maintenance_message"] == "Moving house" and route(**kept)["maintenance_retry_after"] == 60
+    off = route(**t.effective_params({"maintenance": False}, current))
+    assert (off["maintenance"], off["maintenance_message"], off["maintenance_retry_after"]) == (False, None, None)
+    again = route(**t.effective_params({"maintenance": True}, off))
+    assert (again["maintenance_message"], again["maintenance_retry_after"]) == (None, 300)
+
+
+def test_the_maintenance_middleware_is_the_module_s_own():
+    with pytest.raises(t.RouteError, match="managed by traefik_route"):
+        route(middlewares=["todo-maintenance"])

@@ -134,3 +134,13 @@ def test_side_urls_are_the_load_balancers_of_a_split_document():
         "todo-baseline": "http://todo-baseline:8001",
     }
     assert _traefik_api.side_urls(None) == {}
+
+
+@pytest.mark.parametrize(
+    ("router", "served"),
+    [({"status": "enabled"}, True), ({"status": "warning"}, True), ({"status": "disabled"}, False), (None, False)],
+    ids=["enabled", "warning", "disabled-for-a-missing-service", "none"],
+)
+def test_serves_router_only_a_router_traefik_takes_traffic_with(router, served):
+    rawdata = {"routers": {"todo-maintenance@swarm": router} if router else {"todo@swarm": {"status": "enabled"}}}
+    assert _traefik_api.serves_router(rawdata, "todo-maintenance") is served
