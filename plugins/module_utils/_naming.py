@@ -25,6 +25,8 @@ RESERVED_APP_NAMES = frozenset(
         "grafana",
         "node-exporter",
         "maintenance",
+        "notifier",
+        "swarm-exporter",
     }
 )
 # App X's routers are X and X-SUFFIX (see route_label_prefixes): an app named X-http would take
@@ -53,6 +55,10 @@ LABEL_ROLE = "sentinel.role"
 LABEL_RELEASE = "sentinel.release"
 LABEL_CONFIG_HASH = "sentinel.config-hash"  # what cannot be read back (secrets) is compared by hash
 LABEL_SECRET_KEY = "sentinel.secret-env"  # on the app's secret_env secrets: the variable it holds
+# On a receiver's secret (notify_receiver): its name, its kind and, for an app's own receiver, the app.
+LABEL_RECEIVER = "sentinel.receiver"
+LABEL_RECEIVER_KIND = "sentinel.receiver-kind"
+LABEL_RECEIVER_APP = "sentinel.receiver-app"
 SECRET_NAME_MAX = 64  # Docker's limit on a secret's name
 
 PLATFORM_SERVICES = {
@@ -67,6 +73,10 @@ PLATFORM_SERVICES = {
     "node_exporter": "sentinel-node-exporter",
     # The page of apps in maintenance (traefik_route's maintenance), on the edge network.
     "maintenance": "sentinel-maintenance",
+    # Delivers Alertmanager's alerts and the operations' events to the receivers (notify_receiver).
+    "notifier": "sentinel-notifier",
+    # The apps' tasks as the Swarm knows them (desired, running), as metrics (the prometheus role).
+    "swarm_exporter": "sentinel-swarm-exporter",
 }
 
 
@@ -164,6 +174,7 @@ def maintenance_middleware(app: str) -> str:
 # that carries an app's message to it, percent-encoded.
 MAINTENANCE_PORT = 8080
 MAINTENANCE_HEADER = "X-Sentinel-Maintenance"
+MAINTENANCE_HEALTH_PATH = "/.well-known/sentinel-maintenance-health"  # the one path it answers 200 to
 # Above any router a rule's length or a user's priority makes, so the page wins on every entrypoint of the app.
 MAINTENANCE_PRIORITY = 1_000_000_000
 
@@ -226,6 +237,13 @@ TRAEFIK_METRICS_PORT = 8082
 TRAEFIK_API_ADDRESS = "127.0.0.1:8080"
 PROMETHEUS_PORT = 9090
 ALERTMANAGER_PORT = 9093
+NOTIFIER_PORT = 9095
+SWARM_EXPORTER_PORT = 9324
+# On every manager: the socket of sentinel-docker-proxy (the control_plane role), the engine's read calls only,
+# for Traefik and the Swarm exporter.
+DOCKER_PROXY_DIR = "/var/lib/sentinel/docker-proxy"
+# The notifier reads every receiver from /run/secrets/RECEIVER_SECRET_PREFIX<name>.
+RECEIVER_SECRET_PREFIX = "sentinel-receiver-"
 # How long the NodeDown rule remembers a node that stopped reporting (a Prometheus duration): so long a
 # removed node alerts, and so long `cluster remove` silences it.
 NODE_DOWN_MEMORY = "1d"

@@ -157,11 +157,30 @@ class Swarm:
         sent back exactly as read. Service labels are not part of the task spec: tasks keep running.
         """
 
+        def edit(spec):
+            spec["Labels"] = build_labels(dict(spec.get("Labels") or {}))
+
+        return self._resend_spec(name, edit)
+
+    def set_service_secrets(self, name, build_secrets):
+        """Replace a service's secret references (the engine's ``{SecretID, SecretName, File}``) with
+        ``build_secrets(current_references)``; the rest of its spec is sent back as read. Its tasks roll."""
+
+        def edit(spec):
+            container = spec["TaskTemplate"]["ContainerSpec"]
+            container["Secrets"] = build_secrets(list(container.get("Secrets") or []))
+
+        return self._resend_spec(name, edit)
+
+    def _resend_spec(self, name, edit):
+        """Update the service with its spec as read, after ``edit(spec)`` changed it in place."""
+
         def update(current):
             spec = current["Spec"]
+            edit(spec)
             kwargs = {
                 "name": spec["Name"],
-                "labels": build_labels(dict(spec.get("Labels") or {})),
+                "labels": spec.get("Labels") or {},
                 "task_template": spec["TaskTemplate"],
                 "mode": spec.get("Mode"),
                 "update_config": spec.get("UpdateConfig"),

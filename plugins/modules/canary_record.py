@@ -82,7 +82,7 @@ diff:
 from datetime import datetime, timezone
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.sentinel.paas.plugins.module_utils import _events
+from ansible_collections.sentinel.paas.plugins.module_utils import _events, _notifier
 from ansible_collections.sentinel.paas.plugins.module_utils import _rollout_record as records
 from ansible_collections.sentinel.paas.plugins.module_utils._args import app_name_argument
 from ansible_collections.sentinel.paas.plugins.module_utils._naming import app_name_error
@@ -113,6 +113,10 @@ def write(module, swarm):
         # The new version is in; the old ones (or, for a new rollout, those past keep) can go.
         for config in old or records.to_prune(by_id, p["keep"]):
             swarm.remove_config(config["ID"])
+        if emitted:
+            warning = _notifier.tell(swarm, emitted)[1]
+            if warning:
+                module.warn(warning)
     result = {"changed": changed, "record": after, "event": emitted}
     if module._diff:
         result["diff"] = {"before": before or {}, "after": after} if changed else {"before": {}, "after": {}}

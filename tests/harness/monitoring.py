@@ -45,9 +45,15 @@ def role_vars(cluster) -> dict:
         "node_exporter_image": cluster.image("sentinel-test/node-exporter:latest"),
         "prometheus_image": cluster.image("sentinel-test/prometheus:latest"),
         "alertmanager_image": cluster.image("sentinel-test/alertmanager:latest"),
+        "alertmanager_notifier_image": cluster.image("sentinel-test/base:latest"),
+        "prometheus_swarm_exporter_image": cluster.image("sentinel-test/base:latest"),
         "prometheus_scrape_interval": f"{SCRAPE_SECONDS}s",
         "prometheus_evaluation_interval": f"{SCRAPE_SECONDS}s",
         "prometheus_dns_sd_refresh_interval": f"{SCRAPE_SECONDS}s",
+        # Alerts reach the test's receiver in seconds, not the minutes a real cluster waits.
+        "prometheus_app_down_for": "10s",
+        "alertmanager_group_wait": "2s",
+        "alertmanager_group_interval": "10s",
     }
 
 
@@ -97,11 +103,14 @@ def stop(cluster, stack: dict) -> None:
     client = cluster.manager.client
     if stack.get("forwarder") is not None:
         stack["forwarder"].remove(force=True)
-    for name in ("sentinel-prometheus", "sentinel-alertmanager", "sentinel-node-exporter"):
-        for service in client.services.list(filters={"name": name}):
+    names = ("prometheus", "alertmanager", "node-exporter", "notifier", "swarm-exporter")
+    for name in names:
+        for service in client.services.list(filters={"name": f"sentinel-{name}"}):
             service.remove()
     for config in client.configs.list(filters={"label": "sentinel.role=platform"}):
-        if config.name.startswith(("sentinel-prometheus-", "sentinel-alertmanager-")):
+        if config.name.startswith(tuple(f"sentinel-{name}" for name in names)):
             remove_when_free(config.remove)
+    for secret in client.secrets.list(filters={"label": "sentinel.receiver"}):
+        remove_when_free(secret.remove)
     for volume in ("sentinel-prometheus-data", "sentinel-alertmanager-data"):
         remove_when_free(lambda volume=volume: client.volumes.get(volume).remove(force=True))

@@ -97,6 +97,9 @@ def test_prometheus_scrapes_itself_and_traefik(monitoring):
         "NodeDown",
         "CertificateExpiresSoon",
         "NodeDiskAlmostFull",
+        "AppWithoutHealthyTask",
+        "PostgresDown",
+        "SwarmUnreadable",
     }
 
 

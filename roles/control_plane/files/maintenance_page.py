@@ -15,7 +15,8 @@ import signal
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-# Percent-encoded by the app's middleware: a header carries no newline and no reliable non-ASCII.
+# Percent-encoded by the app's middleware: a header carries no newline and no reliable non-ASCII. This and the
+# health path are _naming.py's MAINTENANCE_HEADER and MAINTENANCE_HEALTH_PATH (the program runs alone).
 MESSAGE_HEADER = "X-Sentinel-Maintenance"
 DEFAULT_MESSAGE = "This app is down for maintenance. Please try again shortly."
 HEALTH_PATH = "/.well-known/sentinel-maintenance-health"

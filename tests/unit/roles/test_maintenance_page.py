@@ -74,7 +74,7 @@ def test_the_message_is_unquoted_and_escaped(port, capfd):
 
 def test_without_the_header_the_default_message(port, program):
     for headers in ({}, {"X-Sentinel-Maintenance": ""}):
-        status, _, body = _request(port, "GET", "/", headers)
+        status, _headers, body = _request(port, "GET", "/", headers)
         assert status == 503
         assert f"<p>{program.DEFAULT_MESSAGE}</p>".encode() in body
 
@@ -93,7 +93,7 @@ def test_head_gets_the_headers_only(port):
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
 def test_every_method_gets_the_page(port, method):
-    status, _, body = _request(port, method, "/api/items", body=b"x" * 300_000)
+    status, _headers, body = _request(port, method, "/api/items", body=b"x" * 300_000)
     assert status == 503 and b"Down for maintenance" in body
 
 
@@ -134,3 +134,10 @@ def test_the_program_stops_on_sigterm():
         process.wait()
     assert process.returncode == 0
     assert (stdout, stderr) == (b"", b"")
+
+
+def test_the_program_speaks_the_names_the_collection_uses(program):
+    from ansible_collections.sentinel.paas.plugins.module_utils import _naming
+
+    assert program.MESSAGE_HEADER == _naming.MAINTENANCE_HEADER
+    assert program.HEALTH_PATH == _naming.MAINTENANCE_HEALTH_PATH

@@ -22,3 +22,10 @@ def test_it_publishes_no_port_and_keeps_its_data_in_a_volume(host):
     assert not spec.get("EndpointSpec", {}).get("Ports")
     mounts = spec["TaskTemplate"]["ContainerSpec"]["Mounts"]
     assert [(m["Source"], m["Target"]) for m in mounts] == [("sentinel-alertmanager-data", "/alertmanager")]
+
+
+def test_it_sends_every_alert_to_the_notifier_beside_it(host):
+    status = json.loads(service_get(host, "sentinel-alertmanager", 9093, "/api/v2/status"))
+    assert "url: http://sentinel-notifier:9095/alertmanager" in status["config"]["original"]
+    assert service_get(host, "sentinel-notifier", 9095, "/healthz").strip() == "ok"
+    assert json.loads(service_get(host, "sentinel-notifier", 9095, "/receivers")) == {"receivers": []}

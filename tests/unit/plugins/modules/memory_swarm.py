@@ -12,7 +12,7 @@ import base64
 import copy
 import hashlib
 
-from ansible_collections.sentinel.paas.plugins.module_utils._swarm import ImageNotFound
+from ansible_collections.sentinel.paas.plugins.module_utils._swarm import ImageNotFound, Swarm
 
 NODE_ID = "node-1"
 
@@ -122,6 +122,10 @@ class MemorySwarm:
             "Version": {"Index": current["Version"]["Index"] + 1},
             "Spec": _spec(kwargs.pop("name"), kwargs),
         }
+
+    # The real Swarm's, on top of update_service above.
+    set_service_secrets = Swarm.set_service_secrets
+    _resend_spec = Swarm._resend_spec
 
     def remove_service(self, service_id):
         name = next(n for n, s in self.services.items() if s["ID"] == service_id)
