@@ -575,15 +575,19 @@ def current_view(spec: dict, network_names: dict) -> dict:
 
 
 # -- comparing ----------------------------------------------------------------------------
+def _others_prefixes(app: str) -> tuple[str, ...]:
+    """Labels of production's service that other modules own: traefik_route's router, app_alerts' thresholds."""
+    return (*_naming.route_label_prefixes(app), _naming.ALERT_LABEL_PREFIX)
+
+
 def owned_labels(labels: dict, app: str) -> dict:
-    """Labels without those traefik_route owns: what swarm_app compares and writes."""
-    prefixes = _naming.route_label_prefixes(app)
-    return {k: v for k, v in labels.items() if not k.startswith(prefixes)}
+    """Labels without those other modules own: what swarm_app compares and writes."""
+    return {k: v for k, v in labels.items() if not k.startswith(_others_prefixes(app))}
 
 
 def route_labels(labels: dict, app: str) -> dict:
-    prefixes = _naming.route_label_prefixes(app)
-    return {k: v for k, v in labels.items() if k.startswith(prefixes)}
+    """The labels other modules own (the route, the alert thresholds): what swarm_app keeps as they are."""
+    return {k: v for k, v in labels.items() if k.startswith(_others_prefixes(app))}
 
 
 def comparable(view: dict, app: str) -> dict:

@@ -55,6 +55,8 @@ LABEL_ROLE = "sentinel.role"
 LABEL_RELEASE = "sentinel.release"
 LABEL_CONFIG_HASH = "sentinel.config-hash"  # what cannot be read back (secrets) is compared by hash
 LABEL_SECRET_KEY = "sentinel.secret-env"  # on the app's secret_env secrets: the variable it holds
+# On production's service (app_alerts): the app's own alert thresholds, sentinel.alert.p95-seconds and so on.
+ALERT_LABEL_PREFIX = "sentinel.alert."
 # On a receiver's secret (notify_receiver): its name, its kind and, for an app's own receiver, the app.
 LABEL_RECEIVER = "sentinel.receiver"
 LABEL_RECEIVER_KIND = "sentinel.receiver-kind"

@@ -88,7 +88,7 @@ queued:
   returned: always
   type: list
   elements: str
-results:
+answers:
   description: With O(test), each receiver's answer, C(ok) or C(error ...).
   returned: always
   type: dict
@@ -109,14 +109,14 @@ def test(module, notifier):
     receiver = module.params["receiver"]
     path = "/test" + (f"?receiver={quote(receiver)}" if receiver else "")
     try:
-        results = notifier.post(path, {}, timeout=_notifier.TEST_TIMEOUT)["results"]
+        answers = notifier.post(path, {}, timeout=_notifier.TEST_TIMEOUT)["results"]
     except (_notifier.NotifierError, KeyError, TypeError) as exc:
         module.fail_json(msg=f"Error testing the receivers: {exc}")
-    failed = {name: answer for name, answer in results.items() if answer != "ok"}
-    if failed or not results:
+    failed = {name: answer for name, answer in answers.items() if answer != "ok"}
+    if failed or not answers:
         why = "; ".join(f"{n}: {a}" for n, a in failed.items()) or "there is no receiver (sentinel notify add)"
-        module.fail_json(msg=f"Error testing the receivers: {why}", results=results)
-    module.exit_json(changed=False, event=None, sent=True, queued=sorted(results), results=results)
+        module.fail_json(msg=f"Error testing the receivers: {why}", answers=answers)
+    module.exit_json(changed=False, event=None, sent=True, queued=sorted(answers), answers=answers)
 
 
 def main():
@@ -137,7 +137,7 @@ def main():
     notifier = _notifier.Notifier(swarm)
     if p["test"]:
         if module.check_mode:
-            module.exit_json(changed=False, event=None, sent=False, queued=[], results={})
+            module.exit_json(changed=False, event=None, sent=False, queued=[], answers={})
         test(module, notifier)
     if not re.fullmatch(_TYPE, p["type"]):
         module.fail_json(msg=f"invalid event type {p['type']!r}: use dotted lowercase words, such as canary.started")
@@ -150,7 +150,7 @@ def main():
     queued, warning = (None, None) if module.check_mode else _notifier.tell(swarm, payload)
     if warning:
         module.warn(warning)
-    module.exit_json(changed=False, event=payload, sent=queued is not None, queued=queued or [], results={})
+    module.exit_json(changed=False, event=payload, sent=queued is not None, queued=queued or [], answers={})
 
 
 if __name__ == "__main__":

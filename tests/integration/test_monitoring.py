@@ -97,6 +97,7 @@ def test_prometheus_scrapes_itself_and_traefik(monitoring):
         "NodeDown",
         "CertificateExpiresSoon",
         "NodeDiskAlmostFull",
+        "AppErrorRateHigh",
         "AppWithoutHealthyTask",
         "PostgresDown",
         "SwarmUnreadable",

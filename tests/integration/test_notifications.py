@@ -95,7 +95,7 @@ def notifier_state(platform) -> dict:
 
 def test_the_webhook_gets_the_operations_events_in_order(platform, sentinel, ansible, receiver, hooked):
     test = sentinel("notify", "test", "hook")
-    assert test.returncode == 0 and test.data["results"] == {"hook": "ok"}, test.error
+    assert test.returncode == 0 and test.data["answers"] == {"hook": "ok"}, test.error
     steps = [
         ("config", "set", APP, "A=1"),
         ("canary", "deploy", APP, "--image", platform.image("sentinel-test/todo:2"), "--weight", "10"),
@@ -197,6 +197,28 @@ def _running(service) -> list[dict]:
 def _alert(receiver, kind: str) -> dict | None:
     found = [e for e in got(receiver) if e["type"] == kind and e.get("alert") == "AppWithoutHealthyTask"]
     return found[-1] if found else None
+
+
+def test_an_app_s_own_thresholds_reach_prometheus_and_bad_ones_change_nothing(platform, sentinel, monitoring, hooked):
+    own = sentinel("alerts", APP, "--p95", "0.3", "--error-ratio", "1%")
+    assert own.returncode == 0 and own.data["thresholds"] == {"p95_seconds": 0.3, "error_ratio": 0.01}, own.error
+    prometheus = monitoring["prometheus"]
+    served = eventually(
+        "the thresholds in Prometheus",
+        lambda: {s["metric"]["threshold"]: float(s["value"][1])
+                 for s in prometheus.query(f'sentinel_app_alert_threshold{{app="{APP}"}}')} or None,
+        timeout=60,
+    )  # fmt: skip
+    assert served == {"p95_seconds": 0.3, "error_ratio": 0.01}
+    service = platform.manager.client.services.get(f"{APP}-prod")
+    before = service.attrs["Spec"]
+    for args, message in ((["--p95", "700"], "at most 600"), (["--error-ratio", "2"], "at most 1")):
+        bad = sentinel("alerts", APP, *args)
+        assert bad.returncode != 0 and message in bad.error, bad.error
+    service.reload()
+    assert service.attrs["Spec"] == before
+    back = sentinel("alerts", APP, "--p95", "default", "--error-ratio", "default")
+    assert back.returncode == 0 and back.data["thresholds"] == {}, back.error
 
 
 def test_the_url_shows_nowhere(platform, sentinel, ansible, hooked):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import math
 import os
 import signal
 import socket
@@ -21,9 +22,11 @@ import urllib.parse
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-# The labels of an app's services: LABEL_APP and LABEL_ROLE in plugins/module_utils/_naming.py.
+# The labels of an app's services: LABEL_APP, LABEL_ROLE and ALERT_LABEL_PREFIX in plugins/module_utils/_naming.py.
 LABEL_APP = "sentinel.app"
 LABEL_ROLE = "sentinel.role"
+# On production's service (app_alerts): an alert threshold of the app, such as sentinel.alert.p95-seconds=0.5.
+ALERT_LABEL_PREFIX = "sentinel.alert."
 
 DEFAULT_SOCKET = "/var/lib/sentinel/docker-proxy/docker.sock"
 DEFAULT_PORT = 9324
@@ -35,10 +38,12 @@ CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 DESIRED = "sentinel_app_tasks_desired"
 RUNNING = "sentinel_app_tasks_running"
 SWARM_UP = "sentinel_swarm_up"
+THRESHOLD = "sentinel_app_alert_threshold"
 HELP = {
     DESIRED: "Tasks the app's Swarm service wants: its replicas, or for a global service its tasks desired running.",
     RUNNING: "Tasks of the app's Swarm service in state running: started, and healthy when the image has a check.",
     SWARM_UP: "Whether the Swarm's engine answered this scrape (1) or not (0, and no app series).",
+    THRESHOLD: "An alert threshold the app sets for itself (the rules fall back to the platform's without one).",
 }
 
 
@@ -69,7 +74,7 @@ def metrics_text(services: list[dict], tasks: list[dict]) -> str:
             if (task.get("Status") or {}).get("State") == "running":
                 running[task.get("ServiceID")] += 1
 
-    desired_samples, running_samples = [], []
+    desired_samples, running_samples, thresholds = [], [], []
     for service in sorted(services, key=lambda service: service["Spec"]["Name"]):
         spec = service["Spec"]
         labels = spec.get("Labels") or {}
@@ -80,7 +85,26 @@ def metrics_text(services: list[dict], tasks: list[dict]) -> str:
         desired = replicated.get("Replicas", 0) if replicated is not None else wanted[service["ID"]]
         desired_samples.append((series, desired))
         running_samples.append((series, running[service["ID"]]))
-    return _text(_gauge(SWARM_UP, [({}, 1)]) + _gauge(DESIRED, desired_samples) + _gauge(RUNNING, running_samples))
+        if series["role"] == "prod":
+            thresholds.extend(_thresholds(series["app"], labels))
+    gauges = _gauge(SWARM_UP, [({}, 1)]) + _gauge(DESIRED, desired_samples) + _gauge(RUNNING, running_samples)
+    return _text(gauges + _gauge(THRESHOLD, thresholds))
+
+
+def _thresholds(app: str, labels: dict) -> list:
+    """The app's own alert thresholds (sentinel.alert.NAME=NUMBER, NAME as the series' threshold label, with _ for
+    -); a value that is not a number is left out, so a rule falls back to the platform's."""
+    found = []
+    for key, value in sorted(labels.items()):
+        if key.startswith(ALERT_LABEL_PREFIX):
+            try:
+                number = float(value)
+            except ValueError:
+                continue
+            if not math.isfinite(number):
+                continue
+            found.append(({"app": app, "threshold": key[len(ALERT_LABEL_PREFIX) :].replace("-", "_")}, number))
+    return found
 
 
 def unreachable_text() -> str:

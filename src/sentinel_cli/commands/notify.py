@@ -112,7 +112,7 @@ def notify_remove(ctx: Context, name) -> None:
 def notify_test(ctx: Context, name) -> None:
     """Send a test notification to NAME (or every receiver) now, and say what each answered."""
     result = ctx.run("notify.yml", {"action": "test", "name": name}, "Testing the receivers")
-    ctx.out.emit(result, "\n".join(f"{n}: {a}" for n, a in sorted((result.get("results") or {}).items())))
+    ctx.out.emit(result, "\n".join(f"{n}: {a}" for n, a in sorted((result.get("answers") or {}).items())))
 
 
 def register(cli: click.Group) -> None:

@@ -20,7 +20,7 @@ def runs(monkeypatch):
 
     def fake_run(self, playbook, extravars, title):
         calls.append((playbook, extravars))
-        return {"changed": True, "receivers": RECEIVERS, "notifier": True, "results": {"oncall": "ok"}}
+        return {"changed": True, "receivers": RECEIVERS, "notifier": True, "answers": {"oncall": "ok"}}
 
     monkeypatch.setattr(Context, "run", fake_run)
     return calls

@@ -79,7 +79,7 @@ def workdir(tmp_path, prometheus_rules):
 def test_rules_are_valid(promtool, workdir):
     status, output = promtool(workdir, "check", "rules", RULES_NAME)
     assert status == 0, output
-    assert "SUCCESS: 12 rules found" in output  # 3 recording rules, 9 alerts
+    assert "SUCCESS: 14 rules found" in output  # 4 recording rules, 10 alerts
 
 
 def test_rules_behave_as_their_unit_tests_say(promtool, workdir):

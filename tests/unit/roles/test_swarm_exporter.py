@@ -108,7 +108,12 @@ def _app(app: str, role: str) -> dict:
 
 
 SERVICES = [
-    _service("todo-prod", _app("todo", "prod"), {"Replicated": {"Replicas": 3}}),
+    # Its own alert thresholds (app_alerts); a value that is not a number is left out.
+    _service(
+        "todo-prod",
+        {**_app("todo", "prod"), "sentinel.alert.p95-seconds": "0.5", "sentinel.alert.error-ratio": "lots"},
+        {"Replicated": {"Replicas": 3}},
+    ),
     _service("todo-db", _app("todo", "db"), {"Replicated": {"Replicas": 1}}),
     _service("todo-canary", _app("todo", "canary"), {"Replicated": {"Replicas": 1}}),
     _service("relay-prod", _app("relay", "prod"), {"Global": {}}),
@@ -136,6 +141,7 @@ SERIES = [
     'sentinel_app_tasks_running{service="todo-canary",app="todo",role="canary"} 1',
     'sentinel_app_tasks_running{service="todo-db",app="todo",role="db"} 0',
     'sentinel_app_tasks_running{service="todo-prod",app="todo",role="prod"} 2',
+    'sentinel_app_alert_threshold{app="todo",threshold="p95_seconds"} 0.5',
 ]
 # The bodies of the engine's 404 and of the proxy's 403 (HAProxy's own page).
 ERRORS = {
@@ -246,7 +252,12 @@ def test_a_scrape_counts_each_app_service_tasks(port, capfd):
 
 def test_each_metric_has_help_and_type(port):
     lines = _get(port, "/metrics")[2].splitlines()
-    for name in ("sentinel_swarm_up", "sentinel_app_tasks_desired", "sentinel_app_tasks_running"):
+    for name in (
+        "sentinel_swarm_up",
+        "sentinel_app_tasks_desired",
+        "sentinel_app_tasks_running",
+        "sentinel_app_alert_threshold",
+    ):
         first = next(i for i, line in enumerate(lines) if line.startswith((name + " ", name + "{")))
         assert lines[first - 2].startswith(f"# HELP {name} ")
         assert lines[first - 1] == f"# TYPE {name} gauge"
@@ -297,6 +308,12 @@ def test_label_values_are_escaped(program):
     odd = _service('x"y', _app("a\\b\nc", 'p"q'), {"Global": {}})
     text = program.metrics_text([odd], [_task("o1odd0running00000000000a", 'x"y', "running", "running")])
     assert 'sentinel_app_tasks_running{service="x\\"y",app="a\\\\b\\nc",role="p\\"q"} 1\n' in text
+
+
+def test_a_threshold_on_a_canary_or_not_finite_is_not_the_app_s(program):
+    canary = _service("todo-canary", {**_app("todo", "canary"), "sentinel.alert.p95-seconds": "9"}, {"Global": {}})
+    prod = _service("todo-prod", {**_app("todo", "prod"), "sentinel.alert.p95-seconds": "nan"}, {"Global": {}})
+    assert "sentinel_app_alert_threshold{" not in program.metrics_text([canary, prod], [])
 
 
 def test_counts_hold_for_any_task_list(program):

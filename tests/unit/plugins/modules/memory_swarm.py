@@ -124,6 +124,7 @@ class MemorySwarm:
         }
 
     # The real Swarm's, on top of update_service above.
+    set_service_labels = Swarm.set_service_labels
     set_service_secrets = Swarm.set_service_secrets
     _resend_spec = Swarm._resend_spec
 

@@ -121,9 +121,9 @@ def test_a_notifier_that_is_gone_costs_a_warning_not_the_operation(monkeypatch):
 
 
 def test_a_test_reports_each_receiver_and_fails_when_one_did_not_take_it():
-    assert run(notify_event, {"test": True, "receiver": "ok"})["results"] == {"ok": "ok"}
+    assert run(notify_event, {"test": True, "receiver": "ok"})["answers"] == {"ok": "ok"}
     failed = fail(notify_event, {"test": True})
-    assert failed["results"] == {"broken": "error: HTTP 500", "ok": "ok"}
+    assert failed["answers"] == {"broken": "error: HTTP 500", "ok": "ok"}
     assert failed["msg"] == "Error testing the receivers: broken: error: HTTP 500"
 
 
