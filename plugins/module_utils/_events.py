@@ -4,7 +4,7 @@
 """Operation events: one versioned shape, and the one function every event goes out through.
 
 Private to this collection. An event goes to the record it belongs to (a rollout's decision record keeps its
-events), and to the notifier (``_notifier.send``), which delivers it to the receivers (webhooks, Slack,
+events), and to the notifier (``_notifier.tell``), which delivers it to the receivers (webhooks, Slack,
 e-mail). docs/notifications.md documents the payload.
 """
 

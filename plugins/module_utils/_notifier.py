@@ -14,7 +14,7 @@ import re
 from urllib.parse import urlsplit
 
 from ansible_collections.sentinel.paas.plugins.module_utils import _naming
-from ansible_collections.sentinel.paas.plugins.module_utils._swarm import APIError, NoLocalTask
+from ansible_collections.sentinel.paas.plugins.module_utils._swarm import NoLocalTask
 
 NOTIFIER = _naming.PLATFORM_SERVICES["notifier"]
 KINDS = ("webhook", "slack", "email")
@@ -55,8 +55,12 @@ def url_error(url: object) -> str | None:
         return "the URL is missing"
     if any(c.isspace() or ord(c) < 32 for c in url):
         return "the URL has spaces or control characters"
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:  # its message may quote the URL
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        return "the URL is not a valid http(s) URL"
+    if parts.scheme not in ("http", "https") or not host:
         return "the URL must be http:// or https:// with a host name"
     return None
 
@@ -184,11 +188,12 @@ class Notifier:
 
 def tell(swarm, payload: dict) -> tuple[list[str] | None, str | None]:
     """Hand ``payload`` (an event) to the notifier: (the receivers it queued it for, None when it was not handed
-    over; why not, when that is news). Never raises: an operation goes on whatever becomes of its notifications.
-    Without a notifier on this cluster there is no receiver either, and nothing to say."""
+    over; why not, when that is news). Never raises: an operation goes on whatever becomes of its notifications,
+    an engine that does not answer included. Without a notifier on this cluster there is no receiver either, and
+    nothing to say."""
     try:
         if swarm.service(NOTIFIER) is None:
             return None, None
         return Notifier(swarm).post("/events", payload).get("queued", []), None
-    except (NotifierError, APIError, AttributeError) as exc:
+    except Exception as exc:  # noqa: BLE001 - whatever went wrong, the operation goes on
         return None, f"the receivers were not told of {payload.get('type')}: {exc}"

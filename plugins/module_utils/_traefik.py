@@ -228,8 +228,12 @@ def route_settings(app: str, params: dict) -> dict:
     if not isinstance(retry, int) or isinstance(retry, bool) or not 0 <= retry <= MAX_RETRY_ATTEMPTS:
         raise RouteError(f"invalid retry_attempts {retry!r}: use 0 (off) to {MAX_RETRY_ATTEMPTS}")
     priority = params["priority"]
-    if priority is not None and (not isinstance(priority, int) or isinstance(priority, bool) or priority < 1):
-        raise RouteError(f"invalid priority {priority!r}: use a positive integer")
+    # The preview's routers take up to priority + 2; the maintenance router must stay above them all.
+    top = MAINTENANCE_PRIORITY - 3
+    if priority is not None and (
+        not isinstance(priority, int) or isinstance(priority, bool) or not 1 <= priority <= top
+    ):
+        raise RouteError(f"invalid priority {priority!r}: use a positive integer up to {top}")
     hsts = bool(params["hsts"])
     preview_header = params["preview_header"]
     error = preview_header_error(preview_header)
@@ -346,10 +350,10 @@ def _maintenance_labels(app: str, rule: str, route: dict) -> dict[str, str]:
     if route["tls"]:
         labels[f"traefik.http.routers.{router}.tls.certresolver"] = route["cert_resolver"]
     labels[f"{headers}.customresponseheaders.Retry-After"] = str(route["maintenance_retry_after"])
-    if route["maintenance_message"]:
-        labels[f"{headers}.customrequestheaders.{MAINTENANCE_HEADER}"] = quote(
-            route["maintenance_message"], safe=_MESSAGE_SAFE
-        )
+    # Always set, empty for the page's own words: Traefik then drops a client's header of that name, so no visitor
+    # writes the page others see.
+    message = route["maintenance_message"] or ""
+    labels[f"{headers}.customrequestheaders.{MAINTENANCE_HEADER}"] = quote(message, safe=_MESSAGE_SAFE)
     return labels
 
 

@@ -119,6 +119,15 @@ def test(module, notifier):
     module.exit_json(changed=False, event=None, sent=True, queued=sorted(answers), answers=answers)
 
 
+def tell(module, payload):
+    """_notifier.tell, an engine that does not answer the connection included: never the operation's failure."""
+    try:
+        swarm = Swarm(module)
+    except Exception as exc:  # noqa: BLE001 - whatever went wrong, the operation goes on
+        return None, f"the receivers were not told of {payload['type']}: {exc}"
+    return _notifier.tell(swarm, payload)
+
+
 def main():
     module = AnsibleModule(
         argument_spec=docker_argument_spec(
@@ -133,12 +142,10 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
-    swarm = Swarm(module)
-    notifier = _notifier.Notifier(swarm)
     if p["test"]:
         if module.check_mode:
             module.exit_json(changed=False, event=None, sent=False, queued=[], answers={})
-        test(module, notifier)
+        test(module, _notifier.Notifier(Swarm(module)))
     if not re.fullmatch(_TYPE, p["type"]):
         module.fail_json(msg=f"invalid event type {p['type']!r}: use dotted lowercase words, such as canary.started")
     taken = sorted(set(p["details"]) & {"schema", "type", "app", "at", "summary"})
@@ -147,7 +154,7 @@ def main():
     at = datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
     extra = {"summary": p["summary"]} if p["summary"] else {}
     payload = _events.event(p["type"], p["app"], at, **p["details"], **extra)
-    queued, warning = (None, None) if module.check_mode else _notifier.tell(swarm, payload)
+    queued, warning = (None, None) if module.check_mode else tell(module, payload)
     if warning:
         module.warn(warning)
     module.exit_json(changed=False, event=payload, sent=queued is not None, queued=queued or [], answers={})

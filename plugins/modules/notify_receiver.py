@@ -119,7 +119,7 @@ receiver:
   type: dict
   sample: {name: oncall, kind: webhook, app: null}
 notifier:
-  description: Whether the notifier runs on this cluster and took the change (it takes every receiver when it starts).
+  description: Whether the notifier runs on this cluster, and so mounts the change now (else it does when it starts).
   returned: always
   type: bool
 changes:
