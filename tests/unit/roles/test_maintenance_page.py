@@ -4,14 +4,7 @@ operator's message (percent-encoded in a header by the app's middleware), and a 
 from __future__ import annotations
 
 import http.client
-import importlib.util
-import os
-import signal
-import socket
-import subprocess
-import sys
 import threading
-import time
 import urllib.parse
 from pathlib import Path
 
@@ -19,18 +12,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
 PROGRAM = ROOT / "roles" / "control_plane" / "files" / "maintenance_page.py"
-
-
-def _program():
-    spec = importlib.util.spec_from_file_location("maintenance_page", PROGRAM)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.fixture(scope="module")
-def program():
-    return _program()
 
 
 @pytest.fixture(scope="module")
@@ -106,34 +87,12 @@ def test_the_health_path(port, capfd):
     assert capfd.readouterr() == ("", "")
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def test_the_program_stops_on_sigterm():
+def test_the_program_stops_on_sigterm(running_program, free_port):
     """Swarm stops a task with SIGTERM: the program exits at once, cleanly, having logged nothing."""
-    port = _free_port()
-    env = {**os.environ, "SENTINEL_MAINTENANCE_PORT": str(port)}
-    process = subprocess.Popen([sys.executable, str(PROGRAM)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                assert _request(port, "GET", "/.well-known/sentinel-maintenance-health")[0] == 200
-                break
-            except ConnectionRefusedError:
-                assert time.monotonic() < deadline and process.poll() is None, process.stderr.read()
-                time.sleep(0.05)
-        assert _request(port, "GET", "/")[0] == 503
-        process.send_signal(signal.SIGTERM)
-        stdout, stderr = process.communicate(timeout=5)
-    finally:
-        process.kill()
-        process.wait()
-    assert process.returncode == 0
-    assert (stdout, stderr) == (b"", b"")
+    env = {"SENTINEL_MAINTENANCE_PORT": str(free_port)}
+    health = "/.well-known/sentinel-maintenance-health"
+    with running_program(PROGRAM, env, lambda: _request(free_port, "GET", health)[0] == 200):
+        assert _request(free_port, "GET", "/")[0] == 503
 
 
 def test_the_program_speaks_the_names_the_collection_uses(program):

@@ -8,14 +8,9 @@ import base64
 import email
 import email.policy
 import http.client
-import importlib.util
 import json
-import os
-import signal
 import socket
 import socketserver
-import subprocess
-import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -27,18 +22,6 @@ ROOT = Path(__file__).resolve().parents[3]
 PROGRAM = ROOT / "roles" / "alertmanager" / "files" / "notifier.py"
 TOKEN = "T0KEN-b5e1a9c4d2"  # the secret part of every stub webhook's URL
 PASSWORD = "hunter2-smtp-pw"
-
-
-def _program():
-    spec = importlib.util.spec_from_file_location("notifier", PROGRAM)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.fixture(scope="module")
-def program():
-    return _program()
 
 
 class Stub:
@@ -527,31 +510,12 @@ def test_the_other_endpoints(notifier):
         connection.close()
 
 
-def test_the_program_reads_its_environment_and_stops_on_sigterm(tmp_path):
+def test_the_program_reads_its_environment_and_stops_on_sigterm(running_program, free_port, tmp_path):
     """As the service runs it: port and receivers from the environment; SIGTERM ends it at once, cleanly."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
     (tmp_path / "sentinel-receiver-hook").write_text(json.dumps(_webhook("hook", _refused_url(), "shop")))
-    env = {**os.environ, "SENTINEL_NOTIFIER_PORT": str(port), "SENTINEL_RECEIVERS_DIR": str(tmp_path)}
-    process = subprocess.Popen([sys.executable, str(PROGRAM)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                assert _request(port, "GET", "/healthz") == (200, "ok")
-                break
-            except ConnectionRefusedError:
-                assert time.monotonic() < deadline and process.poll() is None, process.stderr.read()
-                time.sleep(0.05)
-        assert _request(port, "GET", "/receivers") == (
+    env = {"SENTINEL_NOTIFIER_PORT": str(free_port), "SENTINEL_RECEIVERS_DIR": str(tmp_path)}
+    with running_program(PROGRAM, env, lambda: _request(free_port, "GET", "/healthz") == (200, "ok")):
+        assert _request(free_port, "GET", "/receivers") == (
             200,
             {"receivers": [{"name": "hook", "kind": "webhook", "app": "shop"}]},
         )
-        process.send_signal(signal.SIGTERM)
-        stdout, stderr = process.communicate(timeout=5)
-    finally:
-        process.kill()
-        process.wait()
-    assert process.returncode == 0
-    assert (stdout, stderr) == (b"", b"")
