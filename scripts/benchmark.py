@@ -183,6 +183,39 @@ class Bench:
         )
         return time.monotonic() - started
 
+    def alert_latency(self, receiver_image: str) -> None:
+        """Issue 14's: from the app losing its last healthy task until a webhook receiver has the alert, with the
+        cluster's own timings (prometheus_app_down_for, the evaluation interval, alertmanager_group_wait). The
+        receiver is a container on the monitoring network (local engine); the task cannot be placed any more."""
+        import docker
+
+        client = docker.from_env()
+        receiver = client.containers.run(
+            receiver_image,
+            ["python3", "-c", _RECEIVER],
+            name="bench-receiver",
+            network="sentinel-monitoring",
+            detach=True,
+        )
+        try:
+            self.sentinel("notify", "add", "bench", "--webhook", "http://bench-receiver:8080/hook")
+            self.sentinel("deploy", APP, "--image", self.images["1"], "--domain", DOMAIN, "--no-tls")
+            service = client.services.get(f"{APP}-prod")
+            service.update(
+                constraints=["node.labels.sentinel-bench-nowhere==1"],
+                update_config=docker.types.UpdateConfig(order="stop-first", failure_action="continue"),
+            )
+            self.until(lambda: not _running(service), timeout=120)
+            lost = time.time()
+            self.until(lambda: _firing(receiver, "AppWithoutHealthyTask"), timeout=600)
+            self.record(
+                "alert: last healthy task lost -> receiver has it", _firing(receiver, "AppWithoutHealthyTask") - lost
+            )
+        finally:
+            self.sentinel("destroy", APP, "--yes")
+            self.sentinel("notify", "remove", "bench")
+            receiver.remove(force=True)
+
     def prometheus_memory(self, apps: int) -> None:
         """Prometheus' memory with ``apps`` apps taking traffic (local cluster: reads docker stats)."""
         import docker
@@ -199,6 +232,38 @@ class Bench:
         self.record(f"prometheus memory with {apps} apps", usage / 2**20, unit="MiB")
         for name in names:
             self.sentinel("destroy", name, "--yes")
+
+
+# A webhook receiver: each POST's arrival time and body, one JSON line each, in /tmp/got.jsonl.
+_RECEIVER = """
+import http.server, json, time
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
+        with open("/tmp/got.jsonl", "a") as log:
+            log.write(json.dumps({"at": time.time(), "body": body}) + "\\n")
+        self.send_response(200)
+        self.end_headers()
+    def log_message(self, *args):
+        pass
+http.server.ThreadingHTTPServer(("", 8080), Handler).serve_forever()
+"""
+
+
+def _running(service) -> list:
+    service.reload()
+    return [t for t in service.tasks(filters={"desired-state": "running"}) if t["Status"]["State"] == "running"]
+
+
+def _firing(receiver, alert: str) -> float | None:
+    """When the receiver got ``alert`` firing (its arrival, time.time), None before."""
+    output = receiver.exec_run(["sh", "-c", "cat /tmp/got.jsonl 2>/dev/null || true"]).output.decode()
+    for line in output.splitlines():
+        got = json.loads(line)
+        event = json.loads(got["body"])
+        if event.get("type") == "alert.firing" and event.get("alert") == alert:
+            return got["at"]
+    return None
 
 
 class Traffic:
@@ -247,6 +312,11 @@ def main() -> int:
     parser.add_argument("--image-v2", default="sentinel-test/todo:2")
     parser.add_argument("--json", metavar="FILE", help="also write the numbers here")
     parser.add_argument(
+        "--alert-latency",
+        metavar="IMAGE",
+        help="also measure an alert's way to a receiver, which runs in IMAGE (any with python3: sentinel-test/base)",
+    )
+    parser.add_argument(
         "--prometheus-apps",
         type=int,
         default=0,
@@ -258,6 +328,8 @@ def main() -> int:
     bench.run()
     if args.prometheus_apps:
         bench.prometheus_memory(args.prometheus_apps)
+    if args.alert_latency:
+        bench.alert_latency(args.alert_latency)
     if args.json:
         Path(args.json).write_text(json.dumps(bench.results, indent=2))
     return 0
