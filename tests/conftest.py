@@ -43,7 +43,8 @@ def platform_vars(cluster: Cluster) -> dict:
         "control_plane_docker_proxy_image": cluster.image("sentinel-test/docker-proxy:latest"),
         "control_plane_traefik_refresh_seconds": 1,
         "control_plane_traefik_acme_email": "ops@sentinel.test",
-        # The monitoring tests bring up their own stack; the rest need only Traefik.
+        # The monitoring tests bring up their own stack (and say so: tests/integration/conftest.py); the rest
+        # need only Traefik, and tell no notifier.
         "sentinel_monitoring_enabled": False,
     }
 

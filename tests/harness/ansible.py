@@ -97,6 +97,12 @@ class Ansible:
         self.inventory_path = self.workdir / "inventory.yml"
         self.inventory_path.write_text(yaml.safe_dump(inventory))
 
+    def set_vars(self, **variables) -> None:
+        """Change variables of the inventory's group ``all``, for every later command (the CLI's too)."""
+        inventory = yaml.safe_load(self.inventory_path.read_text())
+        inventory["all"]["vars"].update(variables)
+        self.inventory_path.write_text(yaml.safe_dump(inventory))
+
     def env(self, **extra: str) -> dict:
         env = dict(os.environ)
         env.update(
