@@ -13,3 +13,8 @@ def app_name_argument(required=True):
     """The app's name, option ``name`` in every module, as kubernetes.core says ``name`` everywhere
     (doc fragment ``sentinel.paas.app``)."""
     return {"name": {"type": "str", "required": required}}
+
+
+def backup_directory_argument():
+    """Where an app's database backups live (doc fragment ``sentinel.paas.db_backups``)."""
+    return {"directory": {"type": "path", "default": "/var/lib/sentinel/backups"}}

@@ -302,18 +302,24 @@ class Swarm:
         code = self.api.exec_inspect(exec_id).get("ExitCode")
         return code, (stdout or b"").decode("utf-8", "replace"), (stderr or b"").decode("utf-8", "replace")
 
-    def exec_in_local_task(self, service_name, cmd):
-        """Run ``cmd`` in the newest running task of the service on THIS engine's node (a platform service's own
-        tools, such as Traefik's wget or Alertmanager's amtool): (exit code, stdout, stderr).
-
-        Raises NoLocalTask when none runs here, or when it stopped before the exec (a restart)."""
+    def local_task_container(self, service_name):
+        """The newest running container of the service's tasks on THIS engine's node; NoLocalTask when none runs
+        here."""
         containers = self.local_task_containers(service_name)
         if not containers:
             running = [t["node"] for t in self.service_tasks(service_name) if t["state"] == "running"]
             where = f"runs on {', '.join(running)}, not on this host" if running else "has no running task"
             raise NoLocalTask(f"{service_name} {where}")
+        return containers[0]
+
+    def exec_in_local_task(self, service_name, cmd):
+        """Run ``cmd`` in the newest running task of the service on THIS engine's node (a platform service's own
+        tools, such as Traefik's wget or Alertmanager's amtool): (exit code, stdout, stderr).
+
+        Raises NoLocalTask when none runs here, or when it stopped before the exec (a restart)."""
+        container = self.local_task_container(service_name)
         try:
-            return self.exec_in(containers[0], cmd)
+            return self.exec_in(container, cmd)
         except APIError as exc:
             raise NoLocalTask(f"its container did not run the command: {exc}") from None
 

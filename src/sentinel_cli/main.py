@@ -12,7 +12,20 @@ from pathlib import Path
 import click
 
 from . import __version__, project, runner
-from .commands import alerts, apps, canary, cluster, completion, config, inspect, maintenance, notify, releases, unlock
+from .commands import (
+    alerts,
+    apps,
+    canary,
+    cluster,
+    completion,
+    config,
+    db,
+    inspect,
+    maintenance,
+    notify,
+    releases,
+    unlock,
+)
 from .context import Context
 from .global_options import GlobalOptionsGroup
 from .output import Output
@@ -58,5 +71,5 @@ def cli(click_ctx, inventory, limit, check, diff, verbose, output) -> None:
     click_ctx.obj = Context(options, Output(output))
 
 
-for module in (apps, inspect, releases, config, alerts, maintenance, canary, cluster, notify, unlock, completion):
+for module in (apps, inspect, releases, config, db, alerts, maintenance, canary, cluster, notify, unlock, completion):
     module.register(cli)

@@ -1,0 +1,85 @@
+"""db backup|backups|restore: an app's PostgreSQL database, backed up and put back."""
+
+from __future__ import annotations
+
+import click
+
+from ..context import Context, confirm_or_abort, pass_context
+from ..output import table
+from ..params import only_given
+from .completion import app_argument
+
+
+@click.group()
+def db() -> None:
+    """An app's PostgreSQL database: backups (pg_dump archives on the database's node) and restores."""
+
+
+def _size(size) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return str(size)
+
+
+@db.command()
+@app_argument
+@click.option("--id", "backup", metavar="ID", help="The backup's id (default: the time, 20261205t174500z).")
+@click.option("--keep", type=click.IntRange(min=1), help="Then remove the oldest backups until this many are left.")
+@pass_context
+def backup(ctx: Context, name, backup, keep) -> None:
+    """Back up NAME's database now, while NAME keeps serving; the archive is verified before it is kept."""
+    extravars = {"app": name, **only_given({"backup": backup, "keep": keep})}
+    result = ctx.run("db_backup.yml", extravars, f"Backing up {name}'s database")
+    made = result.get("backup") or {}
+    text = (
+        f"{name}: backup {made.get('id')} ({_size(made.get('size', 0))}, {len(made.get('tables') or [])} tables, "
+        f"{made.get('seconds')} s) at {result.get('path')}"
+        if result.get("changed") or not backup
+        else f"{name} has backup {made.get('id')} already."
+    )
+    if result.get("pruned"):
+        text += f"\nremoved the oldest: {', '.join(result['pruned'])}"
+    ctx.out.emit(result, text)
+
+
+@db.command()
+@app_argument
+@pass_context
+def backups(ctx: Context, name) -> None:
+    """NAME's database backups, oldest first (kept after a destroy, too)."""
+    result = ctx.run("db_backups.yml", {"app": name}, f"Reading {name}'s backups")
+    rows = [
+        {
+            "id": b["id"],
+            "created": b["created"],
+            "size": _size(b["size"]),
+            "seconds": b["seconds"],
+            "tables": ",".join(t.split(" ", 1)[-1] for t in b["tables"]) or "-",
+        }
+        for b in result.get("backups", [])
+    ]
+    columns = ["id", "created", "size", "seconds", "tables"]
+    ctx.out.emit(result, table(rows, columns) if rows else f"{name} has no backups (sentinel db backup {name}).")
+
+
+@db.command()
+@app_argument
+@click.option("--from", "backup", metavar="ID", help="The backup to restore (default: the newest).")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@pass_context
+def restore(ctx: Context, name, backup, yes) -> None:
+    """Replace NAME's data with a backup's, with NAME in maintenance meanwhile.
+
+    The backup is checked first, and a damaged one is refused with nothing changed. The restore is one
+    transaction: one that fails keeps the current data. The traffic comes back either way.
+    """
+    confirm_or_abort(ctx, yes, f"Replace {name}'s data with backup {backup or '(the newest)'}?")
+    result = ctx.run("db_restore.yml", {"app": name, **only_given({"backup": backup})}, f"Restoring {name}'s database")
+    rows = ", ".join(f"{t.split(' ', 1)[-1]} {n}" for t, n in (result.get("rows") or {}).items()) or "no table"
+    ctx.out.emit(result, f"{name}: restored backup {(result.get('backup') or {}).get('id')} (rows: {rows})")
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(db)

@@ -1,0 +1,168 @@
+"""Database backups and restores through the real CLI, on the 3-node test Swarm with real PostgreSQL.
+
+An app with its own database, to-dos written through Traefik, backups made under load, the data deleted
+and put back; damaged backups refused with nothing changed.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.harness.http import Edge, Load
+from tests.integration.test_app_lifecycle import TODO_UID, cluster_state
+
+pytestmark = pytest.mark.cluster
+
+APP = "vault"
+DOMAIN = "vault.sentinel.test"
+BACKUPS = f"/var/lib/sentinel/backups/{APP}"
+TODOS = ["pay the rent", "water the plants", "back up the database"]
+
+
+def deploy(platform, sentinel) -> Edge:
+    run = sentinel(
+        "deploy", APP, "--image", platform.image("sentinel-test/todo:1"), "--domain", DOMAIN, "--no-tls",
+        "--postgres", "--postgres-image", platform.image("sentinel-test/postgres:15"), "--run-as", TODO_UID,
+    )  # fmt: skip
+    assert run.returncode == 0, run.error
+    edge = Edge(platform.manager.ip, DOMAIN)
+    edge.wait_until(f"{APP} through Traefik", lambda e: e.get("/api/todos").status_code == 200, timeout=60)
+    return edge
+
+
+def titles(edge: Edge) -> list[str]:
+    return sorted(t["title"] for t in edge.get("/api/todos").json())
+
+
+@pytest.fixture(scope="module")
+def vault(platform, sentinel):
+    """The app with its database and three to-dos."""
+    edge = deploy(platform, sentinel)
+    for title in TODOS:
+        assert edge.post_json("/api/todos", {"title": title}).status_code == 201
+    yield edge
+    sentinel("destroy", APP, "--delete-data", "--yes")
+
+
+@pytest.fixture
+def node_files(platform, cluster_factory):
+    """Shell on the database's node (the first manager): where the backups are."""
+    node = cluster_factory.host.containers.get(platform.manager.container)
+
+    def sh(script: str) -> str:
+        result = node.exec_run(["sh", "-c", script])
+        assert result.exit_code == 0, result.output.decode()
+        return result.output.decode()
+
+    return sh
+
+
+def test_a_backup_with_an_id_is_made_once_in_four_steps(platform, ansible, vault):
+    args = {"name": APP, "backup": "four-steps"}
+    check = ansible.module("sentinel.paas.db_backup", args, check=True, diff=True)
+    assert check.changed and check["backup"] is None, check.raw
+    assert "four-steps" in check["diff"]["after"]["backups"] and "four-steps" not in check["diff"]["before"]["backups"]
+    applied = ansible.module("sentinel.paas.db_backup", args, diff=True)
+    assert applied.changed, applied.msg
+    record = applied["backup"]
+    assert record["id"] == "four-steps" and record["size"] > 0 and record["tables"] == ["public todos"]
+    for check_mode in (True, False):
+        again = ansible.module("sentinel.paas.db_backup", args, check=check_mode)
+        assert not again.changed and again["backup"] == record, again.raw
+    gone = ansible.module("sentinel.paas.db_backup", {**args, "state": "absent"})
+    assert gone.changed and gone["backup"] is None
+
+
+def test_a_backup_under_load_fails_no_request_and_is_listed(platform, sentinel, vault):
+    with Load(vault, clients=2) as load:
+        run = sentinel("db", "backup", APP, "--id", "under-load")
+    assert run.returncode == 0, run.error
+    assert not load.failures, load.summary("backup")
+    print(f"\n{load.summary('a backup')}; the backup took {run.data['backup']['seconds']} s")
+    backup = run.data["backup"]
+    assert backup["id"] == "under-load" and backup["tables"] == ["public todos"] and len(backup["sha256"]) == 64
+    listed = sentinel("db", "backups", APP)
+    assert listed.returncode == 0, listed.error
+    assert [b["id"] for b in listed.data["backups"]] == ["under-load"]
+    text = sentinel("db", "backups", APP, json_output=False)
+    assert "under-load" in text.stdout and "todos" in text.stdout
+
+
+@pytest.mark.parametrize("damage", ["a-changed-byte", "not-an-archive"])
+def test_a_damaged_backup_is_refused_before_the_data_is_touched(platform, sentinel, vault, node_files, damage):
+    name = f"damaged-{damage}"
+    assert sentinel("db", "backup", APP, "--id", name).returncode == 0
+    dump, record = f"{BACKUPS}/{name}.dump", f"{BACKUPS}/{name}.json"
+    if damage == "a-changed-byte":
+        node_files(f"printf 'X' | dd of={dump} bs=1 seek=200 conv=notrunc 2>/dev/null")
+        message = "damaged"
+    else:  # whole, as recorded, but not something pg_restore reads
+        node_files(f"head -c 4096 /dev/urandom > {dump}")
+        checksum = node_files(f"sha256sum {dump}").split()[0]
+        saved = json.loads(node_files(f"cat {record}"))
+        node_files(f"cat > {record} <<'EOF'\n{json.dumps({**saved, 'sha256': checksum})}\nEOF")
+        message = "not a readable pg_dump archive"
+    before, todos = cluster_state(platform), titles(vault)
+
+    run = sentinel("db", "restore", APP, "--from", name, "--yes")
+    assert run.returncode == 1
+    assert message in run.error
+    assert cluster_state(platform) == before
+    assert titles(vault) == todos
+    assert vault.get().status_code == 200  # not left in maintenance
+    node_files(f"rm -f {dump} {record}")
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["backup", "nope"], "app nope not found"),
+        (["backup", APP, "--id", "../escape"], "invalid backup id"),
+        (["restore", APP, "--from", "never-made", "--yes"], "has no backup 'never-made'"),
+        (["restore", "nope", "--yes"], "app nope not found"),
+    ],
+    ids=["unknown-app", "bad-id", "unknown-backup", "restore-unknown-app"],
+)
+def test_bad_input_is_refused_and_changes_nothing(platform, sentinel, vault, args, message):
+    before = cluster_state(platform)
+    run = sentinel("db", *args)
+    assert run.returncode == 1
+    assert message in run.error
+    assert cluster_state(platform) == before
+
+
+def test_an_app_without_a_database_is_refused(platform, sentinel, vault):
+    name = "nodb"
+    run = sentinel("deploy", name, "--image", platform.image("sentinel-test/todo:1"), "--domain", "nodb.sentinel.test")
+    assert run.returncode == 0, run.error
+    try:
+        before = cluster_state(platform)
+        run = sentinel("db", "backup", name)
+        assert run.returncode == 1 and "has no database" in run.error
+        assert cluster_state(platform) == before
+    finally:
+        sentinel("destroy", name, "--yes")
+
+
+def test_the_todos_come_back_after_their_data_is_deleted(platform, sentinel, vault):
+    """Write to-dos, back up, destroy --delete-data, deploy again, restore: the to-dos are back."""
+    assert sentinel("db", "backup", APP, "--id", "before-the-loss").returncode == 0
+    assert sentinel("destroy", APP, "--delete-data", "--yes").returncode == 0
+    edge = deploy(platform, sentinel)
+    assert titles(edge) == []  # a new, empty database
+
+    with Load(edge, clients=2) as load:
+        run = sentinel("db", "restore", APP, "--from", "before-the-loss", "--yes")
+    assert run.returncode == 0, run.error
+    assert titles(edge) == sorted(TODOS)
+    assert run.data["rows"] == {"public todos": len(TODOS)} and run.data["held"] is True
+    # Meanwhile every request got the app or the maintenance page: nothing else.
+    answers = load.since(0)
+    page = [sent for (status, _version), (sent, _took) in zip(answers, load.timings, strict=True) if status == 503]
+    held = max(page, default=0) - min(page, default=0)
+    print(f"\n{load.summary('a restore')}: {len(page)} answered by the maintenance page, for {held:.1f} s")
+    assert {status for status, _version in answers} <= {200, 503}, load.failures
+    assert page, "the app should be in maintenance while its data is restored"
+    assert edge.get().status_code == 200

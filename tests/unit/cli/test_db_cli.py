@@ -1,0 +1,69 @@
+"""db backup|backups|restore: the extra vars each gives its playbook and what it prints, the playbook run replaced."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from sentinel_cli.context import Context
+from sentinel_cli.main import cli
+
+RECORD = {
+    "id": "20261205t174500z",
+    "created": "2026-12-05T17:45:00+00:00",
+    "size": 3 * 1024 * 1024,
+    "seconds": 1.4,
+    "tables": ["public todos"],
+}
+
+
+@pytest.fixture
+def runs(monkeypatch):
+    calls = []
+
+    def fake_run(self, playbook, extravars, title):
+        calls.append((playbook, extravars))
+        if playbook == "db_backup.yml":
+            return {
+                "backup": RECORD,
+                "pruned": ["old"],
+                "path": "/var/lib/sentinel/backups/todo/x.dump",
+                "changed": True,
+            }
+        if playbook == "db_backups.yml":
+            return {"backups": [RECORD]}
+        return {"backup": RECORD, "rows": {"public todos": 3}, "held": True, "changed": True}
+
+    monkeypatch.setattr(Context, "run", fake_run)
+    return calls
+
+
+def test_backup_passes_only_what_is_given_and_says_what_it_made(runs):
+    result = CliRunner().invoke(cli, ["db", "backup", "todo", "--keep", "7"])
+    assert result.exit_code == 0, result.output
+    assert runs == [("db_backup.yml", {"app": "todo", "keep": 7})]
+    assert "backup 20261205t174500z (3.0 MB, 1 tables, 1.4 s)" in result.output
+    assert "removed the oldest: old" in result.output
+
+
+def test_backups_is_a_table_and_json(runs):
+    text = CliRunner().invoke(cli, ["db", "backups", "todo"])
+    assert text.exit_code == 0 and "20261205t174500z" in text.output and "3.0 MB" in text.output
+    assert "todos" in text.output.splitlines()[1]
+    data = json.loads(CliRunner().invoke(cli, ["db", "backups", "todo", "-o", "json"]).output)
+    assert data == {"ok": True, "backups": [RECORD]}
+
+
+def test_restore_asks_first_and_passes_the_backup(runs):
+    refused = CliRunner().invoke(cli, ["db", "restore", "todo"], input="n\n")
+    assert refused.exit_code != 0 and runs == []
+    result = CliRunner().invoke(cli, ["db", "restore", "todo", "--from", "before-v2", "--yes"])
+    assert result.exit_code == 0, result.output
+    assert runs == [("db_restore.yml", {"app": "todo", "backup": "before-v2"})]
+    assert "restored backup 20261205t174500z (rows: todos 3)" in result.output
+
+
+def test_a_keep_below_one_is_refused_before_any_playbook(runs):
+    assert CliRunner().invoke(cli, ["db", "backup", "todo", "--keep", "0"]).exit_code == 2 and runs == []
