@@ -216,6 +216,43 @@ class Bench:
             self.sentinel("notify", "remove", "bench")
             receiver.remove(force=True)
 
+    def db_backup(self, megabytes: int, postgres_image: str) -> None:
+        """Issue 15's: backup and restore of a database of about ``megabytes`` MB, and how long the app's requests
+        get the maintenance page during the restore. The database is filled in its own container (local engine,
+        or DOCKER_HOST pointing at the engine of the node it runs on)."""
+        import docker
+
+        self.sentinel(
+            "deploy", APP, "--image", self.images["1"], "--domain", DOMAIN, "--no-tls", "--postgres",
+            "--postgres-image", postgres_image, "--run-as", "10001",
+        )  # fmt: skip
+        try:
+            self.until(lambda: self.version() == "1")
+            (db,) = docker.from_env().containers.list(filters={"label": f"com.docker.swarm.service.name={APP}-db"})
+            rows = megabytes * 1024 * 1024 // 1000  # rows of about 1 kB
+            fill = (
+                "CREATE TABLE filler AS SELECT g AS id, repeat(md5(g::text), 31) AS body"
+                f" FROM generate_series(1, {rows}) g"
+            )
+            filled = db.exec_run(["psql", "-U", APP, "-d", APP, "-XAtc", fill])
+            if filled.exit_code != 0:
+                raise SystemExit(f"could not fill the database: {filled.output.decode()}")
+            size = db.exec_run(["psql", "-U", APP, "-d", APP, "-XAtc", f"SELECT pg_database_size('{APP}')"])
+            self.record("database size", int(size.output.decode()) / 2**20, unit="MB")
+            made = self.sentinel_json("db", "backup", APP, "--id", "bench")
+            self.record("db backup: wall time", made["backup"]["seconds"])
+            self.record("db backup: archive size", made["backup"]["size"] / 2**20, unit="MB")
+            with Traffic(self) as traffic:
+                started = time.monotonic()
+                self.sentinel("db", "restore", APP, "--from", "bench", "--yes")
+                self.record("db restore: wall time", time.monotonic() - started)
+            held = [at for at, status, _version in traffic.answers if status != 200]
+            self.record(
+                "db restore: the app's requests held (first to last not 200)", (held[-1] - held[0]) if held else 0
+            )
+        finally:
+            self.sentinel("destroy", APP, "--delete-data", "--yes")
+
     def prometheus_memory(self, apps: int) -> None:
         """Prometheus' memory with ``apps`` apps taking traffic (local cluster: reads docker stats)."""
         import docker
@@ -323,9 +360,21 @@ def main() -> int:
         metavar="N",
         help="also measure Prometheus' memory with N apps (local cluster only)",
     )
+    parser.add_argument(
+        "--db-backup",
+        type=int,
+        default=0,
+        metavar="MB",
+        help="also measure a backup and a restore of a database of about MB megabytes",
+    )
+    parser.add_argument("--postgres-image", default="sentinel-test/postgres:15", help="the database's image")
+    parser.add_argument("--no-commands", action="store_true", help="skip the everyday commands (only the above)")
     args = parser.parse_args()
     bench = Bench(args.inventory, args.ip, args.image_v1, args.image_v2)
-    bench.run()
+    if not args.no_commands:
+        bench.run()
+    if args.db_backup:
+        bench.db_backup(args.db_backup, args.postgres_image)
     if args.prometheus_apps:
         bench.prometheus_memory(args.prometheus_apps)
     if args.alert_latency:
