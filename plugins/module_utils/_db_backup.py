@@ -18,27 +18,37 @@ Private to this collection.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
 import os
 import re
 import tarfile
-import tempfile
 import time
 from datetime import datetime, timezone
 
 from ansible_collections.sentinel.paas.plugins.module_utils import _naming
-from ansible_collections.sentinel.paas.plugins.module_utils._swarm import APIError
+from ansible_collections.sentinel.paas.plugins.module_utils._swarm import APIError, NoLocalTask
 
 # Where the database's container keeps an archive while it is made or read: its own writable layer.
 SCRATCH = "/tmp"
+# How long a dump or a restore may run: it prints nothing until it ends, so the client's own timeout is too short.
+TOOL_SECONDS = 3600
+RECORD_KEYS = frozenset({"id", "created", "size", "sha256", "tables"})
 _ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
 _CHUNK = 1 << 20
+_BLOCK = tarfile.BLOCKSIZE
 
 
 class BackupError(Exception):
-    """A backup that cannot be made, found or trusted; the message says which and why."""
+    """A backup that cannot be made, found or trusted; the message says which and why.
+
+    ``settled`` is False only when a restore may still be changing the data (its tool did not finish in time)."""
+
+    def __init__(self, message: str, settled: bool = True):
+        super().__init__(message)
+        self.settled = settled
 
 
 def backup_id_error(backup_id: str) -> str | None:
@@ -65,16 +75,21 @@ class Backups:
         return os.path.join(self.directory, f"{backup_id}.{ext}")
 
     def records(self) -> list:
-        """Every complete backup's record, oldest first (in the order they were completed)."""
+        """Every complete backup's record, oldest first (by the time recorded: files copied elsewhere keep it)."""
         if not os.path.isdir(self.directory):
             return []
         found = []
         for entry in os.listdir(self.directory):
-            path = os.path.join(self.directory, entry)
             if entry.endswith(".json") and os.path.exists(self.path(entry[:-5], "dump")):
-                with open(path, encoding="utf-8") as handle:
-                    found.append((os.stat(path).st_mtime_ns, json.load(handle)))
-        return [record for _completed, record in sorted(found, key=lambda pair: pair[0])]
+                try:
+                    with open(os.path.join(self.directory, entry), encoding="utf-8") as handle:
+                        record = json.load(handle)
+                except ValueError:
+                    record = None
+                if not isinstance(record, dict) or not set(record) >= RECORD_KEYS:
+                    raise BackupError(f"{entry} in {self.directory} is not a backup's record: move it away")
+                found.append(record)
+        return sorted(found, key=lambda record: (record["created"], record["id"]))
 
     def record(self, backup_id: str) -> dict | None:
         return next((r for r in self.records() if r["id"] == backup_id), None)
@@ -91,21 +106,31 @@ class Backups:
             raise BackupError(f"app {self.app} has no database ({service})")
         return self.swarm.local_task_container(service)
 
-    def _pg(self, container: str, *argv: str) -> str:
-        """Run a PostgreSQL tool in the container as the app's database user: its stdout, or BackupError."""
-        code, out, err = self.swarm.exec_in(container, [argv[0], f"--username={self.app}", *argv[1:]])
+    def _run(self, container: str, argv: list, what: str) -> str:
+        """Run a PostgreSQL tool in the container: its stdout; BackupError naming ``what`` when it fails."""
+        try:
+            code, out, err = self.swarm.exec_in(container, argv, timeout=TOOL_SECONDS)
+        except (APIError, OSError) as exc:
+            raise BackupError(f"{what}: {argv[0]} did not finish ({exc})") from None
         if code != 0:
-            raise BackupError(f"{argv[0]} failed (exit {code}): {err.strip() or out.strip()}")
+            raise BackupError(f"{what}: {argv[0]} failed (exit {code}): {(err or out).strip()[-1000:]}")
         return out
+
+    def _pg(self, container: str, tool: str, *args: str, what: str) -> str:
+        """A PostgreSQL client tool as the app's database user (the image's local connections are trusted)."""
+        return self._run(container, [tool, f"--username={self.app}", f"--dbname={self.app}", *args], what)
 
     def _table_data(self, container: str, archive: str) -> list:
         """The tables whose rows an archive holds, from its table of contents (pg_restore --list)."""
-        code, out, err = self.swarm.exec_in(container, ["pg_restore", "--list", archive])
-        if code != 0:
-            raise BackupError(f"not a readable pg_dump archive: {err.strip() or 'pg_restore --list failed'}")
-        # A TOC line: "3345; 0 16390 TABLE DATA public todos app"
+        out = self._run(container, ["pg_restore", "--list", archive], "not a readable pg_dump archive")
+        # A TOC line: "3345; 0 16390 TABLE DATA public todos app" (the last word is the owner)
         entries = [line.split(" TABLE DATA ", 1)[1] for line in out.splitlines() if " TABLE DATA " in line]
-        return sorted(entry.rsplit(" ", 1)[0] for entry in entries)  # without the owner
+        return sorted(entry.rsplit(" ", 1)[0] for entry in entries)
+
+    def _discard(self, container: str, path: str) -> None:
+        """Best effort: a scratch archive left in the container goes with its task."""
+        with contextlib.suppress(APIError, OSError):
+            self.swarm.exec_in(container, ["rm", "-f", path])
 
     # -- backup ------------------------------------------------------------------------------
     def take(self, backup_id: str) -> dict:
@@ -114,30 +139,34 @@ class Backups:
         container = self.container()
         scratch = f"{SCRATCH}/sentinel-backup-{backup_id}.dump"
         os.makedirs(self.directory, mode=0o700, exist_ok=True)
+        os.chmod(self.directory, 0o700)
         partial = self.path(backup_id, "dump.partial")
         try:
-            self._pg(container, "pg_dump", "--format=custom", f"--dbname={self.app}", f"--file={scratch}")
+            self._pg(container, "pg_dump", "--format=custom", f"--file={scratch}", what="the dump failed")
             tables = self._table_data(container, scratch)
             digest, size = self._copy_out(container, scratch, partial)
             os.replace(partial, self.path(backup_id, "dump"))
-        except (APIError, OSError) as exc:
+        except (APIError, OSError, tarfile.TarError) as exc:
             raise BackupError(f"the backup could not be copied: {exc}") from None
         finally:
-            self.swarm.exec_in(container, ["rm", "-f", scratch])
+            self._discard(container, scratch)
             if os.path.exists(partial):  # a copy cut short
                 os.remove(partial)
         record = {
             "id": backup_id,
             "app": self.app,
-            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            # To the microsecond: backups are ordered by it.
+            "created": datetime.now(timezone.utc).isoformat(timespec="microseconds"),
             "size": size,
             "sha256": digest,
             "seconds": round(time.monotonic() - started, 2),
             "tables": tables,
             "format": "pg_dump custom",
         }
-        with open(self.path(backup_id, "json"), "w", encoding="utf-8") as handle:
+        # Written whole or not at all: a record cut short would hide every backup of the app.
+        with open(self.path(backup_id, "json.partial"), "w", encoding="utf-8") as handle:
             json.dump(record, handle, indent=2)
+        os.replace(self.path(backup_id, "json.partial"), self.path(backup_id, "json"))
         return record
 
     def _copy_out(self, container: str, source: str, target: str) -> tuple:
@@ -149,12 +178,13 @@ class Backups:
             if member is None or not member.isfile():
                 raise BackupError(f"{source} is not a file in the database's container")
             data = tar.extractfile(member)
-            with open(target, "wb") as out:
-                os.chmod(target, 0o600)
+            with open(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as out:
                 for chunk in iter(lambda: data.read(_CHUNK), b""):
                     digest.update(chunk)
                     size += len(chunk)
                     out.write(chunk)
+            if size != member.size:
+                raise BackupError(f"the copy of {source} was cut short ({size} of {member.size} bytes)")
         return digest.hexdigest(), size
 
     # -- restore -----------------------------------------------------------------------------
@@ -168,42 +198,66 @@ class Backups:
         with open(self.path(backup_id, "dump"), "rb") as handle:
             for chunk in iter(lambda: handle.read(_CHUNK), b""):
                 digest.update(chunk)
-        if digest.hexdigest() != record["sha256"]:
+        if digest.hexdigest() != record.get("sha256"):
             raise BackupError(f"backup {backup_id} is damaged: its archive is not the one recorded (SHA-256 differs)")
         return record
 
     def restore(self, backup_id: str, verify_only: bool = False) -> dict:
         """Replace the database's contents with the backup's, in one transaction: a failure keeps the current
         data. The archive is checked (checksum, then pg_restore --list) before the database is touched.
-        Returns {"tables": restored tables, "rows": rows per table after the restore}."""
-        record = self.check(backup_id)
-        container = self.container()
-        scratch = f"sentinel-restore-{backup_id}.dump"
+        Returns {"tables": restored tables, "rows": rows per table after the restore}.
+
+        Raises BackupError saying whether the data is as it was."""
+        unchanged = "; the data is as it was"
         try:
-            self._copy_in(container, self.path(backup_id, "dump"), scratch)
-            tables = self._table_data(container, f"{SCRATCH}/{scratch}")
+            record = self.check(backup_id)
+        except OSError as exc:
+            raise BackupError(f"backup {backup_id} could not be read: {exc}{unchanged}") from None
+        except BackupError as exc:
+            raise BackupError(f"{exc}{unchanged}") from None
+        try:
+            container = self.container()
+        except NoLocalTask as exc:
+            raise BackupError(f"{exc}{unchanged}") from None
+        scratch = f"{SCRATCH}/sentinel-restore-{backup_id}.dump"
+        try:
+            try:
+                self._copy_in(container, self.path(backup_id, "dump"), scratch)
+                tables = self._table_data(container, scratch)
+            except (APIError, OSError) as exc:
+                raise BackupError(f"the backup could not be copied into the database's container: {exc}") from None
             if tables != record["tables"]:
-                raise BackupError(f"backup {backup_id} holds other tables than recorded: {tables}")
+                raise BackupError(f"backup {backup_id} holds other tables than recorded: {', '.join(tables)}")
             if verify_only:
                 return {"tables": tables, "rows": {}}
-            self._pg(
-                container, "pg_restore", f"--dbname={self.app}", "--clean", "--if-exists", "--no-owner",
-                "--single-transaction", "--exit-on-error", f"{SCRATCH}/{scratch}",
-            )  # fmt: skip
+            restore = [
+                "pg_restore", f"--username={self.app}", f"--dbname={self.app}", "--clean", "--if-exists",
+                "--no-owner", "--single-transaction", "--exit-on-error", scratch,
+            ]  # fmt: skip
+            code, out, err = self.swarm.exec_in(container, restore, timeout=TOOL_SECONDS)
+        except BackupError as exc:
+            raise BackupError(f"{exc}{unchanged}") from None
         except (APIError, OSError) as exc:
-            raise BackupError(f"the backup could not be restored: {exc}") from None
+            raise BackupError(
+                f"pg_restore did not finish ({exc}): it may still be running in the database's container; "
+                "look at the data before taking the app out of maintenance",
+                settled=False,
+            ) from None
         finally:
-            self.swarm.exec_in(container, ["rm", "-f", f"{SCRATCH}/{scratch}"])
-        return {"tables": tables, "rows": self.rows(container, tables)}
+            self._discard(container, scratch)
+        if code != 0:
+            # One transaction: pg_restore rolled it back.
+            raise BackupError(f"pg_restore failed (exit {code}): {(err or out).strip()[-1000:]}{unchanged}")
+        try:
+            return {"tables": tables, "rows": self.rows(container, tables)}
+        except BackupError as exc:
+            raise BackupError(f"backup {backup_id} was restored, but its rows could not be counted: {exc}") from None
 
-    def _copy_in(self, container: str, source: str, name: str) -> None:
-        """Copy a file into the container's scratch directory (the archive API takes a tar)."""
-        with tempfile.TemporaryFile() as tar_file:
-            with tarfile.open(fileobj=tar_file, mode="w") as tar:
-                tar.add(source, arcname=name)
-            tar_file.seek(0)
-            if not self.swarm.api.put_archive(container, SCRATCH, tar_file):
-                raise BackupError("the engine did not take the archive into the database's container")
+    def _copy_in(self, container: str, source: str, target: str) -> None:
+        """Stream a file into the container as ``target`` (the archive API takes a tar), readable by any user."""
+        directory, name = target.rsplit("/", 1)
+        if not self.swarm.api.put_archive(container, directory, _tar_of_one(source, name)):
+            raise BackupError("the engine did not take the archive into the database's container")
 
     def rows(self, container: str, tables: list) -> dict:
         """Rows per table (``schema table``, as the archive names them) in the database now."""
@@ -212,8 +266,19 @@ class Backups:
             schema, _space, name = table.partition(" ")
             quoted = ['"' + part.replace('"', '""') + '"' for part in (schema, name)]
             query = f"SELECT count(*) FROM {quoted[0]}.{quoted[1]}"
-            counted[table] = int(self._pg(container, "psql", f"--dbname={self.app}", "-XAtc", query).strip())
+            counted[table] = int(self._pg(container, "psql", "-XAtc", query, what="counting rows").strip())
         return counted
+
+
+def _tar_of_one(path: str, name: str):
+    """A tar stream of one file, made as it is sent: no second copy on disk."""
+    info = tarfile.TarInfo(name)
+    info.size, info.mode, info.mtime = os.path.getsize(path), 0o644, int(time.time())
+    yield info.tobuf(format=tarfile.PAX_FORMAT)
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(_CHUNK), b""):
+            yield chunk
+    yield b"\0" * ((-info.size) % _BLOCK + 2 * _BLOCK)  # the last block's padding, then the end of the archive
 
 
 class _Stream(io.RawIOBase):

@@ -295,10 +295,18 @@ class Swarm:
         found = self.api.containers(filters={"label": f"com.docker.swarm.service.name={service_name}"})
         return [c["Id"] for c in sorted(found, key=lambda c: c.get("Created", 0), reverse=True)]
 
-    def exec_in(self, container_id, cmd):
-        """Run ``cmd`` (argv) in a running container: (exit code, stdout, stderr) as text."""
+    def exec_in(self, container_id, cmd, timeout=None):
+        """Run ``cmd`` (argv) in a running container: (exit code, stdout, stderr) as text.
+
+        ``timeout``: how long the command may run quietly, in seconds, when that is longer than the client's own
+        timeout (a dump prints nothing until it ends); past it, an OSError while the command may still run."""
         exec_id = self.api.exec_create(container_id, cmd, stdout=True, stderr=True)["Id"]
-        stdout, stderr = self.api.exec_start(exec_id, demux=True)
+        kept = self.api.timeout
+        self.api.timeout = max(timeout or 0, kept)
+        try:
+            stdout, stderr = self.api.exec_start(exec_id, demux=True)
+        finally:
+            self.api.timeout = kept
         code = self.api.exec_inspect(exec_id).get("ExitCode")
         return code, (stdout or b"").decode("utf-8", "replace"), (stderr or b"").decode("utf-8", "replace")
 

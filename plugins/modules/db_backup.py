@@ -21,6 +21,7 @@ options:
     description:
       - The backup's id (lowercase letters, digits, C(.), C(_), C(-)). Left out, a new id from the time
         (C(20261205t174500z)), so each run makes a new backup.
+      - Required with O(state=absent).
     type: str
   state:
     description: V(present) makes the backup when it does not exist; V(absent) removes it.
@@ -29,8 +30,8 @@ options:
     default: present
   keep:
     description:
-      - After making a backup, remove the oldest of the app's backups until this many are left. Left out, none is
-        removed.
+      - After making a backup, remove the oldest of the app's backups until this many are left (never the one
+        O(backup) names). Left out, none is removed.
     type: int
 extends_documentation_fragment:
   - sentinel.paas.app
@@ -131,8 +132,12 @@ def run(module, backups):
         after = before if backup_id in before else before + [backup_id]
     else:
         after = [i for i in before if i != backup_id]
-    pruned = after[: len(after) - params["keep"]] if present and params["keep"] and len(after) > params["keep"] else []
+    # The oldest go, never the one asked for.
+    extra = len(after) - params["keep"] if present and params["keep"] else 0
+    pruned = [i for i in after if i != backup_id][: max(extra, 0)]
     after = [i for i in after if i not in pruned]
+    if present and backup_id not in before:
+        backups.container()  # in check mode too: refuse an app without a database, or one that runs elsewhere
     if after != before and not module.check_mode:
         if present and backup_id not in before:
             backups.take(backup_id)
@@ -158,6 +163,7 @@ def main():
             state={"type": "str", "choices": ["present", "absent"], "default": "present"},
             keep={"type": "int"},
         ),
+        required_if=[("state", "absent", ["backup"])],
         supports_check_mode=True,
     )
     app, params = module.params["name"], module.params

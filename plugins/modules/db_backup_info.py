@@ -45,7 +45,7 @@ directory:
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.sentinel.paas.plugins.module_utils import _naming
 from ansible_collections.sentinel.paas.plugins.module_utils._args import app_name_argument, backup_directory_argument
-from ansible_collections.sentinel.paas.plugins.module_utils._db_backup import Backups
+from ansible_collections.sentinel.paas.plugins.module_utils._db_backup import BackupError, Backups
 
 
 def main():
@@ -60,7 +60,7 @@ def main():
     backups = Backups(None, app, module.params["directory"])
     try:
         found = backups.records()
-    except (OSError, ValueError) as exc:
+    except (BackupError, OSError) as exc:
         module.fail_json(msg=f"Error reading app {app}'s backups: {exc}")
     module.exit_json(changed=False, backups=found, directory=backups.directory)
 

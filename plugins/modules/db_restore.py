@@ -66,6 +66,13 @@ rows:
   description: Rows of each restored table after the restore (empty in check mode).
   returned: always
   type: dict
+settled:
+  description:
+    - On failure, whether the data is in a known state (as it was, or restored). False only when C(pg_restore) did
+      not finish within an hour and may still be running; C(playbooks/db_restore.yml) then keeps the app in
+      maintenance.
+  returned: failure
+  type: bool
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -87,8 +94,9 @@ def run(module, backups):
         if not records:
             raise BackupError(f"app {backups.app} has no backup in {backups.directory}")
         backup_id = records[-1]["id"]
+    record = backups.record(backup_id)
     restored = backups.restore(backup_id, verify_only=module.check_mode)
-    return {"changed": True, "backup": backups.record(backup_id), **restored}
+    return {"changed": True, "backup": record, **restored}
 
 
 def main():
@@ -105,7 +113,7 @@ def main():
     try:
         result = run(module, Backups(Swarm(module), app, module.params["directory"]))
     except (APIError, BackupError, NoLocalTask, OSError) as exc:
-        module.fail_json(msg=f"Error restoring app {app}'s database: {exc}; its data was not changed")
+        module.fail_json(msg=f"Error restoring app {app}'s database: {exc}", settled=getattr(exc, "settled", True))
     module.exit_json(**result)
 
 

@@ -11,7 +11,7 @@ import json
 import pytest
 
 from tests.harness.http import Edge, Load
-from tests.integration.test_app_lifecycle import TODO_UID, cluster_state
+from tests.integration.test_app_lifecycle import TODO_UID, cluster_state, task_container
 
 pytestmark = pytest.mark.cluster
 
@@ -37,16 +37,6 @@ def titles(edge: Edge) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def vault(platform, sentinel):
-    """The app with its database and three to-dos."""
-    edge = deploy(platform, sentinel)
-    for title in TODOS:
-        assert edge.post_json("/api/todos", {"title": title}).status_code == 201
-    yield edge
-    sentinel("destroy", APP, "--delete-data", "--yes")
-
-
-@pytest.fixture
 def node_files(platform, cluster_factory):
     """Shell on the database's node (the first manager): where the backups are."""
     node = cluster_factory.host.containers.get(platform.manager.container)
@@ -57,6 +47,24 @@ def node_files(platform, cluster_factory):
         return result.output.decode()
 
     return sh
+
+
+@pytest.fixture(scope="module")
+def vault(platform, sentinel, node_files):
+    """The app with its database and three to-dos."""
+    edge = deploy(platform, sentinel)
+    for title in TODOS:
+        assert edge.post_json("/api/todos", {"title": title}).status_code == 201
+    yield edge
+    sentinel("destroy", APP, "--delete-data", "--yes")
+    node_files(f"rm -rf {BACKUPS}")  # backups outlive a destroy
+
+
+def psql(platform, sql: str) -> str:
+    """SQL as the app's database user, in its database's container."""
+    result = task_container(platform, f"{APP}-db").exec_run(["psql", "-U", APP, "-d", APP, "-XAtc", sql])
+    assert result.exit_code == 0, result.output.decode()
+    return result.output.decode()
 
 
 def test_a_backup_with_an_id_is_made_once_in_four_steps(platform, ansible, vault):
@@ -144,6 +152,28 @@ def test_an_app_without_a_database_is_refused(platform, sentinel, vault):
         assert cluster_state(platform) == before
     finally:
         sentinel("destroy", name, "--yes")
+
+
+def test_a_restore_failing_halfway_keeps_the_data_and_brings_the_traffic_back(platform, sentinel, vault):
+    """A backup that reads well but does not restore here: it grants to a role this database no longer has."""
+    psql(platform, "CREATE ROLE auditor; GRANT SELECT ON todos TO auditor")
+    assert sentinel("db", "backup", APP, "--id", "grants").returncode == 0
+    psql(platform, "REVOKE SELECT ON todos FROM auditor; DROP ROLE auditor")
+    assert vault.post_json("/api/todos", {"title": "written after the backup"}).status_code == 201
+    before, todos = cluster_state(platform), titles(vault)
+
+    with Load(vault, clients=2) as load:
+        run = sentinel("db", "restore", APP, "--from", "grants", "--yes")
+    assert run.returncode == 1
+    assert 'role "auditor" does not exist' in run.error and "the data is as it was" in run.error
+    assert titles(vault) == todos and "written after the backup" in todos
+    assert {status for status, _version in load.results} <= {200, 503}, load.failures
+    assert any(status == 503 for status, _version in load.results), "it was in maintenance meanwhile"
+    assert vault.get().status_code == 200, "the traffic is back"
+    # The maintenance router came and went: only the services' versions moved, nothing else is left.
+    after = cluster_state(platform)
+    assert after["networks"] == before["networks"] and after["secrets"] == before["secrets"]
+    assert set(after["services"]) == set(before["services"])
 
 
 def test_the_todos_come_back_after_their_data_is_deleted(platform, sentinel, vault):

@@ -53,7 +53,7 @@ def backups(ctx: Context, name) -> None:
     rows = [
         {
             "id": b["id"],
-            "created": b["created"],
+            "created": b["created"][:19],  # to the second
             "size": _size(b["size"]),
             "seconds": b["seconds"],
             "tables": ",".join(t.split(" ", 1)[-1] for t in b["tables"]) or "-",

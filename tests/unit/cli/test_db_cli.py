@@ -12,7 +12,7 @@ from sentinel_cli.main import cli
 
 RECORD = {
     "id": "20261205t174500z",
-    "created": "2026-12-05T17:45:00+00:00",
+    "created": "2026-12-05T17:45:00.123456+00:00",
     "size": 3 * 1024 * 1024,
     "seconds": 1.4,
     "tables": ["public todos"],
@@ -51,7 +51,7 @@ def test_backup_passes_only_what_is_given_and_says_what_it_made(runs):
 def test_backups_is_a_table_and_json(runs):
     text = CliRunner().invoke(cli, ["db", "backups", "todo"])
     assert text.exit_code == 0 and "20261205t174500z" in text.output and "3.0 MB" in text.output
-    assert "todos" in text.output.splitlines()[1]
+    assert "todos" in text.output.splitlines()[1] and "2026-12-05T17:45:00 " in text.output
     data = json.loads(CliRunner().invoke(cli, ["db", "backups", "todo", "-o", "json"]).output)
     assert data == {"ok": True, "backups": [RECORD]}
 

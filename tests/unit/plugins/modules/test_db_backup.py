@@ -25,6 +25,8 @@ class FakeContainer:
     def __init__(self):
         self.files = {}
         self.restored = []
+        self.restore_fails = None  # an exception to raise, or an exit code, for the next pg_restore
+        self.cut_short = False  # get_archive's stream ends early
 
     # Swarm's side
     def service(self, name):
@@ -33,7 +35,7 @@ class FakeContainer:
     def local_task_container(self, name):
         return "container-1"
 
-    def exec_in(self, container, cmd):
+    def exec_in(self, container, cmd, timeout=None):
         tool = cmd[0]
         if tool == "pg_dump":
             self.files[cmd[-1].split("=", 1)[1]] = ARCHIVE
@@ -42,6 +44,10 @@ class FakeContainer:
                 return 1, "", "pg_restore: error: input file does not appear to be a valid archive"
             return 0, ";\n3345; 0 16390 TABLE DATA public todos todo\n", ""
         elif tool == "pg_restore":
+            if isinstance(self.restore_fails, Exception):
+                raise self.restore_fails
+            if self.restore_fails:
+                return self.restore_fails, "", 'pg_restore: error: role "auditor" does not exist'
             self.restored.append(self.files[cmd[-1]])
         elif tool == "psql":
             return 0, "3\n", ""
@@ -59,11 +65,11 @@ class FakeContainer:
             info = tarfile.TarInfo(path.rsplit("/", 1)[1])
             info.size = len(self.files[path])
             tar.addfile(info, io.BytesIO(self.files[path]))
-        data = buffer.getvalue()
+        data = buffer.getvalue()[: 2000 if self.cut_short else None]
         return (data[i : i + 1000] for i in range(0, len(data), 1000)), {}
 
     def put_archive(self, container, path, data):
-        with tarfile.open(fileobj=data) as tar:
+        with tarfile.open(fileobj=io.BytesIO(b"".join(data))) as tar:
             for member in tar.getmembers():
                 self.files[f"{path}/{member.name}"] = tar.extractfile(member).read()
         return True
@@ -109,6 +115,29 @@ def test_keep_removes_the_oldest(container, args):
     assert kept["changed"] and kept["pruned"] == ["a1", "a2"]
     assert [b["id"] for b in run(db_backup_info, args)["backups"]] == ["a3", "a4"]
     assert not run(db_backup, {**args, "backup": "a4", "keep": 2})["changed"]
+    # The one asked for stays, old as it is.
+    kept = run(db_backup, {**args, "backup": "a3", "keep": 1})
+    assert kept["pruned"] == ["a4"] and kept["backup"]["id"] == "a3"
+
+
+def test_backups_are_ordered_by_the_time_recorded_not_the_files(container, args, tmp_path):
+    for backup_id in ("b", "a"):
+        run(db_backup, {**args, "backup": backup_id})
+    (tmp_path / "todo" / "b.json").touch()  # copied back later: its file is newer
+    assert [b["id"] for b in run(db_backup_info, args)["backups"]] == ["b", "a"]
+    assert run(db_restore, args, check=True)["backup"]["id"] == "a"
+
+
+def test_a_copy_cut_short_leaves_nothing_behind(container, args, tmp_path):
+    container.cut_short = True
+    assert "the backup could not be copied" in fail(db_backup, {**args, "backup": "cut"})["msg"]
+    assert list((tmp_path / "todo").iterdir()) == [] and container.files == {}
+
+
+def test_a_broken_record_is_named(container, args, tmp_path):
+    run(db_backup, {**args, "backup": "fine"})
+    (tmp_path / "todo" / "fine.json").write_text("{not json")
+    assert "fine.json in" in fail(db_backup_info, args)["msg"]
 
 
 def test_without_an_id_each_run_makes_a_new_backup(container, args, monkeypatch):
@@ -144,8 +173,19 @@ def test_a_damaged_backup_is_refused_before_any_restore(container, args, tmp_pat
         record.write_text(json.dumps({**saved, "tables": ["public todos", "public users"]}))
         message = "holds other tables than recorded"
     failed = fail(db_restore, {**args, "backup": "b1"})
-    assert message in failed["msg"] and "its data was not changed" in failed["msg"]
+    assert message in failed["msg"] and "the data is as it was" in failed["msg"] and failed["settled"]
     assert container.restored == []
+
+
+def test_a_restore_that_fails_says_whether_the_data_changed(container, args):
+    run(db_backup, {**args, "backup": "c1"})
+    container.restore_fails = 1
+    failed = fail(db_restore, args)
+    assert 'role "auditor" does not exist; the data is as it was' in failed["msg"] and failed["settled"]
+    container.restore_fails = TimeoutError("timed out")
+    failed = fail(db_restore, args)
+    assert "may still be running" in failed["msg"] and failed["settled"] is False
+    assert container.files == {}, "the scratch archive is removed either way"
 
 
 @pytest.mark.parametrize(
@@ -155,6 +195,7 @@ def test_a_damaged_backup_is_refused_before_any_restore(container, args, tmp_pat
         (db_backup, {"backup": "Upper"}, "invalid backup id"),
         (db_backup, {"keep": 0}, "keep at least 1"),
         (db_backup, {"name": "other"}, "app other has no database (other-db)"),
+        (db_backup, {"state": "absent"}, "state is absent but all of the following are missing: backup"),
         (db_restore, {}, "app todo has no backup in"),
         (db_restore, {"backup": "never"}, "app todo has no backup 'never'"),
         (db_backup_info, {"name": "Bad"}, "invalid app name"),
@@ -162,5 +203,4 @@ def test_a_damaged_backup_is_refused_before_any_restore(container, args, tmp_pat
 )
 def test_refusals_change_nothing(container, args, tmp_path, module, extra, message):
     assert message in fail(module, {**args, **extra})["msg"]
-    assert not (tmp_path / "todo").exists() or not list((tmp_path / "todo").iterdir())
-    assert container.restored == []
+    assert list(tmp_path.iterdir()) == [] and container.restored == []
