@@ -22,7 +22,8 @@ from tests.harness.http import Edge, Load
 from tests.harness.monitoring import SCRAPE_SECONDS
 from tests.integration.test_app_lifecycle import cluster_state
 
-pytestmark = pytest.mark.cluster
+# With every file that needs the monitoring stack: it starts once (tests/conftest.py).
+pytestmark = [pytest.mark.cluster, pytest.mark.xdist_group("monitoring")]
 
 APP = "judged"
 DOMAIN = "judged.sentinel.test"

@@ -19,7 +19,8 @@ from tests.harness.http import Edge
 from tests.harness.monitoring import SCRAPE_SECONDS
 from tests.harness.monitoring import wait as _wait
 
-pytestmark = pytest.mark.cluster
+# With every file that needs the monitoring stack: it starts once (tests/conftest.py).
+pytestmark = [pytest.mark.cluster, pytest.mark.xdist_group("monitoring")]
 
 APP = "pulse"
 DOMAIN = "pulse.sentinel.test"

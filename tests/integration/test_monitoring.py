@@ -28,7 +28,8 @@ from tests.harness.monitoring import MONITORING, SCRAPE_SECONDS, role_vars
 from tests.harness.monitoring import wait as _wait
 from tests.harness.wait import remove_when_free
 
-pytestmark = pytest.mark.cluster
+# With every file that needs the monitoring stack: it starts once (tests/conftest.py).
+pytestmark = [pytest.mark.cluster, pytest.mark.xdist_group("monitoring")]
 
 ROOT = Path(__file__).resolve().parents[2]
 DASHBOARD = ROOT / "roles" / "grafana" / "files" / "dashboards" / "sentinel.json"

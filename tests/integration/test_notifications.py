@@ -19,7 +19,8 @@ import pytest
 from tests.harness.monitoring import MONITORING
 from tests.harness.wait import eventually
 
-pytestmark = pytest.mark.cluster
+# With every file that needs the monitoring stack: it starts once (tests/conftest.py).
+pytestmark = [pytest.mark.cluster, pytest.mark.xdist_group("monitoring")]
 
 APP = "evt"
 DOMAIN = "evt.sentinel.test"
