@@ -229,27 +229,28 @@ class Bench:
         try:
             self.until(lambda: self.version() == "1")
             (db,) = docker.from_env().containers.list(filters={"label": f"com.docker.swarm.service.name={APP}-db"})
-            rows = megabytes * 1024 * 1024 // 1000  # rows of about 1 kB
+            rows = megabytes * 1024 * 1024 // 1000  # rows of about 1 kB of random hex, as compressible as real text
             fill = (
-                "CREATE TABLE filler AS SELECT g AS id, repeat(md5(g::text), 31) AS body"
-                f" FROM generate_series(1, {rows}) g"
+                "CREATE TABLE filler AS SELECT g AS id, (SELECT string_agg(md5(random()::text || g || i), '')"
+                f" FROM generate_series(1, 31) AS part(i)) AS body FROM generate_series(1, {rows}) g"
             )
             filled = db.exec_run(["psql", "-U", APP, "-d", APP, "-XAtc", fill])
             if filled.exit_code != 0:
                 raise SystemExit(f"could not fill the database: {filled.output.decode()}")
             size = db.exec_run(["psql", "-U", APP, "-d", APP, "-XAtc", f"SELECT pg_database_size('{APP}')"])
             self.record("database size", int(size.output.decode()) / 2**20, unit="MB")
-            made = self.sentinel_json("db", "backup", APP, "--id", "bench")
-            self.record("db backup: wall time", made["backup"]["seconds"])
+            started = time.monotonic()
+            made = self.sentinel_json("db", "backup", APP)
+            self.record("db backup: wall time", time.monotonic() - started)
+            self.record("db backup: dump, check and copy", made["backup"]["seconds"])
             self.record("db backup: archive size", made["backup"]["size"] / 2**20, unit="MB")
             with Traffic(self) as traffic:
                 started = time.monotonic()
-                self.sentinel("db", "restore", APP, "--from", "bench", "--yes")
+                self.sentinel("db", "restore", APP, "--from", made["backup"]["id"], "--yes")
                 self.record("db restore: wall time", time.monotonic() - started)
             held = [at for at, status, _version in traffic.answers if status != 200]
-            self.record(
-                "db restore: the app's requests held (first to last not 200)", (held[-1] - held[0]) if held else 0
-            )
+            self.record("db restore: requests held (first to last not 200)", (held[-1] - held[0]) if held else 0)
+            self.sentinel("db", "remove", APP, made["backup"]["id"], "--yes")
         finally:
             self.sentinel("destroy", APP, "--delete-data", "--yes")
 

@@ -66,6 +66,21 @@ def backups(ctx: Context, name) -> None:
 
 @db.command()
 @app_argument
+@click.argument("backup", metavar="ID")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@pass_context
+def remove(ctx: Context, name, backup, yes) -> None:
+    """Remove NAME's backup ID (its archive and its record)."""
+    confirm_or_abort(ctx, yes, f"Remove {name}'s backup {backup}?")
+    extravars = {"app": name, "backup": backup, "state": "absent"}
+    result = ctx.run("db_backup.yml", extravars, f"Removing {name}'s backup {backup}")
+    ctx.out.emit(
+        result, f"{name}: backup {backup} removed" if result.get("changed") else f"{name} has no backup {backup}."
+    )
+
+
+@db.command()
+@app_argument
 @click.option("--from", "backup", metavar="ID", help="The backup to restore (default: the newest).")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @pass_context

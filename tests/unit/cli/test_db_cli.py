@@ -67,3 +67,10 @@ def test_restore_asks_first_and_passes_the_backup(runs):
 
 def test_a_keep_below_one_is_refused_before_any_playbook(runs):
     assert CliRunner().invoke(cli, ["db", "backup", "todo", "--keep", "0"]).exit_code == 2 and runs == []
+
+
+def test_remove_asks_first_and_passes_state_absent(runs):
+    assert CliRunner().invoke(cli, ["db", "remove", "todo", "old"], input="n\n").exit_code != 0 and runs == []
+    result = CliRunner().invoke(cli, ["db", "remove", "todo", "old", "--yes"])
+    assert result.exit_code == 0, result.output
+    assert runs == [("db_backup.yml", {"app": "todo", "backup": "old", "state": "absent"})]
