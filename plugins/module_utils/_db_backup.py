@@ -276,8 +276,7 @@ def _tar_of_one(path: str, name: str):
     info.size, info.mode, info.mtime = os.path.getsize(path), 0o644, int(time.time())
     yield info.tobuf(format=tarfile.PAX_FORMAT)
     with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(_CHUNK), b""):
-            yield chunk
+        yield from iter(lambda: handle.read(_CHUNK), b"")
     yield b"\0" * ((-info.size) % _BLOCK + 2 * _BLOCK)  # the last block's padding, then the end of the archive
 
 

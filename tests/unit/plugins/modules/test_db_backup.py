@@ -25,7 +25,8 @@ class FakeContainer:
     def __init__(self):
         self.files = {}
         self.restored = []
-        self.restore_fails = None  # an exception to raise, or an exit code, for the next pg_restore
+        self.restore_exit = 0  # pg_restore's exit code
+        self.before_restore = lambda: None  # may raise, as a cut connection does
         self.cut_short = False  # get_archive's stream ends early
 
     # Swarm's side
@@ -44,10 +45,9 @@ class FakeContainer:
                 return 1, "", "pg_restore: error: input file does not appear to be a valid archive"
             return 0, ";\n3345; 0 16390 TABLE DATA public todos todo\n", ""
         elif tool == "pg_restore":
-            if isinstance(self.restore_fails, Exception):
-                raise self.restore_fails
-            if self.restore_fails:
-                return self.restore_fails, "", 'pg_restore: error: role "auditor" does not exist'
+            self.before_restore()
+            if self.restore_exit:
+                return self.restore_exit, "", 'pg_restore: error: role "auditor" does not exist'
             self.restored.append(self.files[cmd[-1]])
         elif tool == "psql":
             return 0, "3\n", ""
@@ -179,10 +179,14 @@ def test_a_damaged_backup_is_refused_before_any_restore(container, args, tmp_pat
 
 def test_a_restore_that_fails_says_whether_the_data_changed(container, args):
     run(db_backup, {**args, "backup": "c1"})
-    container.restore_fails = 1
+    container.restore_exit = 1
     failed = fail(db_restore, args)
     assert 'role "auditor" does not exist; the data is as it was' in failed["msg"] and failed["settled"]
-    container.restore_fails = TimeoutError("timed out")
+
+    def timed_out():
+        raise TimeoutError("timed out")
+
+    container.before_restore = timed_out
     failed = fail(db_restore, args)
     assert "may still be running" in failed["msg"] and failed["settled"] is False
     assert container.files == {}, "the scratch archive is removed either way"
