@@ -46,9 +46,8 @@ unit: venv
 	$(BIN)/pytest tests/unit
 
 # The cluster tests mostly wait (rolling updates, health checks, Prometheus windows): two pytest
-# workers, each with its own test Swarm, share the two cores. A file's tests stay on one worker, and the
-# files that need the monitoring stack on the same one (xdist groups: tests/conftest.py).
-PARALLEL := -n 2 --dist loadgroup
+# workers, each with its own test Swarm, share the two cores. A file's tests stay on one worker.
+PARALLEL := -n 2 --dist loadfile
 
 integration: images
 	$(BIN)/pytest $(PARALLEL) tests/integration

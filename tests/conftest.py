@@ -15,16 +15,6 @@ from tests.harness import images  # noqa: E402
 from tests.harness.cluster import Cluster, ClusterFactory  # noqa: E402
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items) -> None:
-    """For pytest-xdist's --dist loadgroup (the Makefile's): a file's tests stay together on one worker, for its
-    module fixtures, unless the file names a group of its own. Files that need the same costly session fixture
-    (the monitoring stack) share a group, so it starts once, on one worker's cluster."""
-    for item in items:
-        if not item.get_closest_marker("xdist_group"):
-            item.add_marker(pytest.mark.xdist_group(item.module.__name__.rsplit(".", 1)[-1]))
-
-
 @pytest.fixture(scope="session")
 def cluster_factory() -> ClusterFactory:
     factory = ClusterFactory(log=lambda msg: print(msg, file=sys.stderr))

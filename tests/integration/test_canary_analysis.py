@@ -22,8 +22,7 @@ from tests.harness.http import Edge, Load
 from tests.harness.monitoring import SCRAPE_SECONDS
 from tests.integration.test_app_lifecycle import cluster_state
 
-# With every file that needs the monitoring stack: it starts once (tests/conftest.py).
-pytestmark = [pytest.mark.cluster, pytest.mark.xdist_group("monitoring")]
+pytestmark = pytest.mark.cluster
 
 APP = "judged"
 DOMAIN = "judged.sentinel.test"

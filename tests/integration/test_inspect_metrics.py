@@ -19,8 +19,7 @@ from tests.harness.http import Edge
 from tests.harness.monitoring import SCRAPE_SECONDS
 from tests.harness.monitoring import wait as _wait
 
-# With every file that needs the monitoring stack: it starts once (tests/conftest.py).
-pytestmark = [pytest.mark.cluster, pytest.mark.xdist_group("monitoring")]
+pytestmark = pytest.mark.cluster
 
 APP = "pulse"
 DOMAIN = "pulse.sentinel.test"

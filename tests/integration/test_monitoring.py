@@ -28,8 +28,7 @@ from tests.harness.monitoring import MONITORING, SCRAPE_SECONDS, role_vars
 from tests.harness.monitoring import wait as _wait
 from tests.harness.wait import remove_when_free
 
-# With every file that needs the monitoring stack: it starts once (tests/conftest.py).
-pytestmark = [pytest.mark.cluster, pytest.mark.xdist_group("monitoring")]
+pytestmark = pytest.mark.cluster
 
 ROOT = Path(__file__).resolve().parents[2]
 DASHBOARD = ROOT / "roles" / "grafana" / "files" / "dashboards" / "sentinel.json"

@@ -19,8 +19,7 @@ import pytest
 from tests.harness.monitoring import MONITORING
 from tests.harness.wait import eventually
 
-# With every file that needs the monitoring stack: it starts once (tests/conftest.py).
-pytestmark = [pytest.mark.cluster, pytest.mark.xdist_group("monitoring")]
+pytestmark = pytest.mark.cluster
 
 APP = "evt"
 DOMAIN = "evt.sentinel.test"
