@@ -94,6 +94,11 @@ class Backups:
     def record(self, backup_id: str) -> dict | None:
         return next((r for r in self.records() if r["id"] == backup_id), None)
 
+    def make_directory(self) -> None:
+        """The app's directory, readable by root alone: the archives hold the app's data."""
+        os.makedirs(self.directory, mode=0o700, exist_ok=True)
+        os.chmod(self.directory, 0o700)
+
     def remove(self, backup_id: str) -> None:
         for ext in ("json", "dump"):  # the record first: a dump without one is never listed
             if os.path.exists(self.path(backup_id, ext)):
@@ -138,8 +143,7 @@ class Backups:
         started = time.monotonic()
         container = self.container()
         scratch = f"{SCRATCH}/sentinel-backup-{backup_id}.dump"
-        os.makedirs(self.directory, mode=0o700, exist_ok=True)
-        os.chmod(self.directory, 0o700)
+        self.make_directory()
         partial = self.path(backup_id, "dump.partial")
         try:
             self._pg(container, "pg_dump", "--format=custom", f"--file={scratch}", what="the dump failed")

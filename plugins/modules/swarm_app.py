@@ -330,7 +330,7 @@ from functools import partial
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.sentinel.paas.plugins.module_utils import _app_spec as spec
-from ansible_collections.sentinel.paas.plugins.module_utils import _naming
+from ansible_collections.sentinel.paas.plugins.module_utils import _db_schedule, _naming
 from ansible_collections.sentinel.paas.plugins.module_utils import _release_record as releases
 from ansible_collections.sentinel.paas.plugins.module_utils._args import app_name_argument
 from ansible_collections.sentinel.paas.plugins.module_utils._diff import ChangeSet
@@ -754,6 +754,7 @@ class AppManager:
             if s
         ]
         if self.role == "prod":
+            steps += self.schedule_absent_steps()
             steps += self.app_resources_absent_steps(services["db"])
             steps += [
                 Step(
@@ -769,6 +770,14 @@ class AppManager:
         steps += self.unused_secret_steps(kept)
         result = {"exists": False, "with_db": False, "image": None, "release": None, "port": None, "secret_env": None}
         return steps, result
+
+    def schedule_absent_steps(self):
+        """The database's backup schedule (db_schedule) goes with the app; its backups stay."""
+        schedule = self.swarm.service(_db_schedule.service_name(self.app))
+        if schedule is None:
+            return []
+        remove = partial(self.swarm.remove_service, schedule["ID"])
+        return [Step(schedule["Spec"]["Name"], _db_schedule.view(schedule), None, remove)]
 
     def app_resources_absent_steps(self, db):
         """Secrets (only with delete_data: they are the key to the data), network, and volume (delete_data)."""

@@ -7,6 +7,8 @@ and put back; damaged backups refused with nothing changed.
 from __future__ import annotations
 
 import json
+import time
+from datetime import UTC, datetime
 
 import pytest
 
@@ -130,8 +132,10 @@ def test_a_damaged_backup_is_refused_before_the_data_is_touched(platform, sentin
         (["backup", APP, "--id", "../escape"], "invalid backup id"),
         (["restore", APP, "--from", "never-made", "--yes"], "has no backup 'never-made'"),
         (["restore", "nope", "--yes"], "app nope not found"),
+        (["schedule", APP, "5s"], "at most one backup every 10s"),
+        (["schedule", "nope", "daily"], "app nope not found"),
     ],
-    ids=["unknown-app", "bad-id", "unknown-backup", "restore-unknown-app"],
+    ids=["unknown-app", "bad-id", "unknown-backup", "restore-unknown-app", "too-often", "schedule-unknown-app"],
 )
 def test_bad_input_is_refused_and_changes_nothing(platform, sentinel, vault, args, message):
     before = cluster_state(platform)
@@ -152,6 +156,59 @@ def test_an_app_without_a_database_is_refused(platform, sentinel, vault):
         assert cluster_state(platform) == before
     finally:
         sentinel("destroy", name, "--yes")
+
+
+def scheduled_ids(node_files) -> list[str]:
+    names = node_files(f"ls {BACKUPS}").split()
+    return sorted(n[: -len(".json")] for n in names if n.startswith("scheduled-") and n.endswith(".json"))
+
+
+def test_scheduled_backups_come_on_time_and_only_the_newest_are_kept(platform, ansible, sentinel, vault, node_files):
+    by_hand = ansible.module("sentinel.paas.db_backup", {"name": APP, "backup": "by-hand"})
+    assert not by_hand.failed, by_hand.msg
+    args = {"name": APP, "every": "10s", "keep": 2}
+    for check_mode, changes in ((True, True), (False, True), (True, False), (False, False)):
+        step = ansible.module("sentinel.paas.db_schedule", args, check=check_mode, diff=True)
+        assert not step.failed and step.changed is changes, step.raw
+    assert step["schedule"] == {
+        "every": "10s",
+        "seconds": 10,
+        "keep": 2,
+        "directory": BACKUPS,
+        "service": f"{APP}-db-backups",
+    }
+
+    # Each backup appears within seconds of its time (a multiple of 10 s), and a third one prunes the first.
+    seen = {}
+    deadline = time.monotonic() + 60
+    while len(seen) < 3 and time.monotonic() < deadline:
+        for backup_id in scheduled_ids(node_files):
+            seen.setdefault(backup_id, time.time())
+        time.sleep(1)
+    assert len(seen) >= 3, seen
+    for backup_id, appeared in seen.items():
+        due = datetime.strptime(backup_id, "scheduled-%Y%m%dt%H%M%Sz").replace(tzinfo=UTC)
+        assert due.second % 10 in (0, 1), backup_id
+        assert 0 <= appeared - due.timestamp() < 6, f"{backup_id} appeared {appeared - due.timestamp():.1f} s late"
+
+    listed = sentinel("db", "backups", APP)
+    assert listed.returncode == 0, listed.error
+    ids = [b["id"] for b in listed.data["backups"]]
+    made = sorted(set(seen) | {i for i in ids if i.startswith("scheduled-")})
+    assert [i for i in ids if i.startswith("scheduled-")] == made[-2:] and "by-hand" in ids, ids
+    newest = listed.data["backups"][-1]
+    assert newest["tables"] == ["public todos"] and newest["size"] > 0 and newest["scheduled"] is True
+    assert listed.data["schedule"]["every"] == "10s"
+    text = sentinel("db", "backups", APP, json_output=False)
+    assert "backed up 10s, keeping 2" in text.stdout
+
+    off = sentinel("db", "schedule", APP, "--off")
+    assert off.returncode == 0 and off.data["schedule"] is None, off.error
+    assert not platform.manager.client.services.list(filters={"name": f"{APP}-db-backups"})
+    # The last one is restored like any other.
+    run = sentinel("db", "restore", APP, "--from", newest["id"], "--yes")
+    assert run.returncode == 0, run.error
+    assert run.data["rows"] == {"public todos": len(titles(vault))}
 
 
 def test_a_restore_failing_halfway_keeps_the_data_and_brings_the_traffic_back(platform, sentinel, vault):
@@ -181,7 +238,9 @@ def test_the_todos_come_back_after_their_data_is_deleted(platform, sentinel, vau
     written = titles(vault)
     assert set(TODOS) <= set(written)
     assert sentinel("db", "backup", APP, "--id", "before-the-loss").returncode == 0
+    assert sentinel("db", "schedule", APP, "daily").returncode == 0
     assert sentinel("destroy", APP, "--delete-data", "--yes").returncode == 0
+    assert not platform.manager.client.services.list(filters={"name": f"{APP}-db-backups"}), "the schedule went too"
     edge = deploy(platform, sentinel)
     assert titles(edge) == []  # a new, empty database
 

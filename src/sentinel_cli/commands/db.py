@@ -1,4 +1,4 @@
-"""db backup|backups|restore: an app's PostgreSQL database, backed up and put back."""
+"""db backup|backups|schedule|restore: an app's PostgreSQL database, backed up and put back."""
 
 from __future__ import annotations
 
@@ -61,7 +61,35 @@ def backups(ctx: Context, name) -> None:
         for b in result.get("backups", [])
     ]
     columns = ["id", "created", "size", "seconds", "tables"]
-    ctx.out.emit(result, table(rows, columns) if rows else f"{name} has no backups (sentinel db backup {name}).")
+    text = table(rows, columns) if rows else f"{name} has no backups (sentinel db backup {name})."
+    schedule = result.get("schedule")
+    text += f"\n{_schedule_line(name, schedule)}" if schedule else ""
+    ctx.out.emit(result, text)
+
+
+def _schedule_line(name, schedule) -> str:
+    return f"{name}: backed up {schedule['every']}, keeping {schedule['keep']} ({schedule['service']})"
+
+
+@db.command()
+@app_argument
+@click.argument("every", required=False)
+@click.option("--keep", type=click.IntRange(min=1), help="How many scheduled backups to keep (default: 7).")
+@click.option("--off", is_flag=True, help="End the schedule; its backups stay.")
+@pass_context
+def schedule(ctx: Context, name, every, keep, off) -> None:
+    """Back up NAME's database EVERY hour, day or period: hourly, daily (00:00 UTC), or a duration such as 6h.
+
+    The cluster keeps the schedule (a service on the database's node), and the oldest scheduled
+    backups beyond --keep are removed; backups made by hand are never removed by it.
+    """
+    if off == bool(every):
+        raise click.UsageError("give how often (hourly, daily, 6h, ...) or --off")
+    extravars = {"app": name, **({"state": "absent"} if off else {"every": every, **only_given({"keep": keep})})}
+    result = ctx.run("db_schedule.yml", extravars, f"Scheduling {name}'s backups")
+    scheduled = result.get("schedule")
+    text = _schedule_line(name, scheduled) if scheduled else f"{name}: no scheduled backups"
+    ctx.out.emit(result, text + ("" if result.get("changed") else " (as it was)"))
 
 
 @db.command()

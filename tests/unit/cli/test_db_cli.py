@@ -1,4 +1,4 @@
-"""db backup|backups|restore: the extra vars each gives its playbook and what it prints, the playbook run replaced."""
+"""db backup|backups|schedule|restore: the extra vars each gives its playbook and what it prints, the playbook run replaced."""
 
 from __future__ import annotations
 
@@ -34,6 +34,9 @@ def runs(monkeypatch):
             }
         if playbook == "db_backups.yml":
             return {"backups": [RECORD]}
+        if playbook == "db_schedule.yml":
+            scheduled = {"every": extravars.get("every"), "keep": 7, "service": "todo-db-backups"}
+            return {"schedule": None if extravars.get("state") == "absent" else scheduled, "changed": True}
         return {"backup": RECORD, "rows": {"public todos": 3}, "held": True, "changed": True}
 
     monkeypatch.setattr(Context, "run", fake_run)
@@ -74,3 +77,19 @@ def test_remove_asks_first_and_passes_state_absent(runs):
     result = CliRunner().invoke(cli, ["db", "remove", "todo", "old", "--yes"])
     assert result.exit_code == 0, result.output
     assert runs == [("db_backup.yml", {"app": "todo", "backup": "old", "state": "absent"})]
+
+
+def test_schedule_passes_how_often_or_off_and_needs_one_of_them(runs):
+    result = CliRunner().invoke(cli, ["db", "schedule", "todo", "daily"])
+    assert result.exit_code == 0, result.output
+    assert "todo: backed up daily, keeping 7 (todo-db-backups)" in result.output
+    off = CliRunner().invoke(cli, ["db", "schedule", "todo", "--off"])
+    assert off.exit_code == 0 and "todo: no scheduled backups" in off.output
+    assert runs == [
+        ("db_schedule.yml", {"app": "todo", "every": "daily"}),
+        ("db_schedule.yml", {"app": "todo", "state": "absent"}),
+    ]
+    for neither_or_both in (["todo"], ["todo", "daily", "--off"]):
+        refused = CliRunner().invoke(cli, ["db", "schedule", *neither_or_both])
+        assert refused.exit_code == 2 and "give how often" in refused.output
+    assert len(runs) == 2

@@ -78,7 +78,7 @@ class FakeContainer:
 @pytest.fixture
 def container(monkeypatch):
     fake = FakeContainer()
-    for module in (db_backup, db_restore):
+    for module in (db_backup, db_backup_info, db_restore):
         monkeypatch.setattr(module, "Swarm", lambda _module: fake)
     return fake
 
