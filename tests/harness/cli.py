@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import pty
+import re
+import select
 import subprocess
 import sys
 import time
@@ -62,3 +66,30 @@ class Sentinel:
         return subprocess.Popen(
             cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=self.env, start_new_session=True
         )
+
+    def in_terminal(self, *args: str, answer: dict[str, str], timeout: float = 120) -> tuple[int, str]:
+        """The command on a terminal of its own (a pty), as a user at it: each time its output shows a prompt
+        (a regex of ``answer``), that prompt's text is typed, once. (exit code, everything it printed)."""
+        primary, secondary = pty.openpty()
+        cmd = [str(BIN / "sentinel"), "-i", str(self.inventory), *args]
+        proc = subprocess.Popen(cmd, stdin=secondary, stdout=secondary, stderr=secondary, env=self.env)
+        os.close(secondary)
+        output, pending, deadline = "", dict(answer), time.monotonic() + timeout
+        try:
+            while time.monotonic() < deadline:
+                if not select.select([primary], [], [], 0.5)[0]:
+                    if proc.poll() is not None:
+                        break
+                    continue
+                try:
+                    chunk = os.read(primary, 65536).decode("utf-8", "replace")
+                except OSError:  # EIO: the command's side of the terminal closed
+                    break
+                output += chunk
+                for prompt in [p for p in pending if re.search(p, output)]:
+                    os.write(primary, pending.pop(prompt).encode())
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            os.close(primary)
+        return proc.wait(), output

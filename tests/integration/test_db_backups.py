@@ -7,6 +7,7 @@ and put back; damaged backups refused with nothing changed.
 from __future__ import annotations
 
 import json
+import re
 import time
 from datetime import UTC, datetime
 
@@ -134,8 +135,17 @@ def test_a_damaged_backup_is_refused_before_the_data_is_touched(platform, sentin
         (["restore", "nope", "--yes"], "app nope not found"),
         (["schedule", APP, "5s"], "at most one backup every 10s"),
         (["schedule", "nope", "daily"], "app nope not found"),
+        (["psql", "nope", "-c", "SELECT 1"], "app nope not found"),
     ],
-    ids=["unknown-app", "bad-id", "unknown-backup", "restore-unknown-app", "too-often", "schedule-unknown-app"],
+    ids=[
+        "unknown-app",
+        "bad-id",
+        "unknown-backup",
+        "restore-unknown-app",
+        "too-often",
+        "schedule-unknown-app",
+        "psql-unknown-app",
+    ],
 )
 def test_bad_input_is_refused_and_changes_nothing(platform, sentinel, vault, args, message):
     before = cluster_state(platform)
@@ -156,6 +166,20 @@ def test_an_app_without_a_database_is_refused(platform, sentinel, vault):
         assert cluster_state(platform) == before
     finally:
         sentinel("destroy", name, "--yes")
+
+
+def test_psql_runs_sql_and_opens_a_session_in_the_database(platform, sentinel, vault):
+    run = sentinel("db", "psql", APP, "-c", "SELECT title FROM todos ORDER BY title")
+    assert run.returncode == 0, run.error
+    assert all(title in run.data["output"] for title in TODOS) and run.data["output"].rstrip().endswith("rows)")
+    # A session at a terminal: psql's prompt, a query typed, its answer, \q.
+    code, seen = sentinel.in_terminal(
+        "db", "psql", APP, answer={rf"{APP}=[#>] $": "SELECT count(*) AS n FROM todos;\n\\q\n"}
+    )
+    assert code == 0, seen[-2000:]
+    assert re.search(rf"n\s*\r?\n-+\r?\n\s*{len(titles(vault))}\s", seen), seen[-2000:]
+    bad = sentinel("db", "psql", APP, "-c", "SELECT * FROM no_such_table")
+    assert bad.returncode == 1 and 'relation "no_such_table" does not exist' in bad.error
 
 
 def scheduled_ids(node_files) -> list[str]:

@@ -1,10 +1,13 @@
-"""db backup|backups|schedule|restore: an app's PostgreSQL database, backed up and put back."""
+"""db backup|backups|schedule|restore|psql: an app's PostgreSQL database, backed up and put back."""
 
 from __future__ import annotations
+
+import os
 
 import click
 
 from ..context import Context, confirm_or_abort, pass_context
+from ..node_shell import docker_exec_argv
 from ..output import table
 from ..params import only_given
 from .completion import app_argument
@@ -122,6 +125,24 @@ def restore(ctx: Context, name, backup, yes) -> None:
     result = ctx.run("db_restore.yml", {"app": name, **only_given({"backup": backup})}, f"Restoring {name}'s database")
     rows = ", ".join(f"{t.split(' ', 1)[-1]} {n}" for t, n in (result.get("rows") or {}).items()) or "no table"
     ctx.out.emit(result, f"{name}: restored backup {(result.get('backup') or {}).get('id')} (rows: {rows})")
+
+
+@db.command()
+@app_argument
+@click.option("--command", "-c", "sql", metavar="SQL", help="Run this SQL and print what psql prints, then exit.")
+@pass_context
+def psql(ctx: Context, name, sql) -> None:
+    """Open psql in NAME's database as the app's user (a terminal on the database's node, over the
+    inventory's connection); with -c, run one SQL command instead."""
+    result = ctx.run("db_psql.yml", {"app": name, **only_given({"sql": sql})}, f"Finding {name}'s database")
+    if sql is not None:
+        ctx.out.emit(result, (result.get("output") or "").rstrip())
+        return
+    try:
+        argv = docker_exec_argv(result["node"], result["container"], ["psql", "-U", name, "-d", name])
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    os.execvp(argv[0], argv)
 
 
 def register(cli: click.Group) -> None:

@@ -1,4 +1,4 @@
-"""db backup|backups|schedule|restore: the extra vars each gives its playbook and what it prints, the playbook run replaced."""
+"""sentinel db: the extra vars each command gives its playbook and what it prints, the playbook run replaced."""
 
 from __future__ import annotations
 
@@ -34,6 +34,12 @@ def runs(monkeypatch):
             }
         if playbook == "db_backups.yml":
             return {"backups": [RECORD]}
+        if playbook == "db_psql.yml":
+            return {
+                "container": "c1",
+                "output": " count \n-------\n     3\n" if "sql" in extravars else None,
+                "node": {"host": "node1", "connection": "local"},
+            }
         if playbook == "db_schedule.yml":
             scheduled = {"every": extravars.get("every"), "keep": 7, "service": "todo-db-backups"}
             return {"schedule": None if extravars.get("state") == "absent" else scheduled, "changed": True}
@@ -93,3 +99,17 @@ def test_schedule_passes_how_often_or_off_and_needs_one_of_them(runs):
         refused = CliRunner().invoke(cli, ["db", "schedule", *neither_or_both])
         assert refused.exit_code == 2 and "give how often" in refused.output
     assert len(runs) == 2
+
+
+def test_psql_runs_sql_or_hands_the_terminal_to_psql_on_the_node(runs, monkeypatch):
+    result = CliRunner().invoke(cli, ["db", "psql", "todo", "-c", "SELECT count(*) FROM todos"])
+    assert result.exit_code == 0, result.output
+    assert "     3" in result.output
+    execs = []
+    monkeypatch.setattr("os.execvp", lambda path, argv: execs.append(argv))
+    assert CliRunner().invoke(cli, ["db", "psql", "todo"]).exit_code == 0
+    assert execs == [["docker", "exec", "-it", "c1", "psql", "-U", "todo", "-d", "todo"]]
+    assert runs == [
+        ("db_psql.yml", {"app": "todo", "sql": "SELECT count(*) FROM todos"}),
+        ("db_psql.yml", {"app": "todo"}),
+    ]
