@@ -14,6 +14,26 @@ sys.path.insert(0, str(ROOT))  # so tests can import tests.harness
 from tests.harness import images  # noqa: E402
 from tests.harness.cluster import Cluster, ClusterFactory  # noqa: E402
 
+# The files that use the monitoring stack (tests/integration/conftest.py's `monitoring`, one per worker) go to
+# one pytest worker, so the stack starts once in a run. Each file stays whole on its worker, as --dist loadfile
+# keeps it. (xdist's loadgroup would do this with marks, but its groups are lost under pytest 9.)
+MONITORED_FILES = frozenset(
+    {"test_canary_analysis.py", "test_inspect_metrics.py", "test_monitoring.py", "test_notifications.py"}
+)
+
+
+def pytest_xdist_make_scheduler(config, log):
+    if config.getoption("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling  # noqa: PLC0415 - only where xdist runs the session
+
+    class MonitoredFilesTogether(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = super()._split_scope(nodeid)
+            return "monitored files" if Path(path).name in MONITORED_FILES else path
+
+    return MonitoredFilesTogether(config, log)
+
 
 @pytest.fixture(scope="session")
 def cluster_factory() -> ClusterFactory:
