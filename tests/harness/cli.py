@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import pty
 import re
 import select
+import struct
 import subprocess
 import sys
+import termios
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,6 +74,8 @@ class Sentinel:
         """The command on a terminal of its own (a pty), as a user at it: each time its output shows a prompt
         (a regex of ``answer``), that prompt's text is typed, once. (exit code, everything it printed)."""
         primary, secondary = pty.openpty()
+        # A terminal of 50 rows: programs page only what a screen cannot hold (psql's pager would take the input).
+        fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 160, 0, 0))
         cmd = [str(BIN / "sentinel"), "-i", str(self.inventory), *args]
         proc = subprocess.Popen(cmd, stdin=secondary, stdout=secondary, stderr=secondary, env=self.env)
         os.close(secondary)
