@@ -16,8 +16,8 @@ def _node_availability_error(nodes, node, availability):
     return _cluster.availability_error(nodes, node, availability)
 
 
-def _node_removal_error(nodes, node):
-    return _cluster.removal_error(nodes, node)
+def _node_removal_error(nodes, node, force=False):
+    return _cluster.removal_error(nodes, node, bool(force))
 
 
 def _manager_count_error(count):

@@ -164,8 +164,26 @@ def quorum_error(nodes: list[dict], node: dict) -> str:
     return ""
 
 
-def removal_error(nodes: list[dict], ref: str) -> str:
-    """Why removing ``ref`` from the Swarm is refused; '' when it may go ahead."""
+def data_loss_error(node: dict) -> str:
+    """What removing ``node`` would lose for good: the services pinned there with their volumes."""
+    if not node["pinned"]:
+        return ""
+    databases = [name[: -len("-db")] for name in node["pinned"] if name.endswith("-db")]
+    restore = (
+        f"; to bring a database back elsewhere, deploy the app again and restore its latest backup copied off the "
+        f"node (sentinel db restore {databases[0]}, docs/backups.md: 'After losing the database's node')"
+        if databases
+        else ""
+    )
+    return (
+        f"node {node['hostname']} holds the data of {', '.join(node['pinned'])} (pinned there with its volume): "
+        f"removing it loses that data for good{restore}. Give force (--force) to remove it anyway"
+    )
+
+
+def removal_error(nodes: list[dict], ref: str, force: bool = False) -> str:
+    """Why removing ``ref`` from the Swarm is refused; '' when it may go ahead. ``force``: even when the data
+    pinned to it is lost."""
     node, error = find_node(nodes, ref)
     if node is None:
         return error
@@ -178,8 +196,10 @@ def removal_error(nodes: list[dict], ref: str) -> str:
             f"node {node['hostname']} is the manager Sentinel runs on (the first of the inventory's "
             "managers): put another manager first in the inventory to remove it"
         )
+    if not force and node["pinned"]:
+        return data_loss_error(node)
     if node["state"] == "ready" and node["availability"] != "drain":
-        return drain_error(nodes, node)
+        return drain_error(nodes, dict(node, pinned=[]) if force else node)
     return ""
 
 

@@ -10,7 +10,7 @@ module: db_psql
 short_description: Run SQL with psql in an app's PostgreSQL database task, or find that task for a session
 description:
   - Runs O(sql) with C(psql) inside the app's database task (C(NAME-db)), as the app's database user, and returns
-    what C(psql) printed. The statement runs as given, so the module cannot know whether it changed data: with
+    what C(psql) printed. The statement runs as given, so the module cannot know whether it changed data, and with
     O(sql) it reports a change.
   - Without O(sql), finds the task's container only, for an interactive C(psql) there (C(sentinel db psql NAME)).
 version_added: 0.2.0

@@ -10,7 +10,7 @@ module: db_schedule
 short_description: Scheduled backups of an app's PostgreSQL database, kept to a number
 description:
   - Makes (or removes) the service C(NAME-db-backups), which backs up the app's database on a schedule while the
-    app serves, the way M(sentinel.paas.db_backup) does: a C(pg_dump) archive in its custom format, verified with
+    app serves, the way M(sentinel.paas.db_backup) does, as a C(pg_dump) archive in its custom format, verified with
     C(pg_restore --list), recorded with its size, SHA-256, duration and tables. M(sentinel.paas.db_backup_info)
     lists them and M(sentinel.paas.db_restore) restores them, as any other backup.
   - The schedule keeps running when no controller is up. Backups are made at multiples of the period since the
@@ -25,7 +25,7 @@ author: Sentinel developers (@sentinel)
 options:
   every:
     description:
-      - How often: V(hourly), V(daily), or a duration in whole seconds such as V(6h) or V(30m) (at least V(10s)).
+      - How often, as V(hourly), V(daily), or a duration in whole seconds such as V(6h) or V(30m) (at least V(10s)).
       - Required with O(state=present).
     type: str
   keep:

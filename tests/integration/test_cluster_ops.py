@@ -16,6 +16,7 @@ from tests.conftest import platform_vars
 from tests.harness.ansible import Ansible
 from tests.harness.cli import Sentinel
 from tests.harness.http import Edge, Load
+from tests.integration.test_app_lifecycle import cluster_state
 
 pytestmark = pytest.mark.cluster
 
@@ -258,7 +259,24 @@ def test_a_dead_worker_is_seen_down_and_its_tasks_rescheduled(ops):
 
 def test_remove_takes_nodes_out_for_good(ops):
     down = next(name for name, (_, _, state) in ops.swarm_nodes().items() if state == "down")
-    run = ops.sentinel("cluster", "remove", down, "--yes")
+    # A database whose volume was on the lost node, as an app's database service is pinned to its volume's
+    # node (every database lives on the first manager today: this one is made by hand, as swarm_app would).
+    client = ops.cluster.manager.client
+    lost_id = next(n.id for n in client.nodes.list() if n.attrs["Description"]["Hostname"] == down)
+    ledger = client.services.create(
+        ops.cluster.image("sentinel-test/postgres:15"), name="ledger-db", labels={"sentinel.app": "ledger",
+        "sentinel.role": "db"}, constraints=[f"node.id=={lost_id}"],
+    )  # fmt: skip
+    try:
+        before = cluster_state(ops.cluster)
+        refused = ops.sentinel("cluster", "remove", down, "--yes")
+        assert refused.returncode == 1
+        assert f"node {down} holds the data of ledger-db" in refused.error
+        assert "sentinel db restore ledger" in refused.error and "--force" in refused.error
+        assert cluster_state(ops.cluster) == before and down in ops.swarm_nodes()
+        run = ops.sentinel("cluster", "remove", down, "--yes", "--force")
+    finally:
+        ledger.remove()
     assert run.returncode == 0, run.error
     assert run.data["left"] is False  # it cannot leave itself: the managers forget it
 

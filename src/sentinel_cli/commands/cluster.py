@@ -99,15 +99,17 @@ def activate(ctx: Context, node: str) -> None:
 @cluster.command()
 @node_argument
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--force", is_flag=True, help="Remove it even though the data pinned to it (a database) is lost.")
 @pass_context
-def remove(ctx: Context, node: str, yes: bool) -> None:
+def remove(ctx: Context, node: str, yes: bool, force: bool) -> None:
     """Take NODE out of the Swarm for good: drain, demote, leave, forget.
 
-    Refused for the last manager, or when the managers left would lose their majority.
-    Remove the host from the inventory afterwards, or `cluster scale` joins it again.
+    Refused for the last manager, when the managers left would lose their majority, and, unless
+    --force, for a node that holds a database's data (down or not). Remove the host from the
+    inventory afterwards, or `cluster scale` joins it again.
     """
     confirm_or_abort(ctx, yes, f"Remove node {node} from the Swarm?")
-    result = ctx.run("cluster_remove.yml", {"node": node}, f"Removing {node}")
+    result = ctx.run("cluster_remove.yml", {"node": node, **({"force": True} if force else {})}, f"Removing {node}")
     ctx.out.emit(result, f"{node} removed from the Swarm. Take it out of the inventory too.")
 
 

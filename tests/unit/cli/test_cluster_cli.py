@@ -55,6 +55,8 @@ def test_remove_asks_first_and_json_needs_yes(runs):
     assert result.exit_code == 1 and calls == []
     result = CliRunner().invoke(cli, ["cluster", "remove", "node2", "--yes"])
     assert result.exit_code == 0 and calls == [("cluster_remove.yml", {"node": "node2"})]
+    result = CliRunner().invoke(cli, ["cluster", "remove", "node2", "--yes", "--force"])
+    assert result.exit_code == 0 and calls[-1] == ("cluster_remove.yml", {"node": "node2", "force": True})
 
 
 @pytest.mark.parametrize(("command", "availability"), [("drain", "drain"), ("activate", "active")])

@@ -154,7 +154,10 @@ def test_availability_error(nodes, ref, availability, error):
         ([M1, node("w1")], "m1", "last manager"),
         ([node("m1", "manager", availability="drain", local=True), node("w1")], "w1", "only active node"),
         ([M1, node("w1", availability="drain")], "w1", ""),  # drained already: its tasks left
-        ([M1, node("w1", pinned=["todo-db"]), node("w2")], "w1", "todo-db cannot move"),
+        ([M1, node("w1", pinned=["todo-db"]), node("w2")], "w1", "holds the data of todo-db"),
+        # a lost node's data is lost too: refused unless forced, saying how to restore the database elsewhere
+        ([M1, node("w1", state="down", pinned=["todo-db"]), node("w2")], "w1", "sentinel db restore todo"),
+        ([M1, node("w1", state="down", pinned=["sentinel-prometheus"])], "w1", "removing it loses that data"),
         ([M1, node("w1")], "nosuch", "not in the Swarm"),
         # 3 managers -> 2: both reachable, a majority of 2
         ([M1, node("m2", "manager"), node("m3", "manager"), node("w1")], "m3", ""),
@@ -186,6 +189,13 @@ def test_availability_error(nodes, ref, availability, error):
 def test_removal_error(nodes, ref, error):
     got = _cluster.removal_error(nodes, ref)
     assert (error in got) if error else got == ""
+
+
+@pytest.mark.parametrize("state", ["ready", "down"])
+def test_force_removes_a_node_whose_data_is_lost_but_keeps_every_other_rule(state):
+    w1 = node("w1", state=state, pinned=["todo-db"])
+    assert _cluster.removal_error([M1, w1, node("w2")], "w1", force=True) == ""
+    assert "last manager" in _cluster.removal_error([node("m1", "manager", pinned=["todo-db"])], "m1", force=True)
 
 
 @pytest.mark.parametrize(
