@@ -87,7 +87,7 @@ def test_draining_the_only_active_manager_is_refused():
     [
         ([*NODES[:3], node("w1", "ccc444", availability="drain"), NODES[4]], "w1", ""),
         (NODES, "w1", ""),  # not drained yet, but draining it would be fine
-        (NODES, "w2", "cannot move off node w2"),
+        (NODES, "w2", "holds the data of todo-db"),
         (NODES, "m1", "the manager Sentinel runs on"),
         ([NODES[0], node("w1", "ccc444")], "m1", "last manager"),
         (NODES, "nope", "not in the Swarm"),
@@ -96,6 +96,11 @@ def test_draining_the_only_active_manager_is_refused():
 def test_node_removal_error(nodes, ref, why):
     error = FILTERS["node_removal_error"](nodes, ref)
     assert (why in error) if why else error == ""
+
+
+def test_node_removal_error_with_force_loses_the_data_but_keeps_the_other_rules():
+    assert FILTERS["node_removal_error"](NODES, "w2", True) == ""
+    assert "the manager Sentinel runs on" in FILTERS["node_removal_error"](NODES, "m1", True)
 
 
 @pytest.mark.parametrize(("count", "fine"), [(1, True), (3, True), (5, True), ("3", True), (0, False), (2, False)])
