@@ -35,6 +35,7 @@ from ansible_collections.sentinel.paas.plugins.module_utils._swarm import APIErr
 SCRATCH = "/tmp"
 # How long a dump or a restore may run: it prints nothing until it ends, so the client's own timeout is too short.
 TOOL_SECONDS = 3600
+SCHEDULED_PREFIX = "scheduled-"  # the ids of the backups a schedule makes (_db_schedule), which it prunes
 RECORD_KEYS = frozenset({"id", "created", "size", "sha256", "tables"})
 _ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
 _CHUNK = 1 << 20
@@ -51,9 +52,12 @@ class BackupError(Exception):
         self.settled = settled
 
 
-def backup_id_error(backup_id: str) -> str | None:
+def backup_id_error(backup_id: str, by_hand: bool = True) -> str | None:
+    """Why ``backup_id`` is not a backup id; ids a schedule makes (``scheduled-``) are not given ``by_hand``."""
     if not _ID.match(backup_id or "") or ".." in backup_id:
         return f"invalid backup id {backup_id!r}: lowercase letters, digits, '.', '_' and '-', at most 63"
+    if by_hand and backup_id.startswith(SCHEDULED_PREFIX):
+        return f"invalid backup id {backup_id!r}: ids starting with {SCHEDULED_PREFIX} are the schedule's own"
     return None
 
 
@@ -230,7 +234,7 @@ class Backups:
                 tables = self._table_data(container, scratch)
             except (APIError, OSError) as exc:
                 raise BackupError(f"the backup could not be copied into the database's container: {exc}") from None
-            if tables != record["tables"]:
+            if tables != sorted(record["tables"]):
                 raise BackupError(f"backup {backup_id} holds other tables than recorded: {', '.join(tables)}")
             if verify_only:
                 return {"tables": tables, "rows": {}}

@@ -21,12 +21,13 @@ import hashlib
 
 from ansible_collections.sentinel.paas.plugins.module_utils import _naming
 from ansible_collections.sentinel.paas.plugins.module_utils._app_spec import DB_PORT, PGPASS_TARGET
+from ansible_collections.sentinel.paas.plugins.module_utils._db_backup import SCHEDULED_PREFIX
 from ansible_collections.sentinel.paas.plugins.module_utils._duration import go_duration_seconds
 
 NAMED_PERIODS = {"hourly": 3600, "daily": 86400}
 MIN_SECONDS = 10  # a test's schedule; a real one is hourly or daily
-ID_PREFIX = "scheduled-"
 TARGET = "/backups"
+ROLE = "db-backups"  # its sentinel.role label
 LABEL_EVERY = "sentinel.backups.every"
 LABEL_KEEP = "sentinel.backups.keep"
 
@@ -35,6 +36,7 @@ LABEL_KEEP = "sentinel.backups.keep"
 # records FUNCTIONS writes with Backups.records). SCRIPT runs backup() at each time.
 FUNCTIONS = r"""set -u
 umask 077
+export LC_ALL=C  # sort as Python does (by code point): the tables are compared with the archive's on restore
 dir=%(target)s
 log() { echo "$(date -u +%%Y-%%m-%%dT%%H:%%M:%%SZ) $*"; }
 fail() { log "backup $1 failed: $2"; rm -f "$dir/$1".*.partial; }
@@ -46,7 +48,6 @@ prune() {
 }
 backup() {
   id="%(prefix)s$(date -u +%%Y%%m%%dt%%H%%M%%Sz)"
-  created="$(date -u +%%Y-%%m-%%dT%%H:%%M:%%S).000000+00:00"
   started=$(date +%%s)
   part="$dir/$id.dump.partial"
   pg_dump --format=custom --file="$part" || { fail "$id" pg_dump; return; }
@@ -55,28 +56,34 @@ backup() {
            sed 's/[\\"]/\\&/g; s/.*/"&"/' | paste -sd, -)
   size=$(wc -c < "$part" | tr -d ' ')
   sha=$(sha256sum "$part" | cut -d' ' -f1)
-  mv "$part" "$dir/$id.dump" && rm -f "$dir/$id.toc.partial"
+  mv "$part" "$dir/$id.dump" || { fail "$id" "keeping the archive"; return; }
+  rm -f "$dir/$id.toc.partial"
   seconds=$(( $(date +%%s) - started ))
-  { printf '{"id": "%%s", "app": "%%s", "created": "%%s", ' "$id" "$PGDATABASE" "$created"
-    printf '"size": %%s, "sha256": "%%s", "seconds": %%s, ' "$size" "$sha" "$seconds"
-    printf '"tables": [%%s], "format": "pg_dump custom", "scheduled": true}\n' "$tables"
-  } > "$dir/$id.json.partial"
-  mv "$dir/$id.json.partial" "$dir/$id.json"
-  log "backup $id made ($size bytes in $seconds s)"
+  created="$(date -u +%%Y-%%m-%%dT%%H:%%M:%%S).000000+00:00"
+  # Written whole or not at all: a record cut short would hide every backup of the app.
+  if { printf '{"id": "%%s", "app": "%%s", "created": "%%s", ' "$id" "$PGDATABASE" "$created" &&
+       printf '"size": %%s, "sha256": "%%s", "seconds": %%s, ' "$size" "$sha" "$seconds" &&
+       printf '"tables": [%%s], "format": "pg_dump custom", "scheduled": true}\n' "$tables"
+     } > "$dir/$id.json.partial" && mv "$dir/$id.json.partial" "$dir/$id.json"; then
+    log "backup $id made ($size bytes in $seconds s)"
+  else
+    fail "$id" "writing its record"; rm -f "$dir/$id.dump"; return
+  fi
   prune
 }
-""" % {"target": TARGET, "prefix": ID_PREFIX}
+""" % {"target": TARGET, "prefix": SCHEDULED_PREFIX}
 SCRIPT = (
     FUNCTIONS
     + r"""rm -f "$dir"/%(prefix)s*.partial
+trap 'exit 0' TERM  # as PID 1, sh would ignore the engine's stop signal and wait out the grace period
 log "backing up every $SENTINEL_EVERY s, keeping $SENTINEL_KEEP"
 while :; do
   now=$(date +%%s)
-  sleep $(( SENTINEL_EVERY - now %% SENTINEL_EVERY ))
+  sleep $(( SENTINEL_EVERY - now %% SENTINEL_EVERY )) & wait $!
   backup
 done
 """
-    % {"prefix": ID_PREFIX}
+    % {"prefix": SCHEDULED_PREFIX}
 )
 SCRIPT_HASH = hashlib.sha256(SCRIPT.encode()).hexdigest()[:16]
 
@@ -84,6 +91,12 @@ SCRIPT_HASH = hashlib.sha256(SCRIPT.encode()).hexdigest()[:16]
 def service_name(app: str) -> str:
     # No app's service ends in -backups (its roles are prod, canary, baseline and db).
     return f"{app}-db-backups"
+
+
+def is_schedule_of(service: dict | None, app: str) -> bool:
+    """Whether ``service`` is the app's schedule, made by Sentinel (not another service of that name)."""
+    labels = (service or {}).get("Spec", {}).get("Labels") or {}
+    return labels.get(_naming.LABEL_APP) == app and labels.get(_naming.LABEL_ROLE) == ROLE
 
 
 def period_seconds(every: str) -> int | None:
@@ -171,7 +184,7 @@ def service_spec(app: str, desired: dict, network_id: str, pgpass_secret_id: str
         ],
     }
     labels = {
-        **_naming.app_labels(app, "db-backups"),
+        **_naming.app_labels(app, ROLE),
         LABEL_EVERY: desired["every"],
         LABEL_KEEP: str(desired["keep"]),
         _naming.LABEL_CONFIG_HASH: desired["script"],

@@ -169,7 +169,7 @@ def main():
     app, params = module.params["name"], module.params
     errors = [
         _naming.app_name_error(app),
-        params["backup"] is not None and backup_id_error(params["backup"]),
+        params["backup"] is not None and backup_id_error(params["backup"], by_hand=params["state"] == "present"),
         params["keep"] is not None and params["keep"] < 1 and f"invalid keep {params['keep']}: keep at least 1",
     ]
     errors = [e for e in errors if e]

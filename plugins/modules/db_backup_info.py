@@ -69,7 +69,10 @@ def main():
     backups = Backups(swarm, app, module.params["directory"])
     try:
         found = backups.records()
-        schedule = _db_schedule.shown(app, _db_schedule.view(swarm.service(_db_schedule.service_name(app))))
+        service = swarm.service(_db_schedule.service_name(app))
+        schedule = _db_schedule.shown(
+            app, _db_schedule.view(service if _db_schedule.is_schedule_of(service, app) else None)
+        )
     except (APIError, BackupError, OSError) as exc:
         module.fail_json(msg=f"Error reading app {app}'s backups: {exc}")
     module.exit_json(changed=False, backups=found, directory=backups.directory, schedule=schedule)

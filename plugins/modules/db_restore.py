@@ -107,7 +107,7 @@ def main():
         supports_check_mode=True,
     )
     app, backup_id = module.params["name"], module.params["backup"]
-    error = _naming.app_name_error(app) or (backup_id is not None and backup_id_error(backup_id))
+    error = _naming.app_name_error(app) or (backup_id is not None and backup_id_error(backup_id, by_hand=False))
     if error:
         module.fail_json(msg=f"Error restoring app {app}'s database: {error}")
     try:

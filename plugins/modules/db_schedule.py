@@ -107,6 +107,8 @@ def run(module, swarm, backups):
     params, app = module.params, backups.app
     name = _db_schedule.service_name(app)
     service = swarm.service(name)
+    if service is not None and not _db_schedule.is_schedule_of(service, app):
+        raise BackupError(f"service {name} exists and is not the backup schedule Sentinel made for app {app}")
     before = _db_schedule.view(service)
     after = None
     if params["state"] == "present":

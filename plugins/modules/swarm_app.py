@@ -774,7 +774,7 @@ class AppManager:
     def schedule_absent_steps(self):
         """The database's backup schedule (db_schedule) goes with the app; its backups stay."""
         schedule = self.swarm.service(_db_schedule.service_name(self.app))
-        if schedule is None:
+        if not _db_schedule.is_schedule_of(schedule, self.app):
             return []
         remove = partial(self.swarm.remove_service, schedule["ID"])
         return [Step(schedule["Spec"]["Name"], _db_schedule.view(schedule), None, remove)]

@@ -182,54 +182,51 @@ def test_psql_runs_sql_and_opens_a_session_in_the_database(platform, sentinel, v
     assert bad.returncode == 1 and 'relation "no_such_table" does not exist' in bad.error
 
 
-def scheduled_ids(node_files) -> list[str]:
-    names = node_files(f"ls {BACKUPS}").split()
-    return sorted(n[: -len(".json")] for n in names if n.startswith("scheduled-") and n.endswith(".json"))
+def scheduled_backups(node_files) -> dict[str, int]:
+    """The schedule's backups on the database's node: id -> when its record was written (epoch seconds)."""
+    listing = node_files(
+        f'cd {BACKUPS} && for f in scheduled-*.json; do [ -e "$f" ] && stat -c \'%n %Y\' "$f"; done; true'
+    )
+    return {name[: -len(".json")]: int(written) for name, written in (line.split() for line in listing.splitlines())}
 
 
 def test_scheduled_backups_come_on_time_and_only_the_newest_are_kept(platform, ansible, sentinel, vault, node_files):
     by_hand = ansible.module("sentinel.paas.db_backup", {"name": APP, "backup": "by-hand"})
     assert not by_hand.failed, by_hand.msg
     args = {"name": APP, "every": "10s", "keep": 2}
-    for check_mode, changes in ((True, True), (False, True), (True, False), (False, False)):
-        step = ansible.module("sentinel.paas.db_schedule", args, check=check_mode, diff=True)
-        assert not step.failed and step.changed is changes, step.raw
-    assert step["schedule"] == {
-        "every": "10s",
-        "seconds": 10,
-        "keep": 2,
-        "directory": BACKUPS,
-        "service": f"{APP}-db-backups",
-    }
+    try:
+        for check_mode, changes in ((True, True), (False, True), (True, False), (False, False)):
+            step = ansible.module("sentinel.paas.db_schedule", args, check=check_mode, diff=True)
+            assert not step.failed and step.changed is changes, step.raw
+        schedule = {"every": "10s", "seconds": 10, "keep": 2, "directory": BACKUPS, "service": f"{APP}-db-backups"}
+        assert step["schedule"] == schedule
 
-    # Each backup appears within seconds of its time (a multiple of 10 s), and a third one prunes the first.
-    seen = {}
-    deadline = time.monotonic() + 60
-    while len(seen) < 3 and time.monotonic() < deadline:
-        for backup_id in scheduled_ids(node_files):
-            seen.setdefault(backup_id, time.time())
-        time.sleep(1)
-    assert len(seen) >= 3, seen
-    for backup_id, appeared in seen.items():
-        due = datetime.strptime(backup_id, "scheduled-%Y%m%dt%H%M%Sz").replace(tzinfo=UTC)
-        assert due.second % 10 in (0, 1), backup_id
-        assert 0 <= appeared - due.timestamp() < 6, f"{backup_id} appeared {appeared - due.timestamp():.1f} s late"
+        # Each backup is written within seconds of its time (a multiple of 10 s); a third one prunes the first.
+        made: dict[str, int] = {}
+        deadline = time.monotonic() + 60
+        while len(made) < 3 and time.monotonic() < deadline:
+            made.update(scheduled_backups(node_files))
+            time.sleep(1)
+        assert len(made) >= 3, made
+        for backup_id, written in made.items():
+            due = datetime.strptime(backup_id, "scheduled-%Y%m%dt%H%M%Sz").replace(tzinfo=UTC).timestamp()
+            assert int(due) % 10 in (0, 1) and 0 <= written - due < 6, f"{backup_id} written {written - due} s late"
+        listed = sentinel("db", "backups", APP, json_output=False)
+        assert "backed up 10s, keeping 2" in listed.stdout
+    finally:
+        off = sentinel("db", "schedule", APP, "--off")
+    assert off.returncode == 0 and off.data["schedule"] is None, off.error
+    assert not platform.manager.client.services.list(filters={"name": f"{APP}-db-backups"})
 
     listed = sentinel("db", "backups", APP)
     assert listed.returncode == 0, listed.error
     ids = [b["id"] for b in listed.data["backups"]]
-    made = sorted(set(seen) | {i for i in ids if i.startswith("scheduled-")})
-    assert [i for i in ids if i.startswith("scheduled-")] == made[-2:] and "by-hand" in ids, ids
+    scheduled = sorted(set(made) | set(scheduled_backups(node_files)))
+    assert [i for i in ids if i.startswith("scheduled-")] == scheduled[-2:] and "by-hand" in ids, ids
+    assert listed.data["schedule"] is None
     newest = listed.data["backups"][-1]
     assert newest["tables"] == ["public todos"] and newest["size"] > 0 and newest["scheduled"] is True
-    assert listed.data["schedule"]["every"] == "10s"
-    text = sentinel("db", "backups", APP, json_output=False)
-    assert "backed up 10s, keeping 2" in text.stdout
-
-    off = sentinel("db", "schedule", APP, "--off")
-    assert off.returncode == 0 and off.data["schedule"] is None, off.error
-    assert not platform.manager.client.services.list(filters={"name": f"{APP}-db-backups"})
-    # The last one is restored like any other.
+    # A scheduled backup is restored like any other.
     run = sentinel("db", "restore", APP, "--from", newest["id"], "--yes")
     assert run.returncode == 0, run.error
     assert run.data["rows"] == {"public todos": len(titles(vault))}

@@ -74,10 +74,26 @@ def test_the_service_made_reads_back_as_the_schedule_asked_for():
     assert spec["name"] == "todo-db-backups" and spec["labels"]["sentinel.app"] == "todo"
 
 
-@pytest.mark.parametrize("changed", [{"every": "hourly", "seconds": 3600}, {"keep": 2}, {"image": "postgres:17"}])
-def test_another_period_keep_or_image_is_a_change(changed):
-    desired = _db_schedule.desired_view(DB, "daily", 7, "/b/todo")
-    assert _db_schedule.view(made(_db_schedule.service_spec("todo", desired, "n", "s"))) != {**desired, **changed}
+def db_of(image: str) -> dict:
+    return {"Spec": {"TaskTemplate": {**DB["Spec"]["TaskTemplate"], "ContainerSpec": {"Image": image}}}}
+
+
+@pytest.mark.parametrize(
+    ("every", "keep", "image"), [("hourly", 7, "postgres:16"), ("daily", 2, "postgres:16"), ("daily", 7, "postgres:17")]
+)
+def test_another_period_keep_or_database_image_is_a_change(every, keep, image):
+    daily = _db_schedule.desired_view(db_of("postgres:16"), "daily", 7, "/b/todo")
+    running = _db_schedule.view(made(_db_schedule.service_spec("todo", daily, "n", "s")))
+    assert running == daily
+    assert running != _db_schedule.desired_view(db_of(image), every, keep, "/b/todo")
+
+
+def test_only_the_apps_own_schedule_is_its_schedule():
+    spec = _db_schedule.service_spec("todo", _db_schedule.desired_view(DB, "daily", 7, "/b/todo"), "n", "s")
+    assert _db_schedule.is_schedule_of(made(spec), "todo")
+    assert not _db_schedule.is_schedule_of(made(spec), "other")
+    assert not _db_schedule.is_schedule_of({"Spec": {"Name": "todo-db-backups", "Labels": {}}}, "todo")
+    assert not _db_schedule.is_schedule_of(None, "todo")
 
 
 def test_a_service_running_an_older_script_is_a_change():

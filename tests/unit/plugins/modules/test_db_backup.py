@@ -198,10 +198,13 @@ def test_a_restore_that_fails_says_whether_the_data_changed(container, args):
         (db_backup, {"backup": "../up"}, "invalid backup id '../up'"),
         (db_backup, {"backup": "Upper"}, "invalid backup id"),
         (db_backup, {"keep": 0}, "keep at least 1"),
+        (db_backup, {"backup": "scheduled-20261205t000000z"}, "are the schedule's own"),
         (db_backup, {"name": "other"}, "app other has no database (other-db)"),
         (db_backup, {"state": "absent"}, "state is absent but all of the following are missing: backup"),
         (db_restore, {}, "app todo has no backup in"),
         (db_restore, {"backup": "never"}, "app todo has no backup 'never'"),
+        # a schedule's backup is restored (and removed) by its id like any other
+        (db_restore, {"backup": "scheduled-20261205t000000z"}, "app todo has no backup 'scheduled-20261205t000000z'"),
         (db_backup_info, {"name": "Bad"}, "invalid app name"),
     ],
 )
