@@ -55,8 +55,8 @@ def run(name: str, extravars: dict, options: Options, say: Callable[[str], None]
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="sentinel-run-") as private:  # only we can read it
         # Extra vars may hold secrets: in a file, never on a command line that ps shows.
-        extravars_file = Path(private) / "extravars.json"
-        extravars_file.write_text(json.dumps(extravars))
+        extravars_file = Path(private) / "extravars.yml"
+        extravars_file.write_text(literal_yaml(extravars))
         stderr_file = Path(private) / "stderr"
         with stderr_file.open("w") as stderr:
             cmd = command(playbook, options, extravars_file)
@@ -68,6 +68,18 @@ def run(name: str, extravars: dict, options: Options, say: Callable[[str], None]
     ok = returncode == 0  # failures the playbook rescued or ignored do not count
     errors = printer.errors or stderr_errors or [f"ansible-playbook exited {returncode}"]
     return Outcome(ok, printer.result, [] if ok else errors, printer.changed, time.monotonic() - started)
+
+
+def literal_yaml(value) -> str:
+    """``value`` as YAML whose strings Ansible reads as they are (``!unsafe``): the user's words (an env value,
+    SQL) are never templates, so ``{{`` in them is kept, not evaluated on this machine."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{json.dumps(str(k))}: {literal_yaml(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(literal_yaml(v) for v in value) + "]"
+    if isinstance(value, str):
+        return f"!unsafe {json.dumps(value)}"
+    return json.dumps(value)
 
 
 def command(playbook: Path, options: Options, extravars_file: Path) -> list[str]:

@@ -32,6 +32,7 @@ REPORT = """
         data:
           sentinel_result:
             password: "{{ password }}"
+            given: "{{ given | default(none) }}"
 """
 
 FAILS = """
@@ -75,7 +76,7 @@ def test_result_progress_and_with_vv_ansible_output_of_a_run(playbooks, capfd):
     lines = []
     outcome = runner.run("report.yml", {"password": "s3cret"}, playbooks, lines.append)
     assert outcome.ok and outcome.errors == []
-    assert outcome.result == {"password": "s3cret"}  # the extra vars reached the playbook
+    assert outcome.result == {"password": "s3cret", "given": None}  # the extra vars reached the playbook
     assert [line.split(",")[0] for line in lines] == ["  Say hello  (ok on localhost", "  Report  (ok on localhost"]
     assert "PLAY RECAP" in capfd.readouterr().err
 
@@ -123,3 +124,10 @@ def test_a_playbook_that_is_not_there_is_a_clear_error(playbooks):
     outcome = runner.run("missing.yml", {}, playbooks, print)
     assert not outcome.ok
     assert outcome.errors == [f"playbook {project.PLAYBOOKS / 'missing.yml'} not found: {project.INSTALL_HINT}"]
+
+
+def test_the_users_words_reach_the_playbook_as_they_are_never_as_templates(playbooks):
+    given = {"sql": "SELECT '{{ 7 * 7 }}'", "env": {"A": "{% raw %}x", "B": 'q"\\u00e9\n'}, "keep": 7, "on": True}
+    outcome = runner.run("report.yml", {"password": "{{ lookup('env', 'HOME') }}", "given": given}, playbooks, print)
+    assert outcome.ok, outcome.errors
+    assert outcome.result == {"password": "{{ lookup('env', 'HOME') }}", "given": given}
