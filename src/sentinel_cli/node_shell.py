@@ -24,6 +24,8 @@ def docker_exec_argv(node: dict, container: str, command: list[str]) -> list[str
         return ["docker", *engine, "exec", "-it", node["host"], *inner]
     if connection in ("ssh", "ansible.builtin.ssh", "paramiko", "paramiko_ssh"):
         target = f"{node['user']}@{node['host']}" if node.get("user") else node["host"]
-        port = ["-p", str(node["port"])] if node.get("port") else []
-        return ["ssh", "-t", *port, target, shlex.join(inner)]
+        options = ["-p", str(node["port"])] if node.get("port") else []
+        options += ["-i", node["private_key_file"]] if node.get("private_key_file") else []
+        options += shlex.split(node.get("ssh_args") or "")
+        return ["ssh", "-t", *options, target, shlex.join(inner)]
     raise ValueError(f"the inventory reaches the node by {connection}: a terminal needs ssh, docker or local")

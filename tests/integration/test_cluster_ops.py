@@ -257,32 +257,43 @@ def test_a_dead_worker_is_seen_down_and_its_tasks_rescheduled(ops):
     assert {n["hostname"]: n["state"] for n in run.data["nodes"]}[victim] == "down"
 
 
+def pinned_like_a_database(ops, app: str, hostname: str):
+    """A service pinned to a node as an app's database is pinned to its volume's node. Every database lives on
+    the first manager today (no db move yet), so this one is made by hand, as swarm_app labels and pins it."""
+    client = ops.cluster.manager.client
+    node_id = next(n.id for n in client.nodes.list() if n.attrs["Description"]["Hostname"] == hostname)
+    return client.services.create(
+        ops.cluster.image("sentinel-test/base:latest"), ["sleep", "infinity"], name=f"{app}-db",
+        labels={"sentinel.app": app, "sentinel.role": "db"}, constraints=[f"node.id=={node_id}"],
+    )  # fmt: skip
+
+
+def refused_for_its_data(ops, node: str, app: str) -> None:
+    before = cluster_state(ops.cluster)
+    refused = ops.sentinel("cluster", "remove", node, "--yes")
+    assert refused.returncode == 1
+    assert f"node {node} holds the data of {app}-db" in refused.error
+    assert f"sentinel db restore {app}" in refused.error and "--force" in refused.error
+    assert cluster_state(ops.cluster) == before and node in ops.swarm_nodes()
+
+
 def test_remove_takes_nodes_out_for_good(ops):
     down = next(name for name, (_, _, state) in ops.swarm_nodes().items() if state == "down")
-    # A database whose volume was on the lost node, as an app's database service is pinned to its volume's
-    # node (every database lives on the first manager today: this one is made by hand, as swarm_app would).
-    client = ops.cluster.manager.client
-    lost_id = next(n.id for n in client.nodes.list() if n.attrs["Description"]["Hostname"] == down)
-    ledger = client.services.create(
-        ops.cluster.image("sentinel-test/postgres:15"), name="ledger-db", labels={"sentinel.app": "ledger",
-        "sentinel.role": "db"}, constraints=[f"node.id=={lost_id}"],
-    )  # fmt: skip
-    try:
-        before = cluster_state(ops.cluster)
-        refused = ops.sentinel("cluster", "remove", down, "--yes")
-        assert refused.returncode == 1
-        assert f"node {down} holds the data of ledger-db" in refused.error
-        assert "sentinel db restore ledger" in refused.error and "--force" in refused.error
-        assert cluster_state(ops.cluster) == before and down in ops.swarm_nodes()
-        run = ops.sentinel("cluster", "remove", down, "--yes", "--force")
-    finally:
-        ledger.remove()
-    assert run.returncode == 0, run.error
-    assert run.data["left"] is False  # it cannot leave itself: the managers forget it
-
     alive = next(n for n in ("node3", "node4") if n != down)
-    with Load(edge(ops), clients=2, max_seconds=240) as load:
-        run = ops.sentinel("cluster", "remove", alive, "--yes")
+    ledgers = [pinned_like_a_database(ops, "ledger", down), pinned_like_a_database(ops, "journal", alive)]
+    try:
+        # A node down or up that holds a database's data: refused, unless forced.
+        refused_for_its_data(ops, down, "ledger")
+        run = ops.sentinel("cluster", "remove", down, "--yes", "--force")
+        assert run.returncode == 0, run.error
+        assert run.data["left"] is False  # it cannot leave itself: the managers forget it
+
+        refused_for_its_data(ops, alive, "journal")
+        with Load(edge(ops), clients=2, max_seconds=240) as load:
+            run = ops.sentinel("cluster", "remove", alive, "--yes", "--force")
+    finally:
+        for ledger in ledgers:
+            ledger.remove()
     assert run.returncode == 0, run.error
     assert run.data["left"] is True
     assert not load.failures, load.failures

@@ -88,6 +88,8 @@ def schedule(ctx: Context, name, every, keep, off) -> None:
     """
     if off == bool(every):
         raise click.UsageError("give how often (hourly, daily, 6h, ...) or --off")
+    if off and keep is not None:
+        raise click.UsageError("--keep goes with a schedule, not with --off")
     extravars = {"app": name, **({"state": "absent"} if off else {"every": every, **only_given({"keep": keep})})}
     result = ctx.run("db_schedule.yml", extravars, f"Scheduling {name}'s backups")
     scheduled = result.get("schedule")
@@ -134,6 +136,8 @@ def restore(ctx: Context, name, backup, yes) -> None:
 def psql(ctx: Context, name, sql) -> None:
     """Open psql in NAME's database as the app's user (a terminal on the database's node, over the
     inventory's connection); with -c, run one SQL command instead."""
+    if sql is not None and not sql.strip():
+        raise click.UsageError("-c needs the SQL to run")
     result = ctx.run("db_psql.yml", {"app": name, **only_given({"sql": sql})}, f"Finding {name}'s database")
     if sql is not None:
         ctx.out.emit(result, (result.get("output") or "").rstrip())

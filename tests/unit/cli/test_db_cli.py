@@ -98,6 +98,10 @@ def test_schedule_passes_how_often_or_off_and_needs_one_of_them(runs):
     for neither_or_both in (["todo"], ["todo", "daily", "--off"]):
         refused = CliRunner().invoke(cli, ["db", "schedule", *neither_or_both])
         assert refused.exit_code == 2 and "give how often" in refused.output
+    refused = CliRunner().invoke(cli, ["db", "schedule", "todo", "--off", "--keep", "3"])
+    assert refused.exit_code == 2 and "--keep goes with a schedule" in refused.output
+    empty = CliRunner().invoke(cli, ["db", "psql", "todo", "-c", " "])
+    assert empty.exit_code == 2 and "-c needs the SQL" in empty.output
     assert len(runs) == 2
 
 

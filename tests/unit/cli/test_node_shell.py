@@ -17,6 +17,21 @@ PSQL = ["psql", "-U", "todo", "-d", "todo"]
             {"host": "10.0.0.5", "connection": "ssh", "user": "admin", "port": 2222, "become": True},
             ["ssh", "-t", "-p", "2222", "admin@10.0.0.5", "sudo docker exec -it c1 psql -U todo -d todo"],
         ),
+        (
+            {"host": "h", "private_key_file": "~/.ssh/k", "ssh_args": "-o ProxyJump=bastion -o Port=22"},
+            [
+                "ssh",
+                "-t",
+                "-i",
+                "~/.ssh/k",
+                "-o",
+                "ProxyJump=bastion",
+                "-o",
+                "Port=22",
+                "h",
+                "docker exec -it c1 psql -U todo -d todo",
+            ],
+        ),
         ({"host": "10.0.0.5"}, ["ssh", "-t", "10.0.0.5", "docker exec -it c1 psql -U todo -d todo"]),
         (
             {"host": "sentinel-node1", "connection": "community.docker.docker_api"},
@@ -27,7 +42,14 @@ PSQL = ["psql", "-U", "todo", "-d", "todo"]
             ["docker", "-H", "tcp://h:2376", "exec", "-it", "n1", "docker", "exec", "-it", "c1", *PSQL],
         ),
     ],
-    ids=["local", "ssh-as-admin-with-sudo", "ssh-default", "docker-in-docker", "docker-remote-engine"],
+    ids=[
+        "local",
+        "ssh-as-admin-with-sudo",
+        "ssh-with-key-and-bastion",
+        "ssh-default",
+        "docker-in-docker",
+        "docker-remote-engine",
+    ],
 )
 def test_each_connection_reaches_the_container(node, argv):
     assert docker_exec_argv(node, "c1", PSQL) == argv
