@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 
 import click
 
@@ -66,12 +67,33 @@ def backups(ctx: Context, name) -> None:
     columns = ["id", "created", "size", "seconds", "tables"]
     text = table(rows, columns) if rows else f"{name} has no backups (sentinel db backup {name})."
     schedule = result.get("schedule")
-    text += f"\n{_schedule_line(name, schedule)}" if schedule else ""
+    if schedule:
+        text += f"\n{_schedule_line(name, schedule)}; {_last_scheduled(result.get('backups', []), schedule)}"
     ctx.out.emit(result, text)
 
 
 def _schedule_line(name, schedule) -> str:
     return f"{name}: backed up {schedule['every']}, keeping {schedule['keep']} ({schedule['service']})"
+
+
+def _last_scheduled(backups, schedule, now: datetime | None = None) -> str:
+    """When the schedule last made a backup, and a warning when that is longer ago than two periods: a schedule
+    that fails only says so in its service's log."""
+    made = [b["created"] for b in backups if b.get("scheduled")]
+    if not made:
+        return "none made yet"
+    age = ((now or datetime.now(UTC)) - datetime.fromisoformat(max(made))).total_seconds()
+    said = f"the last one {_duration(age)} ago"
+    if age > 2 * schedule["seconds"] + 60:
+        said += f": LATE, see `docker service logs {schedule['service']}` on a manager"
+    return said
+
+
+def _duration(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.0f} {unit}"
+    return f"{max(seconds, 0):.0f} s"
 
 
 @db.command()

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import pytest
 from click.testing import CliRunner
 
+from sentinel_cli.commands import db
 from sentinel_cli.context import Context
 from sentinel_cli.main import cli
 
@@ -117,3 +119,16 @@ def test_psql_runs_sql_or_hands_the_terminal_to_psql_on_the_node(runs, monkeypat
         ("db_psql.yml", {"app": "todo", "sql": "SELECT count(*) FROM todos"}),
         ("db_psql.yml", {"app": "todo"}),
     ]
+
+
+def test_backups_tell_when_the_schedule_last_made_one_and_warn_when_it_is_late(monkeypatch):
+    schedule = {"every": "daily", "seconds": 86400, "keep": 7, "service": "todo-db-backups"}
+    made = [{**RECORD, "created": "2026-12-01T00:00:00.000000+00:00", "scheduled": True}, RECORD]
+    now = datetime(2026, 12, 1, 3, tzinfo=UTC)
+    assert db._last_scheduled(made, schedule, now) == "the last one 3 h ago"
+    late = db._last_scheduled(made, schedule, datetime(2026, 12, 4, tzinfo=UTC))
+    assert late == "the last one 3 d ago: LATE, see `docker service logs todo-db-backups` on a manager"
+    assert db._last_scheduled([RECORD], schedule, now) == "none made yet"
+    monkeypatch.setattr(Context, "run", lambda *_: {"backups": made, "schedule": schedule})
+    text = CliRunner().invoke(cli, ["db", "backups", "todo"]).output
+    assert "todo: backed up daily, keeping 7 (todo-db-backups); the last one" in text
