@@ -91,6 +91,8 @@ diff:
   type: dict
 """
 
+import time
+
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.sentinel.paas.plugins.module_utils import _db_schedule, _naming
 from ansible_collections.sentinel.paas.plugins.module_utils._args import app_name_argument, backup_directory_argument
@@ -101,6 +103,8 @@ from ansible_collections.sentinel.paas.plugins.module_utils._swarm import (
     Swarm,
     docker_argument_spec,
 )
+
+STOP_SECONDS = 30
 
 
 def run(module, swarm, backups):
@@ -119,6 +123,10 @@ def run(module, swarm, backups):
     if changed and not module.check_mode:
         if after is None:
             swarm.remove_service(name)
+            # The engine stops the task after the service is gone: once off, no backup may start any more.
+            deadline = time.monotonic() + STOP_SECONDS
+            while swarm.local_task_containers(name) and time.monotonic() < deadline:
+                time.sleep(0.5)
         else:
             network = swarm.network(_naming.app_network(app))
             pgpass = swarm.secret(_naming.db_pgpass_secret(app))
