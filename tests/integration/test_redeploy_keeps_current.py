@@ -72,6 +72,7 @@ def test_deploy_with_only_an_image_changes_only_the_image_under_load(platform, s
     assert prod.pop(image_key)[1].startswith(image_v2 + "@sha256:")
     assert {key.removeprefix("Labels.") for key in prod} == RELEASE_RECORD, prod
     assert spec_changes(before["db"], after["db"]) == {}, "the database service is untouched"
+    assert after["prod"]["UpdateConfig.Monitor"] == 2 * 10**9  # the cluster's sentinel_rolling_update
 
     assert len(load.results) >= 300, f"only {len(load.results)} requests during the deploy"
     assert not load.failures, f"failed requests during the deploy: {load.failures}"
