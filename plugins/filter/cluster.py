@@ -9,7 +9,7 @@ the rules live once in module_utils/_cluster.py.
 
 from __future__ import annotations
 
-from ansible_collections.sentinel.paas.plugins.module_utils import _cluster
+from ansible_collections.sentinel.paas.plugins.module_utils import _cluster, _naming
 
 
 def _node_availability_error(nodes, node, availability):
@@ -24,6 +24,21 @@ def _manager_count_error(count):
     return _cluster.manager_count_error(int(count))
 
 
+def _db_move_error(nodes, app, node):
+    return _cluster.db_move_error(nodes, _naming.service_name(app, "db"), node)
+
+
+def _database_node(nodes, app):
+    """The described node the app's database is pinned to; {} when it is pinned to none."""
+    return _cluster.database_node(nodes, _naming.service_name(app, "db")) or {}
+
+
+def _inventory_host(node, hostvars, hosts):
+    """The inventory host among ``hosts`` of a described node; '' when none is."""
+    addrs = {h: (hostvars[h].get("ansible_host"), hostvars[h].get("control_plane_advertise_addr")) for h in hosts}
+    return _cluster.host_of_node(node, addrs)
+
+
 def _find_node(nodes, node):
     """The described node named ``node`` (hostname, ID or ID prefix); {} when there is none."""
     return _cluster.find_node(nodes, node)[0] or {}
@@ -36,4 +51,7 @@ class FilterModule:
             "node_removal_error": _node_removal_error,
             "manager_count_error": _manager_count_error,
             "find_node": _find_node,
+            "db_move_error": _db_move_error,
+            "database_node": _database_node,
+            "inventory_host": _inventory_host,
         }

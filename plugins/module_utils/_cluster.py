@@ -203,6 +203,35 @@ def removal_error(nodes: list[dict], ref: str, force: bool = False) -> str:
     return ""
 
 
+def database_node(nodes: list[dict], service: str) -> dict | None:
+    """The described node that database ``service`` (NAME-db) is pinned to with its volume; None when none is."""
+    return next((n for n in nodes if service in n["pinned"]), None)
+
+
+def db_move_error(nodes: list[dict], service: str, ref: str) -> str:
+    """Why database ``service`` cannot move to node ``ref``; '' when it may (also when it is there already)."""
+    node, why = find_node(nodes, ref)
+    if node is None:
+        return why
+    if database_node(nodes, service) is None:
+        return f"{service} is pinned to no node of the Swarm: there is no volume to move from"
+    if service in node["pinned"]:
+        return ""
+    if node["state"] != "ready":
+        return f"node {node['hostname']} is {node['state']}: the database could not start there"
+    if node["availability"] != "active":
+        return f"node {node['hostname']} is {node['availability']}: the database could not start there"
+    return ""
+
+
+def host_of_node(node: dict, hosts: dict) -> str:
+    """The inventory host of a described node: {host: (ansible_host, advertise address)} matched by name first,
+    then by the address the node registered with; '' when the inventory has none."""
+    if node.get("hostname") in hosts:
+        return node["hostname"]
+    return next((host for host, addrs in hosts.items() if node.get("addr") and node["addr"] in addrs), "")
+
+
 def manager_count_error(count: int) -> str:
     """Swarm managers keep a Raft majority: an even count tolerates no more failures than one fewer."""
     if count < 1:

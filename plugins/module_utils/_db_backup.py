@@ -29,7 +29,7 @@ import time
 from datetime import datetime, timezone
 
 from ansible_collections.sentinel.paas.plugins.module_utils import _naming
-from ansible_collections.sentinel.paas.plugins.module_utils._swarm import APIError, NoLocalTask
+from ansible_collections.sentinel.paas.plugins.module_utils._swarm import APIError
 
 # Where the database's container keeps an archive while it is made or read: its own writable layer.
 SCRATCH = "/tmp"
@@ -64,6 +64,16 @@ def backup_id_error(backup_id: str, by_hand: bool = True) -> str | None:
 def new_backup_id(now: float | None = None) -> str:
     """A backup id that sorts by time: 20261205t174500z."""
     return datetime.fromtimestamp(now or time.time(), timezone.utc).strftime("%Y%m%dt%H%M%Sz")
+
+
+def database_container(swarm, app: str) -> str:
+    """The app's database container on this node. Only this engine is asked (a worker's cannot tell the Swarm's
+    services): the playbooks run the database's modules on the node it is pinned to."""
+    service = _naming.service_name(app, "db")
+    containers = swarm.local_task_containers(service)
+    if not containers:
+        raise BackupError(f"app {app}'s database ({service}) has no running task on this node")
+    return containers[0]
 
 
 class Backups:
@@ -110,10 +120,7 @@ class Backups:
 
     # -- the database's container ------------------------------------------------------------
     def container(self) -> str:
-        service = _naming.service_name(self.app, "db")
-        if self.swarm.service(service) is None:
-            raise BackupError(f"app {self.app} has no database ({service})")
-        return self.swarm.local_task_container(service)
+        return database_container(self.swarm, self.app)
 
     def _run(self, container: str, argv: list, what: str) -> str:
         """Run a PostgreSQL tool in the container: its stdout; BackupError naming ``what`` when it fails."""
@@ -225,7 +232,7 @@ class Backups:
             raise BackupError(f"{exc}{unchanged}") from None
         try:
             container = self.container()
-        except NoLocalTask as exc:
+        except BackupError as exc:
             raise BackupError(f"{exc}{unchanged}") from None
         scratch = f"{SCRATCH}/sentinel-restore-{backup_id}.dump"
         try:

@@ -48,6 +48,8 @@ DOCKER_ARGUMENT_SPEC = {
 # re-applying is the documented way out.
 _OUT_OF_SEQUENCE = "update out of sequence"
 _MAX_ATTEMPTS = 5
+# Task states after which no container of the task runs.
+_ENDED_TASK_STATES = frozenset({"complete", "shutdown", "failed", "rejected", "remove", "orphaned"})
 
 
 def docker_argument_spec(**extra):
@@ -192,6 +194,22 @@ class Swarm:
             return kwargs
 
         return self.update_service(name, update)
+
+    def stop_tasks(self, name, timeout):
+        """Scale a replicated service to 0 and wait until none of its tasks runs any more. Removing a service
+        alone leaves its containers stopping on their nodes for a while, where only their own engine sees them.
+        Returns whether they stopped within ``timeout`` seconds."""
+
+        def edit(spec):
+            spec["Mode"] = {"Replicated": {"Replicas": 0}}
+
+        self._resend_spec(name, edit)
+        deadline = time.monotonic() + timeout
+        while any(t["Status"]["State"] not in _ENDED_TASK_STATES for t in self.tasks(name)):
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.5)
+        return True
 
     # -- app resources: networks, secrets, volumes, images, waits -----------------------
     def local_node_id(self):

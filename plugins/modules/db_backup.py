@@ -117,7 +117,6 @@ from ansible_collections.sentinel.paas.plugins.module_utils._db_backup import (
 )
 from ansible_collections.sentinel.paas.plugins.module_utils._swarm import (
     APIError,
-    NoLocalTask,
     Swarm,
     docker_argument_spec,
 )
@@ -177,7 +176,7 @@ def main():
         module.fail_json(msg=f"Error backing up app {app}'s database: {'; '.join(errors)}")
     try:
         result = run(module, Backups(Swarm(module), app, params["directory"]))
-    except (APIError, BackupError, NoLocalTask, OSError) as exc:
+    except (APIError, BackupError, OSError) as exc:
         module.fail_json(msg=f"Error backing up app {app}'s database: {exc}")
     module.exit_json(**result)
 

@@ -10,8 +10,8 @@ module: db_backup_info
 short_description: The backups of an app's PostgreSQL database
 description:
   - Lists the backups M(sentinel.paas.db_backup) made of the app's database, oldest first, with each one's record.
-  - Reads the directory of backups, and the app's backup schedule (M(sentinel.paas.db_schedule)); the app need not
-    exist any more (its backups outlive a destroy).
+  - Reads the directory of backups on the node the app's database is pinned to; the app need not exist any more
+    (its backups outlive a destroy). M(sentinel.paas.db_schedule_info) reads the app's backup schedule.
 version_added: 0.2.0
 author: Sentinel developers (@sentinel)
 extends_documentation_fragment:
@@ -23,7 +23,7 @@ extends_documentation_fragment:
 seealso:
   - module: sentinel.paas.db_backup
   - module: sentinel.paas.db_restore
-  - module: sentinel.paas.db_schedule
+  - module: sentinel.paas.db_schedule_info
 """
 
 EXAMPLES = r"""
@@ -43,17 +43,13 @@ directory:
   description: The app's directory of backups on the host.
   returned: always
   type: str
-schedule:
-  description: The app's backup schedule (see M(sentinel.paas.db_schedule)'s C(schedule)), null without one.
-  returned: always
-  type: dict
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.sentinel.paas.plugins.module_utils import _db_schedule, _naming
+from ansible_collections.sentinel.paas.plugins.module_utils import _naming
 from ansible_collections.sentinel.paas.plugins.module_utils._args import app_name_argument, backup_directory_argument
 from ansible_collections.sentinel.paas.plugins.module_utils._db_backup import BackupError, Backups
-from ansible_collections.sentinel.paas.plugins.module_utils._swarm import APIError, Swarm, docker_argument_spec
+from ansible_collections.sentinel.paas.plugins.module_utils._swarm import Swarm, docker_argument_spec
 
 
 def main():
@@ -65,17 +61,12 @@ def main():
     error = _naming.app_name_error(app)
     if error:
         module.fail_json(msg=f"Error reading app {app}'s backups: {error}")
-    swarm = Swarm(module)
-    backups = Backups(swarm, app, module.params["directory"])
+    backups = Backups(Swarm(module), app, module.params["directory"])
     try:
         found = backups.records()
-        service = swarm.service(_db_schedule.service_name(app))
-        schedule = _db_schedule.shown(
-            app, _db_schedule.view(service if _db_schedule.is_schedule_of(service, app) else None)
-        )
-    except (APIError, BackupError, OSError) as exc:
+    except (BackupError, OSError) as exc:
         module.fail_json(msg=f"Error reading app {app}'s backups: {exc}")
-    module.exit_json(changed=False, backups=found, directory=backups.directory, schedule=schedule)
+    module.exit_json(changed=False, backups=found, directory=backups.directory)
 
 
 if __name__ == "__main__":

@@ -39,7 +39,7 @@ attributes:
     support: none
     details: The SQL runs each time.
 notes:
-  - The module runs where the app's database task runs (M(sentinel.paas.swarm_app) pins it to the first manager), and
+  - The module runs on the node the app's database is pinned to (C(playbooks/db_psql.yml) delegates there), and
     fails with a clear message elsewhere.
 seealso:
   - module: sentinel.paas.db_backup
@@ -67,12 +67,8 @@ output:
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.sentinel.paas.plugins.module_utils import _naming
 from ansible_collections.sentinel.paas.plugins.module_utils._args import app_name_argument
-from ansible_collections.sentinel.paas.plugins.module_utils._swarm import (
-    APIError,
-    NoLocalTask,
-    Swarm,
-    docker_argument_spec,
-)
+from ansible_collections.sentinel.paas.plugins.module_utils._db_backup import BackupError, database_container
+from ansible_collections.sentinel.paas.plugins.module_utils._swarm import APIError, Swarm, docker_argument_spec
 
 
 def main():
@@ -89,16 +85,13 @@ def main():
     if error:
         module.fail_json(msg=f"Error running psql in app {app}'s database: {error}")
     swarm = Swarm(module)
-    service = _naming.service_name(app, "db")
     try:
-        if swarm.service(service) is None:
-            module.fail_json(msg=f"Error running psql in app {app}'s database: app {app} has no database ({service})")
-        container = swarm.local_task_container(service)
+        container = database_container(swarm, app)
         if sql is None or module.check_mode:
             module.exit_json(changed=False, container=container, output=None)
         argv = ["psql", "-X", "-v", "ON_ERROR_STOP=1", f"--username={app}", f"--dbname={app}", "-c", sql]
         code, out, err = swarm.exec_in(container, argv, timeout=module.params["timeout"])
-    except (APIError, NoLocalTask, OSError) as exc:
+    except (APIError, BackupError, OSError) as exc:
         module.fail_json(msg=f"Error running psql in app {app}'s database: {exc}")
     if code != 0:
         module.fail_json(msg=f"psql in app {app}'s database failed (exit {code}): {(err or out).strip()[-2000:]}")

@@ -81,7 +81,6 @@ from ansible_collections.sentinel.paas.plugins.module_utils._args import app_nam
 from ansible_collections.sentinel.paas.plugins.module_utils._db_backup import BackupError, Backups, backup_id_error
 from ansible_collections.sentinel.paas.plugins.module_utils._swarm import (
     APIError,
-    NoLocalTask,
     Swarm,
     docker_argument_spec,
 )
@@ -112,7 +111,7 @@ def main():
         module.fail_json(msg=f"Error restoring app {app}'s database: {error}")
     try:
         result = run(module, Backups(Swarm(module), app, module.params["directory"]))
-    except (APIError, BackupError, NoLocalTask, OSError) as exc:
+    except (APIError, BackupError, OSError) as exc:
         module.fail_json(msg=f"Error restoring app {app}'s database: {exc}", settled=getattr(exc, "settled", True))
     module.exit_json(**result)
 

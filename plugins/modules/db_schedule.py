@@ -20,6 +20,9 @@ description:
   - The service runs the database's own image (its C(pg_dump) matches the server) on the database's node, and
     reaches the database over the app's network with the app's password file (a Docker secret). Run the task again
     after changing the database's image.
+  - Runs on a manager. The service bind-mounts the app's directory of backups (C(DIRECTORY/NAME)), which must exist on
+    the database's node, readable by root alone, before the schedule starts; C(playbooks/db_schedule.yml) makes it
+    there. Run the task again after the database moved (C(playbooks/db_move.yml) does).
 version_added: 0.2.0
 author: Sentinel developers (@sentinel)
 options:
@@ -91,15 +94,12 @@ diff:
   type: dict
 """
 
-import time
-
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.sentinel.paas.plugins.module_utils import _db_schedule, _naming
 from ansible_collections.sentinel.paas.plugins.module_utils._args import app_name_argument, backup_directory_argument
 from ansible_collections.sentinel.paas.plugins.module_utils._db_backup import BackupError, Backups
 from ansible_collections.sentinel.paas.plugins.module_utils._swarm import (
     APIError,
-    NoLocalTask,
     Swarm,
     docker_argument_spec,
 )
@@ -116,22 +116,21 @@ def run(module, swarm, backups):
     before = _db_schedule.view(service)
     after = None
     if params["state"] == "present":
-        backups.container()  # in check mode too: refuse an app without a database, or one that runs elsewhere
         db = swarm.service(_naming.service_name(app, "db"))
+        if db is None:  # in check mode too
+            raise BackupError(f"app {app} has no database ({_naming.service_name(app, 'db')})")
         after = _db_schedule.desired_view(db, params["every"], params["keep"], backups.directory)
     changed = before != after
     if changed and not module.check_mode:
         if after is None:
+            # Once off, no backup may start or still be under way: its task stops before the service goes.
+            if not swarm.stop_tasks(name, STOP_SECONDS):
+                raise BackupError(f"the task of {name} did not stop within {STOP_SECONDS} s; run this again")
             swarm.remove_service(name)
-            # The engine stops the task after the service is gone: once off, no backup may start any more.
-            deadline = time.monotonic() + STOP_SECONDS
-            while swarm.local_task_containers(name) and time.monotonic() < deadline:
-                time.sleep(0.5)
         else:
             network = swarm.network(_naming.app_network(app))
             pgpass = swarm.secret(_naming.db_pgpass_secret(app))
             spec = _db_schedule.service_spec(app, after, network["Id"], pgpass["ID"])
-            backups.make_directory()  # the bind mount's source must exist before the task starts
             if service is None:
                 swarm.create_service(**spec)
             else:
@@ -167,7 +166,7 @@ def main():
     swarm = Swarm(module)
     try:
         result = run(module, swarm, Backups(swarm, app, params["directory"]))
-    except (APIError, BackupError, NoLocalTask, OSError) as exc:
+    except (APIError, BackupError, OSError) as exc:
         module.fail_json(msg=f"Error scheduling app {app}'s backups: {exc}")
     module.exit_json(**result)
 

@@ -36,7 +36,30 @@ NODES = [
 
 
 def test_the_filters_are_registered():
-    assert set(FILTERS) == {"node_availability_error", "node_removal_error", "manager_count_error", "find_node"}
+    assert set(FILTERS) == {
+        "node_availability_error",
+        "node_removal_error",
+        "manager_count_error",
+        "find_node",
+        "db_move_error",
+        "database_node",
+        "inventory_host",
+    }
+
+
+def test_the_database_filters_take_the_app_name():
+    assert FILTERS["database_node"](NODES, "todo")["hostname"] == "w2"
+    assert FILTERS["database_node"](NODES, "other") == {}
+    assert FILTERS["db_move_error"](NODES, "todo", "w1") == ""
+    assert "not in the Swarm" in FILTERS["db_move_error"](NODES, "todo", "nosuch")
+
+
+def test_inventory_host_reads_each_hosts_address_from_hostvars():
+    hostvars = {"web1": {"ansible_host": "10.0.0.5"}, "web2": {"control_plane_advertise_addr": "10.0.0.6"}}
+    hosts = ["web1", "web2"]
+    assert FILTERS["inventory_host"]({"hostname": "x", "addr": "10.0.0.6"}, hostvars, hosts) == "web2"
+    assert FILTERS["inventory_host"]({"hostname": "web1", "addr": "10.9.9.9"}, hostvars, hosts) == "web1"
+    assert FILTERS["inventory_host"]({}, hostvars, hosts) == ""
 
 
 @pytest.mark.parametrize(

@@ -205,3 +205,43 @@ def test_force_removes_a_node_whose_data_is_lost_but_keeps_every_other_rule(stat
 def test_manager_count_error(count, error):
     got = _cluster.manager_count_error(count)
     assert (error in got) if error else got == ""
+
+
+@pytest.mark.parametrize(
+    ("nodes", "ref", "error"),
+    [
+        ([node("m1", "manager", pinned=["todo-db"]), node("w1")], "w1", ""),
+        # there already: nothing to refuse, and nothing to move
+        ([node("m1", "manager", pinned=["todo-db"]), node("w1")], "m1", ""),
+        ([node("m1", "manager", pinned=["todo-db"]), node("w1", state="down")], "w1", "node w1 is down"),
+        ([node("m1", "manager", pinned=["todo-db"]), node("w1", availability="drain")], "w1", "node w1 is drain"),
+        ([node("m1", "manager", pinned=["todo-db"])], "nosuch", "not in the Swarm"),
+        ([node("m1", "manager", pinned=["todo-db"])], "", "give the node"),
+        ([node("m1", "manager"), node("w1")], "w1", "todo-db is pinned to no node"),
+    ],
+)
+def test_db_move_error(nodes, ref, error):
+    got = _cluster.db_move_error(nodes, "todo-db", ref)
+    assert error in got if error else got == ""
+
+
+def test_database_node_is_the_one_its_volume_is_pinned_to():
+    nodes = [node("m1", "manager", pinned=["other-db"]), node("w1", pinned=["todo-db", "todo-db-backups"])]
+    assert _cluster.database_node(nodes, "todo-db")["hostname"] == "w1"
+    assert _cluster.database_node(nodes, "gone-db") is None
+
+
+@pytest.mark.parametrize(
+    ("described", "hosts", "expected"),
+    [
+        ({"hostname": "node2", "addr": "10.0.0.2"}, {"node1": (None, None), "node2": (None, None)}, "node2"),
+        # by the address the node registered with: ansible_host, else the advertise address
+        ({"hostname": "ip-10-0-0-2", "addr": "10.0.0.2"}, {"web2": ("10.0.0.2", None)}, "web2"),
+        ({"hostname": "ip-10-0-0-2", "addr": "10.0.0.2"}, {"web2": ("web2.example.com", "10.0.0.2")}, "web2"),
+        ({"hostname": "ip-10-0-0-2", "addr": "10.0.0.2"}, {"web3": ("10.0.0.3", None)}, ""),
+        ({"hostname": "gone", "addr": ""}, {"web": (None, None)}, ""),
+        ({}, {"web": (None, None)}, ""),
+    ],
+)
+def test_host_of_node(described, hosts, expected):
+    assert _cluster.host_of_node(described, hosts) == expected

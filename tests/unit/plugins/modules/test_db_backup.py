@@ -29,12 +29,9 @@ class FakeContainer:
         self.before_restore = lambda: None  # may raise, as a cut connection does
         self.cut_short = False  # get_archive's stream ends early
 
-    # Swarm's side
-    def service(self, name):
-        return {"Spec": {"Name": name}} if name == "todo-db" else None
-
-    def local_task_container(self, name):
-        return "container-1"
+    # The engine's side: todo's database runs here
+    def local_task_containers(self, name):
+        return ["container-1"] if name == "todo-db" else []
 
     def exec_in(self, container, cmd, timeout=None):
         tool = cmd[0]
@@ -199,7 +196,7 @@ def test_a_restore_that_fails_says_whether_the_data_changed(container, args):
         (db_backup, {"backup": "Upper"}, "invalid backup id"),
         (db_backup, {"keep": 0}, "keep at least 1"),
         (db_backup, {"backup": "scheduled-20261205t000000z"}, "are the schedule's own"),
-        (db_backup, {"name": "other"}, "app other has no database (other-db)"),
+        (db_backup, {"name": "other"}, "app other's database (other-db) has no running task on this node"),
         (db_backup, {"state": "absent"}, "state is absent but all of the following are missing: backup"),
         (db_restore, {}, "app todo has no backup in"),
         (db_restore, {"backup": "never"}, "app todo has no backup 'never'"),
