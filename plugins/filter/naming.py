@@ -26,6 +26,14 @@ def _service_name(app, role):
         raise AnsibleFilterError(f"service_name: {exc}: use one of {', '.join(_naming.ROLES)}") from None
 
 
+def _db_volume(app):
+    """The volume of an app's database: ``'todo' | sentinel.paas.db_volume`` is ``sentinel-todo-db``."""
+    error = _naming.app_name_error(app)
+    if error:
+        raise AnsibleFilterError(f"db_volume: {error}")
+    return _naming.db_volume(app)
+
+
 def _platform_name(component, suffix=""):
     """``'prometheus' | sentinel.paas.platform_name`` is ``sentinel-prometheus``; with ``('data')``, its volume."""
     try:
@@ -76,6 +84,7 @@ def _naming_constant(name):
 class FilterModule:
     def filters(self):
         return {
+            "db_volume": _db_volume,
             "naming": _naming_constant,
             "platform_name": _platform_name,
             "service_name": _service_name,

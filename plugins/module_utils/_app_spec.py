@@ -44,8 +44,8 @@ DB_ENV_KEYS = ("PGHOST", "PGPORT", "PGUSER", "PGDATABASE", "PGPASSFILE")
 
 # Fields of the task (container) spec: a change to any of them starts new tasks and a new release.
 TASK_FIELDS = ("image", "env", "healthcheck", "limits", "secrets", "mounts", "stop_grace_period", "networks")
-# Changes that start new tasks, worth waiting for; a forced restart is no new release.
-RESTART_FIELDS = (*TASK_FIELDS, "replicas", "force_update")
+# Changes that start new tasks, worth waiting for; a forced restart or a new placement is no new release.
+RESTART_FIELDS = (*TASK_FIELDS, "replicas", "force_update", "constraints")
 
 UPDATE_DEFAULTS = {
     "parallelism": 1,

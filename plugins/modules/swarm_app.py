@@ -29,8 +29,8 @@ description:
     secrets; the secret carries a salted hash of it in label C(sentinel.config-hash) so a given password can
     be compared. Changing the password of an existing database is not supported (Postgres keeps the
     password it was initialised with) and fails.
-  - The database is pinned (placement constraint C(node.id)) to the manager the module runs on when it is
-    created, because its local volume lives there; later runs keep that constraint.
+  - The database is pinned (placement constraint C(node.id)) to the node its local volume lives on, O(db_node), else
+    the manager the module runs on when it is created; later runs keep that constraint.
   - Options shown without a default keep the service's current value when omitted, so O(name) and O(replicas)
     alone scale an app. When the service is created they take the value given as "on creation"; a new canary
     takes them from production (except O(image) and O(replicas)).
@@ -177,6 +177,16 @@ options:
       - A new image of another PostgreSQL major version (by its tag, such as V(postgres:16)) is refused, since
         a server opens only data of its own major version; move the data with a dump and restore or pg_upgrade
         first.
+    type: str
+  db_node:
+    description:
+      - The Swarm node ID the database (C(NAME-db)) is pinned to, with its volume. Omitted, an existing database
+        stays where it is and a new one goes to the manager the module runs on (its volume is made there).
+      - A change moves the database's task to that node, where it opens the node's own volume C(sentinel-NAME-db)
+        (the engine makes an empty one when there is none); the data does not move with it.
+        C(playbooks/db_move.yml) copies it there first (sentinel db move).
+      - With O(state=absent) and O(delete_data), a volume on another node is left there with a warning (only that
+        node's engine removes it; C(playbooks/destroy.yml) does).
     type: str
   postgres_password:
     description:
@@ -499,9 +509,12 @@ class AppManager:
         steps = self.secret_steps(db)
         volume = _naming.db_volume(self.app)
         current = self.view_of(db)
-        if db is None:
+        here, node = self.swarm.local_node_id(), self.p["db_node"]
+        if node is not None and node not in self.swarm.nodes():
+            raise AppError(f"db_node {node} is not a node ID of this Swarm")
+        if db is None and node in (None, here):
             # Pin a new database to this node: the volume is created here, next to it.
-            constraints = [f"node.id=={self.swarm.local_node_id()}"]
+            constraints = [f"node.id=={here}"]
             steps.append(
                 Step(
                     f"volume {volume}",
@@ -511,7 +524,8 @@ class AppManager:
                 )
             )
         else:
-            constraints = current["constraints"]
+            # Elsewhere the engine makes an empty volume when the task starts, if the node has none.
+            constraints = [f"node.id=={node}"] if node else current["constraints"]
         image = self.p["postgres_image"]
         if image is None:  # omitted: the database keeps its image
             image = current["image"] if current else spec.DEFAULT_POSTGRES_IMAGE
@@ -795,7 +809,10 @@ class AppManager:
         elif delete_data and db:
             pinned = self.view_of(db)["constraints"]
             if f"node.id=={self.swarm.local_node_id()}" not in pinned:
-                raise AppError(f"the database volume {volume} is on another node ({', '.join(pinned)}); run there")
+                # Only its own engine removes a node's volume: the caller does it there (playbooks/destroy.yml).
+                self.warnings.append(
+                    f"the database volume {volume} is on another node ({', '.join(pinned)}): remove it there"
+                )
         return steps
 
     # -- result -------------------------------------------------------------------------
@@ -866,6 +883,7 @@ def argument_spec():
         health_path={"type": "str"},
         postgres={"type": "bool"},
         postgres_image={"type": "str"},
+        db_node={"type": "str"},
         postgres_password={"type": "str", "no_log": True},
         pgpass_uid={"type": "str", "no_log": False},
         update={

@@ -136,6 +136,8 @@ def test_a_damaged_backup_is_refused_before_the_data_is_touched(platform, sentin
         (["schedule", APP, "5s"], "at most one backup every 10s"),
         (["schedule", "nope", "daily"], "app nope not found"),
         (["psql", "nope", "-c", "SELECT 1"], "app nope not found"),
+        (["move", APP, "--to", "nosuch", "--yes"], "node nosuch is not in the Swarm"),
+        (["move", "nope", "--to", "node2", "--yes"], "app nope not found"),
     ],
     ids=[
         "unknown-app",
@@ -145,6 +147,8 @@ def test_a_damaged_backup_is_refused_before_the_data_is_touched(platform, sentin
         "too-often",
         "schedule-unknown-app",
         "psql-unknown-app",
+        "move-unknown-node",
+        "move-unknown-app",
     ],
 )
 def test_bad_input_is_refused_and_changes_nothing(platform, sentinel, vault, args, message):
@@ -254,6 +258,12 @@ def test_a_restore_failing_halfway_keeps_the_data_and_brings_the_traffic_back(pl
     assert set(after["services"]) == set(before["services"])
 
 
+def maintenance_window(load: Load) -> tuple[int, float]:
+    """How many requests the maintenance page answered, and for how long (first to last)."""
+    page = [sent for (status, _v), (sent, _took) in zip(load.since(0), load.timings, strict=True) if status == 503]
+    return len(page), max(page, default=0) - min(page, default=0)
+
+
 def test_the_todos_come_back_after_their_data_is_deleted(platform, sentinel, vault):
     """Write to-dos, back up, destroy --delete-data, deploy again, restore: the to-dos are back."""
     written = titles(vault)
@@ -271,10 +281,62 @@ def test_the_todos_come_back_after_their_data_is_deleted(platform, sentinel, vau
     assert titles(edge) == written
     assert run.data["rows"] == {"public todos": len(written)} and run.data["held"] is True
     # Meanwhile every request got the app or the maintenance page: nothing else.
-    answers = load.since(0)
-    page = [sent for (status, _version), (sent, _took) in zip(answers, load.timings, strict=True) if status == 503]
-    held = max(page, default=0) - min(page, default=0)
-    print(f"\n{load.summary('a restore')}: {len(page)} answered by the maintenance page, for {held:.1f} s")
-    assert {status for status, _version in answers} <= {200, 503}, load.failures
-    assert page, "the app should be in maintenance while its data is restored"
+    answered, held = maintenance_window(load)
+    print(f"\n{load.summary('a restore')}: {answered} answered by the maintenance page, for {held:.1f} s")
+    assert {status for status, _version in load.since(0)} <= {200, 503}, load.failures
+    assert answered, "the app should be in maintenance while its data is restored"
     assert edge.get().status_code == 200
+
+
+def volume_on(platform, node_name: str) -> list[str]:
+    node = next(n for n in platform.nodes if n.name == node_name)
+    return [v.name for v in node.client.volumes.list(filters={"name": f"sentinel-{APP}-db"})]
+
+
+def test_a_move_to_another_node_keeps_the_data_and_everything_follows_it(platform, sentinel, vault, cluster_factory):
+    """db move under load: every request gets the app or its maintenance page; the data, the backups, psql and
+    the schedule are on the new node after it, the old volume is gone; destroy --delete-data removes it there.
+    The file's last test: its database ends on node2."""
+    todos = titles(vault)
+    assert sentinel("db", "schedule", APP, "daily").returncode == 0
+    node2 = cluster_factory.host.containers.get(next(n.container for n in platform.nodes if n.name == "node2"))
+    try:
+        with Load(vault, clients=2) as load:
+            run = sentinel("db", "move", APP, "--to", "node2", "--yes")
+        assert run.returncode == 0, run.error
+        answered, held = maintenance_window(load)
+        print(f"\n{load.summary('a move')}: {answered} answered by the maintenance page, for {held:.1f} s; "
+              f"reported downtime {run.data['downtime_seconds']} s")  # fmt: skip
+        assert {status for status, _version in load.since(0)} <= {200, 503}, load.failures
+        assert answered and held <= float(run.data["downtime_seconds"]) + 1
+        assert (run.data["from"], run.data["to"], run.data["held"]) == ("node1", "node2", True)
+        assert run.data["rows"] == {"public todos": len(todos)} and run.data["schedule_moved"] is True
+        assert titles(vault) == todos
+        db = platform.manager.client.services.get(f"{APP}-db")
+        assert {t["NodeID"] for t in db.tasks(filters={"desired-state": "running"})} == {
+            platform.manager.client.nodes.get("node2").id
+        }
+        assert volume_on(platform, "node1") == [] and volume_on(platform, "node2") == [f"sentinel-{APP}-db"]
+
+        # Everything about the database works on its new node: backups, psql, the schedule.
+        made = sentinel("db", "backup", APP, "--id", "on-node2")
+        assert made.returncode == 0, made.error
+        listed = sentinel("db", "backups", APP)
+        assert listed.data["node"] == "node2", listed.data
+        assert [b["id"] for b in listed.data["backups"]] == [run.data["backup"]["id"], "on-node2"]
+        assert listed.data["schedule"]["every"] == "daily"
+        schedule = platform.manager.client.services.get(f"{APP}-db-backups").attrs["Spec"]["TaskTemplate"]
+        assert schedule["Placement"]["Constraints"] == [f"node.id=={platform.manager.client.nodes.get('node2').id}"]
+        counted = sentinel("db", "psql", APP, "-c", "SELECT count(*) FROM todos")
+        assert counted.returncode == 0 and f"{len(todos)}\n" in counted.data["output"], counted.error
+
+        # Where it is already: nothing to do, nothing changed.
+        before = cluster_state(platform)
+        again = sentinel("db", "move", APP, "--to", "node2", "--yes")
+        assert again.returncode == 0 and again.data["changed"] is False, again.error
+        assert cluster_state(platform) == before
+
+        assert sentinel("destroy", APP, "--delete-data", "--yes").returncode == 0
+        assert volume_on(platform, "node2") == []
+    finally:
+        node2.exec_run(["rm", "-rf", BACKUPS])

@@ -1,4 +1,4 @@
-"""db backup|backups|schedule|restore|psql: an app's PostgreSQL database, backed up and put back."""
+"""db backup|backups|schedule|restore|move|psql: an app's PostgreSQL database, backed up and put back."""
 
 from __future__ import annotations
 
@@ -66,6 +66,8 @@ def backups(ctx: Context, name) -> None:
     ]
     columns = ["id", "created", "size", "seconds", "tables"]
     text = table(rows, columns) if rows else f"{name} has no backups (sentinel db backup {name})."
+    if result.get("node"):
+        text += f"\non node {result['node']}, in {result.get('directory')}"
     schedule = result.get("schedule")
     if schedule:
         text += f"\n{_schedule_line(name, schedule)}; {_last_scheduled(result.get('backups', []), schedule)}"
@@ -149,6 +151,32 @@ def restore(ctx: Context, name, backup, yes) -> None:
     result = ctx.run("db_restore.yml", {"app": name, **only_given({"backup": backup})}, f"Restoring {name}'s database")
     rows = ", ".join(f"{t.split(' ', 1)[-1]} {n}" for t, n in (result.get("rows") or {}).items()) or "no table"
     ctx.out.emit(result, f"{name}: restored backup {(result.get('backup') or {}).get('id')} (rows: {rows})")
+
+
+@db.command()
+@app_argument
+@click.option("--to", "node", metavar="NODE", required=True, help="The node to move to (hostname or node ID).")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@pass_context
+def move(ctx: Context, name, node, yes) -> None:
+    """Move NAME's database, with its data, to another node, with NAME in maintenance meanwhile.
+
+    The database is backed up, the backup copied to NODE and restored there into a new volume; then the
+    traffic comes back, and the old node's volume goes. The time without traffic is measured and shown.
+    A move that fails leaves the database on its node with its data.
+    """
+    confirm_or_abort(ctx, yes, f"Move {name}'s database to {node}? {name} answers with its maintenance page meanwhile.")
+    result = ctx.run("db_move.yml", {"app": name, "to": node}, f"Moving {name}'s database to {node}")
+    if not result.get("changed"):
+        text = f"{name}'s database is on {result.get('to')} already."
+    else:
+        rows = ", ".join(f"{t.split(' ', 1)[-1]} {n}" for t, n in (result.get("rows") or {}).items()) or "no table"
+        held = f"{result.get('downtime_seconds')} s in maintenance" if result.get("held") else "not published"
+        text = (
+            f"{name}: database moved from {result.get('from')} to {result.get('to')} ({held}; "
+            f"backup {(result.get('backup') or {}).get('id')}; rows: {rows})"
+        )
+    ctx.out.emit(result, text)
 
 
 @db.command()

@@ -19,7 +19,13 @@ FILTER_DIR = Path(naming.__file__).parent
 
 
 def test_the_filters_are_registered():
-    assert set(FILTERS) == {"naming", "platform_name", "service_name", "traefik_service_regex"}
+    assert set(FILTERS) == {"db_volume", "naming", "platform_name", "service_name", "traefik_service_regex"}
+
+
+def test_db_volume_is_the_modules_name():
+    assert FILTERS["db_volume"]("todo") == _naming.db_volume("todo") == "sentinel-todo-db"
+    with pytest.raises(AnsibleFilterError, match="db_volume: invalid app name"):
+        FILTERS["db_volume"]("Bad_Name")
 
 
 # -- service_name ---------------------------------------------------------------------

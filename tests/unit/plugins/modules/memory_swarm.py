@@ -14,7 +14,8 @@ import hashlib
 
 from ansible_collections.sentinel.paas.plugins.module_utils._swarm import ImageNotFound, Swarm
 
-NODE_ID = "node-1"
+NODE_ID = "node-1"  # the engine the module talks to
+OTHER_NODE_ID = "node-2"
 
 
 class MemorySwarm:
@@ -66,6 +67,9 @@ class MemorySwarm:
 
     def local_node_id(self):
         return NODE_ID
+
+    def nodes(self):
+        return {node_id: {"ID": node_id} for node_id in (NODE_ID, OTHER_NODE_ID)}
 
     def image_digest(self, image):
         if image.split("@")[0] in self.missing_images:

@@ -12,7 +12,7 @@ import pytest
 from ansible_collections.sentinel.paas.plugins.module_utils import _app_spec as spec
 from ansible_collections.sentinel.paas.plugins.module_utils import _release_record as releases
 from ansible_collections.sentinel.paas.plugins.modules import swarm_app
-from memory_swarm import MemorySwarm
+from memory_swarm import OTHER_NODE_ID, MemorySwarm
 from module_harness import fail, run
 
 APP = {"name": "todo", "image": "registry:5000/todo:1", "postgres": True, "pgpass_uid": "10001"}
@@ -129,6 +129,39 @@ def test_the_database_keeps_its_image_and_refuses_another_major():
     assert refused["changed"] is False and len(writes()) == count
     minor = run(swarm_app, {"name": "todo", "postgres_image": "postgres:16.4"})
     assert minor["changes"] == ["todo-db.image"]
+
+
+def test_db_node_moves_the_database_task_alone_in_four_steps():
+    run(swarm_app, APP)
+    db_before = MemorySwarm.services["todo-db"]["Spec"]
+    args = {"name": "todo", "db_node": OTHER_NODE_ID}
+    checked = run(swarm_app, {**args, "_ansible_check_mode": True})
+    assert checked["changes"] == ["todo-db.constraints"] and MemorySwarm.services["todo-db"]["Spec"] == db_before
+    assert run(swarm_app, args)["changes"] == ["todo-db.constraints"]
+    placement = MemorySwarm.services["todo-db"]["Spec"]["TaskTemplate"]["Placement"]
+    assert placement["Constraints"] == [f"node.id=={OTHER_NODE_ID}"]
+    assert writes()[-1] == ("wait", "todo-db")
+    assert not run(swarm_app, {**args, "_ansible_check_mode": True})["changed"]
+    assert not run(swarm_app, args)["changed"]
+    # Omitted, it stays where it was moved to.
+    run(swarm_app, {"name": "todo", "replicas": 2})
+    assert MemorySwarm.services["todo-db"]["Spec"]["TaskTemplate"]["Placement"] == placement
+
+
+def test_a_db_node_that_is_not_in_the_swarm_is_refused_with_nothing_written():
+    run(swarm_app, APP)
+    count = len(writes())
+    refused = fail(swarm_app, {"name": "todo", "db_node": "nosuch"})
+    assert "db_node nosuch is not a node ID of this Swarm" in refused["msg"] and len(writes()) == count
+
+
+def test_destroying_the_data_of_a_database_on_another_node_leaves_its_volume_there_with_a_warning():
+    run(swarm_app, APP)
+    run(swarm_app, {"name": "todo", "db_node": OTHER_NODE_ID})
+    MemorySwarm.volumes.clear()  # this node has no volume of it: it is on the other one
+    result = run(swarm_app, {"name": "todo", "state": "absent", "delete_data": True})
+    assert "todo-db" in result["changes"] and not any(c.startswith("volume") for c in result["changes"])
+    assert any("is on another node" in w for w in result["warnings"])
 
 
 def test_release_counts_task_changes_only():
