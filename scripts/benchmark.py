@@ -251,8 +251,25 @@ class Bench:
             held = [at for at, status, _version in traffic.answers if status != 200]
             self.record("db restore: requests held (first to last not 200)", (held[-1] - held[0]) if held else 0)
             self.sentinel("db", "remove", APP, made["backup"]["id"], "--yes")
+            self.db_move()
         finally:
             self.sentinel("destroy", APP, "--delete-data", "--yes")
+
+    def db_move(self) -> None:
+        """The app's downtime while its database moves to another node (a cluster of one node has none to go to)."""
+        nodes = self.sentinel_json("cluster", "inspect")["nodes"]
+        here = next(n["hostname"] for n in nodes if f"{APP}-db" in n["pinned"])
+        other = next((n["hostname"] for n in nodes if n["hostname"] != here and n["availability"] == "active"), None)
+        if other is None:
+            print(f"{'db move':52} skipped: no other active node than {here}", flush=True)
+            return
+        with Traffic(self) as traffic:
+            started = time.monotonic()
+            moved = self.sentinel_json("db", "move", APP, "--to", other, "--yes")
+            self.record("db move: wall time", time.monotonic() - started)
+        held = [at for at, status, _version in traffic.answers if status != 200]
+        self.record("db move: requests held (first to last not 200)", (held[-1] - held[0]) if held else 0)
+        self.record("db move: downtime reported", float(moved["downtime_seconds"]))
 
     def prometheus_memory(self, apps: int) -> None:
         """Prometheus' memory with ``apps`` apps taking traffic (local cluster: reads docker stats)."""

@@ -311,6 +311,7 @@ def test_a_move_to_another_node_keeps_the_data_and_everything_follows_it(platfor
         assert answered and held <= float(run.data["downtime_seconds"]) + 1
         assert (run.data["from"], run.data["to"], run.data["held"]) == ("node1", "node2", True)
         assert run.data["rows"] == {"public todos": len(todos)} and run.data["schedule_moved"] is True
+        assert run.data["old_volume_left"] is None
         assert titles(vault) == todos
         db = platform.manager.client.services.get(f"{APP}-db")
         assert {t["NodeID"] for t in db.tasks(filters={"desired-state": "running"})} == {

@@ -176,6 +176,8 @@ def move(ctx: Context, name, node, yes) -> None:
             f"{name}: database moved from {result.get('from')} to {result.get('to')} ({held}; "
             f"backup {(result.get('backup') or {}).get('id')}; rows: {rows})"
         )
+        if result.get("old_volume_left"):
+            text += f"\nThe old volume on {result.get('from')} is still there: {result['old_volume_left']}"
     ctx.out.emit(result, text)
 
 
