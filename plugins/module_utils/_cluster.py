@@ -170,8 +170,9 @@ def data_loss_error(node: dict) -> str:
         return ""
     databases = [name[: -len("-db")] for name in node["pinned"] if name.endswith("-db")]
     restore = (
-        f"; to bring a database back elsewhere, deploy the app again and restore its latest backup copied off the "
-        f"node (sentinel db restore {databases[0]}, docs/backups.md: 'After losing the database's node')"
+        f"; move a database off it first while it is up (sentinel db move {databases[0]} --to OTHER), or, once it "
+        f"is lost, deploy the app again and restore its latest backup copied off the node (sentinel db restore "
+        f"{databases[0]}, docs/backups.md: 'After losing the database's node')"
         if databases
         else ""
     )
