@@ -258,8 +258,8 @@ def test_a_dead_worker_is_seen_down_and_its_tasks_rescheduled(ops):
 
 
 def pinned_like_a_database(ops, app: str, hostname: str):
-    """A service pinned to a node as an app's database is pinned to its volume's node. Every database lives on
-    the first manager today (no db move yet), so this one is made by hand, as swarm_app labels and pins it."""
+    """A service pinned to a node as an app's database is pinned to its volume's node, made by hand as swarm_app
+    labels and pins it: a real database on that node would cost a deploy and a db move for what these tests read."""
     client = ops.cluster.manager.client
     node_id = next(n.id for n in client.nodes.list() if n.attrs["Description"]["Hostname"] == hostname)
     return client.services.create(

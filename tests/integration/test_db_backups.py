@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 import pytest
 
 from tests.harness.http import Edge, Load
+from tests.harness.wait import eventually
 from tests.integration.test_app_lifecycle import TODO_UID, cluster_state, task_container
 
 pytestmark = pytest.mark.cluster
@@ -359,3 +360,60 @@ def test_a_move_to_another_node_keeps_the_data_and_everything_follows_it(platfor
         assert volume_on(platform, "node2") == []
     finally:
         node2.exec_run(["rm", "-rf", BACKUPS])
+
+
+def node_state(platform, hostname: str) -> str:
+    return platform.manager.client.nodes.get(hostname).attrs["Status"]["State"]
+
+
+def test_after_losing_the_databases_node_a_copy_of_its_latest_backup_brings_the_data_back(
+    platform, ansible, sentinel, cluster_factory, node_files
+):
+    """docs/backups.md, 'After losing the database's node', step by step: an app whose database lives on node3
+    (pinned there by swarm_app's db_node), a backup copied off the node, the node lost (its machine stopped),
+    the app destroyed and deployed again, the copy restored on the first manager."""
+    app, backups = "lost", "/var/lib/sentinel/backups/lost"
+    node3 = cluster_factory.host.containers.get(next(n.container for n in platform.nodes if n.name == "node3"))
+    made = ansible.module(
+        "sentinel.paas.swarm_app",
+        {
+            "name": app, "image": platform.image("sentinel-test/todo:1"), "postgres": True,
+            "postgres_image": platform.image("sentinel-test/postgres:15"), "pgpass_uid": TODO_UID,
+            "db_node": platform.manager.client.nodes.get("node3").id,
+        },
+    )  # fmt: skip
+    assert not made.failed, made.msg
+    try:
+        # Through the CLI, on node3 (a worker: the database's modules run where it is).
+        wrote = sentinel("db", "psql", app, "-c", "INSERT INTO todos (title) VALUES ('kept'), ('safe')")
+        assert wrote.returncode == 0, wrote.error
+        assert sentinel("db", "backup", app, "--id", "latest").returncode == 0
+        archive, _stat = node3.get_archive(backups)  # the copy a user keeps off the node (rsync, say)
+        copy = b"".join(archive)
+
+        node3.stop(timeout=1)  # the node is lost, its volume and its backups with it
+        eventually("node3 seen down", lambda: node_state(platform, "node3") == "down", timeout=90)
+        assert sentinel("destroy", app, "--yes").returncode == 0
+        again = sentinel(
+            "deploy", app, "--image", platform.image("sentinel-test/todo:1"), "--domain", "lost.sentinel.test",
+            "--no-tls", "--postgres", "--postgres-image", platform.image("sentinel-test/postgres:15"),
+            "--run-as", TODO_UID,
+        )  # fmt: skip
+        assert again.returncode == 0, again.error
+        assert task_container(platform, f"{app}-db").client.info()["Name"] == "node1"  # a new, empty database
+        node_files("mkdir -p -m 0700 /var/lib/sentinel/backups")
+        assert cluster_factory.host.containers.get(platform.manager.container).put_archive(
+            "/var/lib/sentinel/backups", copy
+        )
+        restored = sentinel("db", "restore", app, "--from", "latest", "--yes")
+        assert restored.returncode == 0, restored.error
+        assert restored.data["rows"] == {"public todos": 2}
+        counted = sentinel("db", "psql", app, "-c", "SELECT title FROM todos ORDER BY title")
+        assert "kept" in counted.data["output"] and "safe" in counted.data["output"]
+    finally:
+        node3.start()
+        eventually("node3 back", lambda: node_state(platform, "node3") == "ready", timeout=90)
+        sentinel("destroy", app, "--delete-data", "--yes")
+        node_files(f"rm -rf {backups}")
+        eventually("node3's engine", lambda: node3.exec_run(["docker", "info"]).exit_code == 0, timeout=60)
+        node3.exec_run(["sh", "-c", f"rm -rf {backups}; docker volume rm -f sentinel-{app}-db"])
