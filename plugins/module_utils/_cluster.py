@@ -214,10 +214,16 @@ def db_move_error(nodes: list[dict], service: str, ref: str) -> str:
     node, why = find_node(nodes, ref)
     if node is None:
         return why
-    if database_node(nodes, service) is None:
+    current = database_node(nodes, service)
+    if current is None:
         return f"{service} is pinned to no node of the Swarm: there is no volume to move from"
     if service in node["pinned"]:
         return ""
+    if current["state"] != "ready":
+        return (
+            f"{service}'s node {current['hostname']} is {current['state']}: its data cannot be read from there; "
+            "restore a backup copied off it (docs/backups.md: 'After losing the database's node')"
+        )
     if node["state"] != "ready":
         return f"node {node['hostname']} is {node['state']}: the database could not start there"
     if node["availability"] != "active":

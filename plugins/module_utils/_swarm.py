@@ -52,6 +52,10 @@ _MAX_ATTEMPTS = 5
 _ENDED_TASK_STATES = frozenset({"complete", "shutdown", "failed", "rejected", "remove", "orphaned"})
 
 
+def _constraints(task_spec):
+    return sorted((task_spec.get("Placement") or {}).get("Constraints") or [])
+
+
 def docker_argument_spec(**extra):
     spec = dict(DOCKER_ARGUMENT_SPEC)
     spec.update(extra)
@@ -198,14 +202,18 @@ class Swarm:
     def stop_tasks(self, name, timeout):
         """Scale a replicated service to 0 and wait until none of its tasks runs any more. Removing a service
         alone leaves its containers stopping on their nodes for a while, where only their own engine sees them.
+        A task on a node that is not ready counts as stopped: its node cannot say, and runs nothing for the Swarm.
         Returns whether they stopped within ``timeout`` seconds."""
 
         def edit(spec):
             spec["Mode"] = {"Replicated": {"Replicas": 0}}
 
         self._resend_spec(name, edit)
+        ready = {node_id for node_id, n in self.nodes().items() if (n.get("Status") or {}).get("State") == "ready"}
         deadline = time.monotonic() + timeout
-        while any(t["Status"]["State"] not in _ENDED_TASK_STATES for t in self.tasks(name)):
+        while any(
+            t["Status"]["State"] not in _ENDED_TASK_STATES and t.get("NodeID") in ready for t in self.tasks(name)
+        ):
             if time.monotonic() > deadline:
                 return False
             time.sleep(0.5)
@@ -368,8 +376,9 @@ class Swarm:
             service = self.api.inspect_service(name)
             spec = service["Spec"]
             all_tasks = self.tasks(name)
-            current = spec["TaskTemplate"]["ContainerSpec"]
-            tasks = [t for t in all_tasks if t["Spec"].get("ContainerSpec") == current]
+            # The current spec's tasks: its container, and its placement (a database moved to another node).
+            current = (spec["TaskTemplate"]["ContainerSpec"], _constraints(spec["TaskTemplate"]))
+            tasks = [t for t in all_tasks if (t["Spec"].get("ContainerSpec"), _constraints(t["Spec"])) == current]
             status = service.get("UpdateStatus") or {}
             state = status.get("State")
             timed_out = time.monotonic() > deadline

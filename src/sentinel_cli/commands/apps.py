@@ -153,6 +153,8 @@ def destroy(ctx: Context, name, delete_data, yes) -> None:
     confirm_or_abort(ctx, yes, f"Destroy app {name} {what}on this cluster?")
     result = ctx.run("destroy.yml", {"app": name, "delete_data": delete_data}, f"Destroying {name}")
     kept = " (database volume kept; --delete-data removes it)" if result.get("data_kept") else ""
+    if result.get("data_left_on"):
+        kept = f" (the database volume stays on node {result['data_left_on']}, which is down or not in the inventory)"
     ctx.out.emit(result, f"{name} destroyed{kept}")
 
 

@@ -159,22 +159,24 @@ def restore(ctx: Context, name, backup, yes) -> None:
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @pass_context
 def move(ctx: Context, name, node, yes) -> None:
-    """Move NAME's database, with its data, to another node, with NAME in maintenance meanwhile.
+    """Move NAME's database, with its data, to another node; NAME does not answer meanwhile.
 
-    The database is backed up, the backup copied to NODE and restored there into a new volume; then the
-    traffic comes back, and the old node's volume goes. The time without traffic is measured and shown.
-    A move that fails leaves the database on its node with its data.
+    NAME goes into maintenance and production stops; the database is backed up, the backup copied to NODE and
+    restored there into a new volume; then production starts and the traffic comes back, and the old node's
+    volume goes. The time without traffic is measured and shown. A move that fails leaves the database on its
+    node with its data.
     """
-    confirm_or_abort(ctx, yes, f"Move {name}'s database to {node}? {name} answers with its maintenance page meanwhile.")
+    confirm_or_abort(ctx, yes, f"Move {name}'s database to {node}? {name} does not answer meanwhile.")
     result = ctx.run("db_move.yml", {"app": name, "to": node}, f"Moving {name}'s database to {node}")
     if not result.get("changed"):
         text = f"{name}'s database is on {result.get('to')} already."
+    elif result.get("backup") is None:  # check mode
+        text = f"{name}'s database would move from {result.get('from')} to {result.get('to')}."
     else:
         rows = ", ".join(f"{t.split(' ', 1)[-1]} {n}" for t, n in (result.get("rows") or {}).items()) or "no table"
-        held = f"{result.get('downtime_seconds')} s in maintenance" if result.get("held") else "not published"
         text = (
-            f"{name}: database moved from {result.get('from')} to {result.get('to')} ({held}; "
-            f"backup {(result.get('backup') or {}).get('id')}; rows: {rows})"
+            f"{name}: database moved from {result.get('from')} to {result.get('to')} in "
+            f"{result.get('downtime_seconds')} s without traffic (backup {result['backup'].get('id')}; rows: {rows})"
         )
         if result.get("old_volume_left"):
             text += f"\nThe old volume on {result.get('from')} is still there: {result['old_volume_left']}"

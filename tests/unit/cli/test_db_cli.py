@@ -42,6 +42,11 @@ def runs(monkeypatch):
                 "output": " count \n-------\n     3\n" if "sql" in extravars else None,
                 "node": {"host": "node1", "connection": "local"},
             }
+        if playbook == "db_move.yml":
+            moved = {"from": "node1", "to": extravars["to"], "changed": extravars["to"] != "node1"}
+            if moved["changed"]:
+                moved.update(backup=RECORD, rows={"public todos": 3}, downtime_seconds=41.5, old_volume_left=None)
+            return moved
         if playbook == "db_schedule.yml":
             scheduled = {"every": extravars.get("every"), "keep": 7, "service": "todo-db-backups"}
             return {"schedule": None if extravars.get("state") == "absent" else scheduled, "changed": True}
@@ -132,3 +137,16 @@ def test_backups_tell_when_the_schedule_last_made_one_and_warn_when_it_is_late(m
     monkeypatch.setattr(Context, "run", lambda *_: {"backups": made, "schedule": schedule})
     text = CliRunner().invoke(cli, ["db", "backups", "todo"]).output
     assert "todo: backed up daily, keeping 7 (todo-db-backups); the last one" in text
+
+
+def test_move_asks_first_and_says_how_long_the_app_was_down(runs):
+    assert CliRunner().invoke(cli, ["db", "move", "todo", "--to", "node2"], input="n\n").exit_code != 0
+    assert runs == []
+    assert CliRunner().invoke(cli, ["db", "move", "todo", "--yes"]).exit_code == 2  # --to is required
+    result = CliRunner().invoke(cli, ["db", "move", "todo", "--to", "node2", "--yes"])
+    assert result.exit_code == 0, result.output
+    assert "todo: database moved from node1 to node2 in 41.5 s without traffic" in result.output
+    assert "backup 20261205t174500z; rows: todos 3" in result.output
+    there = CliRunner().invoke(cli, ["db", "move", "todo", "--to", "node1", "--yes"])
+    assert "todo's database is on node1 already." in there.output
+    assert runs == [("db_move.yml", {"app": "todo", "to": "node2"}), ("db_move.yml", {"app": "todo", "to": "node1"})]

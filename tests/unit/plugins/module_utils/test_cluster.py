@@ -218,6 +218,7 @@ def test_manager_count_error(count, error):
         ([node("m1", "manager", pinned=["todo-db"])], "nosuch", "not in the Swarm"),
         ([node("m1", "manager", pinned=["todo-db"])], "", "give the node"),
         ([node("m1", "manager"), node("w1")], "w1", "todo-db is pinned to no node"),
+        ([node("m1", "manager"), node("w1", state="down", pinned=["todo-db"])], "m1", "node w1 is down: its data"),
     ],
 )
 def test_db_move_error(nodes, ref, error):

@@ -56,3 +56,22 @@ def test_tasks_that_fail_during_the_wait_do():
     ]
     with pytest.raises(ServiceNotConverged, match="its tasks keep failing"):
         swarm(polls).wait_converged("todo-prod", timeout=5, poll=0)
+
+
+def test_a_task_placed_by_the_old_constraints_is_not_the_current_specs():
+    """A database moved to another node (only its placement changed): its old task running on the old node must
+    not look converged, or the restore there would find no database."""
+    moved = {"Constraints": ["node.id==node2"]}
+
+    class MovedAPI(ScriptedAPI):
+        def inspect_service(self, name):
+            service = super().inspect_service(name)
+            service["Spec"]["TaskTemplate"]["Placement"] = moved
+            return service
+
+    old = dict(task("old", "running"), Spec={"ContainerSpec": SPEC, "Placement": {"Constraints": ["node.id==node1"]}})
+    new = dict(task("new", "running"), Spec={"ContainerSpec": SPEC, "Placement": moved})
+    engine = Swarm.__new__(Swarm)
+    engine.api = MovedAPI([[old], [old], [dict(old, DesiredState="shutdown"), new]])
+    engine.wait_converged("todo-db", timeout=5, poll=0)
+    assert engine.api.calls >= 4, "it waited for the task on the new node"
