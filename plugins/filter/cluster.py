@@ -33,8 +33,11 @@ def _database_node(nodes, app):
     return _cluster.database_node(nodes, _naming.service_name(app, "db")) or {}
 
 
-def _inventory_host(node, hostvars, hosts):
-    """The inventory host among ``hosts`` of a described node; '' when none is."""
+def _inventory_host(node, hostvars, hosts, here=""):
+    """The inventory host among ``hosts`` of a described node; '' when none is. ``here``: the host the play runs on,
+    which is the node cluster_info calls local, however the inventory names it."""
+    if node.get("local") and here:
+        return here
     addrs = {h: (hostvars[h].get("ansible_host"), hostvars[h].get("control_plane_advertise_addr")) for h in hosts}
     return _cluster.host_of_node(node, addrs)
 

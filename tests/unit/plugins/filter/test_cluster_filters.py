@@ -60,6 +60,10 @@ def test_inventory_host_reads_each_hosts_address_from_hostvars():
     assert FILTERS["inventory_host"]({"hostname": "x", "addr": "10.0.0.6"}, hostvars, hosts) == "web2"
     assert FILTERS["inventory_host"]({"hostname": "web1", "addr": "10.9.9.9"}, hostvars, hosts) == "web1"
     assert FILTERS["inventory_host"]({}, hostvars, hosts) == ""
+    # The play's own node, named otherwise in the inventory (a public address, say): this host.
+    local = {"hostname": "ip-10-0-0-9", "addr": "10.0.0.9", "local": True}
+    assert FILTERS["inventory_host"](local, hostvars, hosts, "web1") == "web1"
+    assert FILTERS["inventory_host"](local, hostvars, hosts) == ""
 
 
 @pytest.mark.parametrize(
