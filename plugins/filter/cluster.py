@@ -42,6 +42,21 @@ def _inventory_host(node, hostvars, hosts, here=""):
     return _cluster.host_of_node(node, addrs)
 
 
+def _database_placement(nodes, app, node, kept_hosts, hostvars, hosts, here):
+    """Where the app's database lives after a deploy: {"node": described node or {}, "host": its inventory host,
+    "error": '' or why not}.
+    ``node``: the node the user named ('' for none); ``kept_hosts``: inventory hosts holding its volume."""
+    host_of = {n["id"]: _inventory_host(n, hostvars, hosts, here) for n in nodes}
+    placed, error = _cluster.database_placement(
+        nodes,
+        _naming.service_name(app, "db"),
+        node or "",
+        [i for i, host in host_of.items() if host and host in kept_hosts],
+        [i for i, host in host_of.items() if host],
+    )
+    return {"node": placed or {}, "host": host_of[placed["id"]] if placed else "", "error": error}
+
+
 def _find_node(nodes, node):
     """The described node named ``node`` (hostname, ID or ID prefix); {} when there is none."""
     return _cluster.find_node(nodes, node)[0] or {}
@@ -57,4 +72,5 @@ class FilterModule:
             "db_move_error": _db_move_error,
             "database_node": _database_node,
             "inventory_host": _inventory_host,
+            "database_placement": _database_placement,
         }

@@ -224,11 +224,61 @@ def db_move_error(nodes: list[dict], service: str, ref: str) -> str:
             f"{service}'s node {current['hostname']} is {current['state']}: its data cannot be read from there; "
             "restore a backup copied off it (docs/backups.md: 'After losing the database's node')"
         )
+    return _database_start_error(node)
+
+
+def _database_start_error(node: dict) -> str:
     if node["state"] != "ready":
         return f"node {node['hostname']} is {node['state']}: the database could not start there"
     if node["availability"] != "active":
         return f"node {node['hostname']} is {node['availability']}: the database could not start there"
     return ""
+
+
+def database_placement(
+    nodes: list[dict], service: str, ref: str, kept: list[str], reachable: list[str]
+) -> tuple[dict | None, str]:
+    """The node database ``service`` (NAME-db) lives on after a deploy, or (None, why it cannot).
+
+    ``ref``: the node the user named, '' for none; ``kept``: IDs of nodes holding a volume of the database
+    that a destroy kept; ``reachable``: IDs of the nodes the inventory reaches (a database's commands run on
+    its node). An existing database stays where it is: only db move moves data. A new one opens a kept
+    volume, so a destroyed app deployed again finds its data; else it goes to the named node, else to the
+    node with the fewest pinned services (each holds a volume there: databases, Prometheus), then the
+    fewest tasks.
+    """
+    named = None
+    if ref:
+        named, why = find_node(nodes, ref)
+        if named is None:
+            return None, why
+    existing = database_node(nodes, service)
+    if existing is not None:
+        if named is not None and named["id"] != existing["id"]:
+            return None, (
+                f"{service} is on node {existing['hostname']}: a deploy does not move its data; "
+                f"sentinel db move {service[: -len('-db')]} --to {named['hostname']} does"
+            )
+        return existing, ""
+    holding = next((n for n in nodes if n["id"] in kept), None)
+    if holding is not None:
+        if named is not None and named["id"] != holding["id"]:
+            return None, (
+                f"node {holding['hostname']} keeps {service}'s data from before (a destroy without "
+                "--delete-data): deploy it there, or remove that volume first"
+            )
+        named = holding
+    if named is not None:
+        if named["id"] not in reachable:
+            return None, f"node {named['hostname']} is not in the inventory: the database's commands run on its node"
+        why = _database_start_error(named)
+        return (None, why) if why else (named, "")
+    free = sorted(
+        (n for n in nodes if _schedulable(n) and n["id"] in reachable), key=lambda n: (len(n["pinned"]), n["tasks"])
+    )
+    if not free:
+        return None, "no node of the inventory is active and ready: the database could not start anywhere"
+    return free[0], ""
 
 
 def host_of_node(node: dict, hosts: dict) -> str:

@@ -25,11 +25,17 @@ BACKUPS = f"/var/lib/sentinel/backups/{APP}"
 TODOS = ["pay the rent", "water the plants", "back up the database"]
 
 
-def deploy(platform, sentinel) -> Edge:
-    run = sentinel(
-        "deploy", APP, "--image", platform.image("sentinel-test/todo:1"), "--domain", DOMAIN, "--no-tls",
-        "--postgres", "--postgres-image", platform.image("sentinel-test/postgres:15"), "--run-as", TODO_UID,
+def deploy_with_a_database(platform, sentinel, app: str, *options: str):
+    return sentinel(
+        "deploy", app, "--image", platform.image("sentinel-test/todo:1"), "--domain", f"{app}.sentinel.test",
+        "--no-tls", "--postgres", "--postgres-image", platform.image("sentinel-test/postgres:15"),
+        "--run-as", TODO_UID, *options,
     )  # fmt: skip
+
+
+def deploy(platform, sentinel) -> Edge:
+    # On the first manager, where node_files looks; a database goes to the emptiest node by default.
+    run = deploy_with_a_database(platform, sentinel, APP, "--db-node", "node1")
     assert run.returncode == 0, run.error
     edge = Edge(platform.manager.ip, DOMAIN)
     edge.wait_until(f"{APP} through Traefik", lambda e: e.get("/api/todos").status_code == 200, timeout=60)
@@ -42,7 +48,7 @@ def titles(edge: Edge) -> list[str]:
 
 @pytest.fixture(scope="module")
 def node_files(platform, cluster_factory):
-    """Shell on the database's node (the first manager): where the backups are."""
+    """Shell on the database's node (the first manager, until the move test): where the backups are."""
     node = cluster_factory.host.containers.get(platform.manager.container)
 
     def sh(script: str) -> str:
@@ -289,9 +295,50 @@ def test_the_todos_come_back_after_their_data_is_deleted(platform, sentinel, vau
     assert edge.get().status_code == 200
 
 
-def volume_on(platform, node_name: str) -> list[str]:
+def volume_on(platform, node_name: str, app: str = APP) -> list[str]:
     node = next(n for n in platform.nodes if n.name == node_name)
-    return [v.name for v in node.client.volumes.list(filters={"name": f"sentinel-{APP}-db"})]
+    return [v.name for v in node.client.volumes.list(filters={"name": f"sentinel-{app}-db"})]
+
+
+def database_host(platform, app: str) -> str:
+    return task_container(platform, f"{app}-db").client.info()["Name"]
+
+
+def test_new_databases_spread_over_the_nodes_and_keep_theirs_after_a_destroy(platform, sentinel, vault):
+    """A new database goes to a node with the fewest pinned services (vault's is on node1); destroyed without
+    --delete-data and deployed again, it opens its kept volume there. A node it cannot go to is refused, and a
+    deploy does not move an existing database: each refusal changes nothing."""
+    app = "spread"
+    before = cluster_state(platform)
+    unknown = deploy_with_a_database(platform, sentinel, app, "--db-node", "nosuch")
+    assert unknown.returncode == 1 and "node nosuch is not in the Swarm" in unknown.error, unknown.error
+    assert cluster_state(platform) == before
+    nodes = sentinel("cluster", "inspect").data["nodes"]
+    fewest = min(len(n["pinned"]) for n in nodes)
+    emptiest = {n["hostname"] for n in nodes if len(n["pinned"]) == fewest}
+    try:
+        assert deploy_with_a_database(platform, sentinel, app).returncode == 0
+        placed = database_host(platform, app)
+        assert placed in emptiest and placed != "node1", (placed, nodes)
+        assert sentinel("db", "psql", app, "-c", "INSERT INTO todos (title) VALUES ('stay')").returncode == 0
+
+        before = cluster_state(platform)
+        moved = sentinel("deploy", app, "--db-node", "node1")
+        assert moved.returncode == 1 and f"sentinel db move {app} --to node1 does" in moved.error, moved.error
+        assert cluster_state(platform) == before
+
+        assert sentinel("destroy", app, "--yes").returncode == 0
+        before = cluster_state(platform)
+        elsewhere = deploy_with_a_database(platform, sentinel, app, "--db-node", "node1")
+        assert elsewhere.returncode == 1 and f"node {placed} keeps {app}-db's data" in elsewhere.error, elsewhere.error
+        assert cluster_state(platform) == before
+        assert deploy_with_a_database(platform, sentinel, app).returncode == 0
+        assert database_host(platform, app) == placed
+        kept = sentinel("db", "psql", app, "-c", "SELECT title FROM todos")
+        assert "stay" in kept.data["output"], kept.data
+    finally:
+        assert sentinel("destroy", app, "--delete-data", "--yes").returncode == 0
+    assert volume_on(platform, placed, app) == []
 
 
 def test_a_move_while_a_canary_runs_is_refused_and_changes_nothing(platform, sentinel, vault):
@@ -367,22 +414,15 @@ def node_state(platform, hostname: str) -> str:
 
 
 def test_after_losing_the_databases_node_a_copy_of_its_latest_backup_brings_the_data_back(
-    platform, ansible, sentinel, cluster_factory, node_files
+    platform, sentinel, cluster_factory, node_files
 ):
     """docs/backups.md, 'After losing the database's node', step by step: an app whose database lives on node3
-    (pinned there by swarm_app's db_node), a backup copied off the node, the node lost (its machine stopped),
+    (deploy --db-node), a backup copied off the node, the node lost (its machine stopped),
     the app destroyed and deployed again, the copy restored on the first manager."""
     app, backups = "lost", "/var/lib/sentinel/backups/lost"
     node3 = cluster_factory.host.containers.get(next(n.container for n in platform.nodes if n.name == "node3"))
-    made = ansible.module(
-        "sentinel.paas.swarm_app",
-        {
-            "name": app, "image": platform.image("sentinel-test/todo:1"), "postgres": True,
-            "postgres_image": platform.image("sentinel-test/postgres:15"), "pgpass_uid": TODO_UID,
-            "db_node": platform.manager.client.nodes.get("node3").id,
-        },
-    )  # fmt: skip
-    assert not made.failed, made.msg
+    made = deploy_with_a_database(platform, sentinel, app, "--db-node", "node3")
+    assert made.returncode == 0, made.error
     try:
         # Through the CLI, on node3 (a worker: the database's modules run where it is).
         wrote = sentinel("db", "psql", app, "-c", "INSERT INTO todos (title) VALUES ('kept'), ('safe')")
@@ -394,11 +434,7 @@ def test_after_losing_the_databases_node_a_copy_of_its_latest_backup_brings_the_
         node3.stop(timeout=1)  # the node is lost, its volume and its backups with it
         eventually("node3 seen down", lambda: node_state(platform, "node3") == "down", timeout=90)
         assert sentinel("destroy", app, "--yes").returncode == 0
-        again = sentinel(
-            "deploy", app, "--image", platform.image("sentinel-test/todo:1"), "--domain", "lost.sentinel.test",
-            "--no-tls", "--postgres", "--postgres-image", platform.image("sentinel-test/postgres:15"),
-            "--run-as", TODO_UID,
-        )  # fmt: skip
+        again = deploy_with_a_database(platform, sentinel, app, "--db-node", "node1")
         assert again.returncode == 0, again.error
         assert task_container(platform, f"{app}-db").client.info()["Name"] == "node1"  # a new, empty database
         node_files("mkdir -p -m 0700 /var/lib/sentinel/backups")

@@ -40,6 +40,12 @@ def init(ctx: Context, extra: dict) -> None:
     help="Give the app its own PostgreSQL (password in a Docker secret). An app keeps its database.",
 )
 @click.option("--postgres-image", help="Database image; a new app gets postgres:15. Same major version only.")
+@click.option(
+    "--db-node",
+    metavar="NODE",
+    help="Node for a new database (hostname or ID); by default the node with the fewest pinned services,"
+    " or where a destroy kept its data. sentinel db move moves an existing one.",
+)
 @click.option("--run-as", metavar="UID", help="User id the image runs as; the database password file is its alone.")
 @env_option
 @secret_env_option
@@ -67,6 +73,7 @@ def deploy(
     domains,
     postgres,
     postgres_image,
+    db_node,
     run_as,
     env,
     secret_env,
@@ -93,6 +100,7 @@ def deploy(
         "domains": list(domains) or None,
         "postgres": postgres,
         "postgres_image": postgres_image,
+        "db_node": db_node,
         "run_as": run_as,
         "env": env or None,
         "secret_env": secret_env or None,

@@ -35,7 +35,7 @@ def test_deploy_with_an_image_sends_the_image_alone(calls):
 def test_deploy_sends_every_given_option(calls):
     invoke(
         "deploy", "todo", "--image", "todo:1", "--domain", "a.example.com", "--domain", "b.example.com",
-        "--postgres", "--postgres-image", "postgres:16", "--run-as", "10001", "--env", "A=1",
+        "--postgres", "--postgres-image", "postgres:16", "--db-node", "node2", "--run-as", "10001", "--env", "A=1",
         "--replicas", "0", "--port", "9000", "--health-path", "/healthz", "--no-tls", "--no-hsts",
     )  # fmt: skip
     assert calls[0][1] == {
@@ -44,6 +44,7 @@ def test_deploy_sends_every_given_option(calls):
         "domains": ["a.example.com", "b.example.com"],
         "postgres": True,
         "postgres_image": "postgres:16",
+        "db_node": "node2",
         "run_as": "10001",
         "env": {"A": "1"},
         "replicas": 0,

@@ -15,6 +15,7 @@ FILTERS = cluster.FilterModule().filters()
 def node(hostname, node_id, role="worker", availability="active", state="ready", pinned=(), local=False):
     """A node as cluster_info returns it."""
     return {
+        "tasks": 0,
         "id": node_id,
         "hostname": hostname,
         "role": role,
@@ -44,6 +45,7 @@ def test_the_filters_are_registered():
         "db_move_error",
         "database_node",
         "inventory_host",
+        "database_placement",
     }
 
 
@@ -52,6 +54,26 @@ def test_the_database_filters_take_the_app_name():
     assert FILTERS["database_node"](NODES, "other") == {}
     assert FILTERS["db_move_error"](NODES, "todo", "w1") == ""
     assert "not in the Swarm" in FILTERS["db_move_error"](NODES, "todo", "nosuch")
+
+
+def test_database_placement_names_the_node_and_its_inventory_host():
+    hostvars = {"web1": {}, "w1": {}, "store": {"ansible_host": "10.0.0.8"}}
+    hosts = ["web1", "w1", "store"]
+    nodes = [dict(n, addr="10.0.0.8" if n["hostname"] == "w2" else "") for n in NODES]
+    nodes[0]["pinned"] = ["prometheus"]
+    placement = FILTERS["database_placement"]
+    # m1 is the play's own host (web1) and holds Prometheus; m2 and m3 are not in the inventory; w2 (store) holds
+    # another database
+    assert placement(nodes, "new", "", [], hostvars, hosts, "web1") == {"node": nodes[3], "host": "w1", "error": ""}
+    kept = placement(nodes, "new", None, ["web1"], hostvars, hosts, "web1")
+    assert (kept["node"]["hostname"], kept["host"]) == ("m1", "web1")
+    assert placement(nodes, "todo", "", [], hostvars, hosts, "web1")["host"] == "store"
+    refused = placement(nodes, "new", "m2", [], hostvars, hosts, "web1")
+    assert refused == {
+        "node": {},
+        "host": "",
+        "error": "node m2 is not in the inventory: the database's commands run on its node",
+    }
 
 
 def test_inventory_host_reads_each_hosts_address_from_hostvars():

@@ -37,9 +37,10 @@ def task(service_id, node_id, state="running", desired="running"):
     return {"ServiceID": service_id, "NodeID": node_id, "DesiredState": desired, "Status": {"State": state}}
 
 
-def node(hostname, role="worker", availability="active", state="ready", reach=None, pinned=(), local=False):
+def node(hostname, role="worker", availability="active", state="ready", reach=None, pinned=(), local=False, tasks=0):
     """A node as describe_node returns it."""
     return {
+        "tasks": tasks,
         "id": f"id-{hostname}",
         "hostname": hostname,
         "role": role,
@@ -224,6 +225,49 @@ def test_manager_count_error(count, error):
 def test_db_move_error(nodes, ref, error):
     got = _cluster.db_move_error(nodes, "todo-db", ref)
     assert error in got if error else got == ""
+
+
+PLACES = [
+    node("m1", "manager", pinned=["prometheus"], tasks=5, local=True),
+    node("w1", tasks=3),
+    node("w2", tasks=1, pinned=["other-db"]),
+    node("w3", availability="drain"),
+    node("w4", state="down"),
+]
+EVERY = [n["id"] for n in PLACES]
+
+
+@pytest.mark.parametrize(
+    ("nodes", "ref", "kept", "reachable", "placed", "error"),
+    [
+        # a new database: the fewest pinned services, then the fewest tasks, among those that can run it
+        (PLACES, "", [], EVERY, "w1", ""),
+        (PLACES, "", [], ["id-m1", "id-w2"], "w2", ""),  # w1 is not in the inventory
+        ([node("w1", tasks=4), node("w2", tasks=2)], "", [], ["id-w1", "id-w2"], "w2", ""),
+        (PLACES, "m1", [], EVERY, "m1", ""),
+        (PLACES, "id-w2", [], EVERY, "w2", ""),
+        (PLACES, "w3", [], EVERY, None, "node w3 is drain"),
+        (PLACES, "w4", [], EVERY, None, "node w4 is down"),
+        (PLACES, "nosuch", [], EVERY, None, "not in the Swarm"),
+        (PLACES, "w1", [], ["id-m1"], None, "node w1 is not in the inventory"),
+        (PLACES[3:4], "", [], EVERY, None, "no node of the inventory is active and ready"),
+        # a destroy kept its volume: that node, even with more pinned services
+        (PLACES, "", ["id-m1"], EVERY, "m1", ""),
+        (PLACES, "m1", ["id-m1"], EVERY, "m1", ""),
+        (PLACES, "w1", ["id-m1"], EVERY, None, "node m1 keeps todo-db's data from before"),
+        (PLACES, "", ["id-w4"], EVERY, None, "node w4 is down"),
+        # an existing database stays: only db move moves its data
+        (PLACES + [node("w5", pinned=["todo-db"])], "", [], EVERY, "w5", ""),
+        (PLACES + [node("w5", pinned=["todo-db"])], "w5", [], EVERY, "w5", ""),
+        (PLACES + [node("w5", pinned=["todo-db"])], "w1", [], EVERY, None, "sentinel db move todo --to w1"),
+    ],
+)
+def test_database_placement(nodes, ref, kept, reachable, placed, error):
+    got, why = _cluster.database_placement(nodes, "todo-db", ref, kept, reachable)
+    assert (got["hostname"] if got else None, why if not error else error in why) == (
+        placed,
+        why if not error else True,
+    )
 
 
 def test_database_node_is_the_one_its_volume_is_pinned_to():
