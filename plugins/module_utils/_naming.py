@@ -172,6 +172,15 @@ def maintenance_middleware(app: str) -> str:
     return f"{app}-maintenance"
 
 
+def maintenance_file(app: str) -> str:
+    """File name of the document that serves the app's maintenance router and middleware. Traefik's file provider
+    keeps it while production runs no task, when the Swarm provider drops every router on NAME-prod's labels."""
+    return f"{app}-maintenance.yml"
+
+
+# What traefik_route records on NAME-prod while the app is in maintenance (the page's Retry-After and message).
+MAINTENANCE_LABEL_PREFIX = "sentinel.maintenance."
+
 # The maintenance page server (roles/control_plane/files/maintenance_page.py): its port, and the request header
 # that carries an app's message to it, percent-encoded.
 MAINTENANCE_PORT = 8080
@@ -220,12 +229,17 @@ def app_labels(app: str, role: str) -> dict[str, str]:
 
 # Label prefixes each module owns on NAME-prod (see docs/conventions.md); each leaves the other's alone.
 def route_label_prefixes(app: str) -> tuple[str, ...]:
-    """Labels owned by traefik_route: routers NAME and NAME-*, middlewares NAME-*.
+    """Labels owned by traefik_route: routers NAME and NAME-*, middlewares NAME-*, the maintenance record.
 
     The dot and hyphen after the router name keep app ``todo`` off routers of app ``todo2``.
     """
     router = router_name(app)
-    return (f"traefik.http.routers.{router}.", f"traefik.http.routers.{router}-", f"traefik.http.middlewares.{app}-")
+    return (
+        f"traefik.http.routers.{router}.",
+        f"traefik.http.routers.{router}-",
+        f"traefik.http.middlewares.{app}-",
+        MAINTENANCE_LABEL_PREFIX,
+    )
 
 
 TRAEFIK_DYNAMIC_DIR = "/etc/sentinel/traefik/dynamic"

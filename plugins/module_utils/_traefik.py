@@ -8,7 +8,8 @@ Private to this collection. Label layout for app NAME (see docs/conventions.md):
 - router ``NAME``: the app itself (``Host()`` rule, entrypoint, TLS, middlewares, service);
 - router ``NAME-http`` (TLS only): the same rule on the plain entrypoint, redirecting to https;
 - middlewares ``NAME-https`` (redirectscheme), ``NAME-retry`` (retry) and ``NAME-hsts`` (headers);
-- while the app is in maintenance, router ``NAME-maintenance`` above all others, to the platform's page
+- while the app is in maintenance, labels ``sentinel.maintenance.*`` (its record), and the file-provider
+  document ``NAME-maintenance.yml``: router ``NAME-maintenance`` above all others, to the platform's page
   (``sentinel-maintenance``), with middleware ``NAME-maintenance`` (the message, Retry-After);
 - while the route goes through the split, the canary's preview: routers ``NAME-preview`` (to the
   canary) and ``NAME-pinned`` (to production) for whoever names a side by header or cookie, and
@@ -18,12 +19,14 @@ Private to this collection. Label layout for app NAME (see docs/conventions.md):
 
 from __future__ import annotations
 
+import json
 import re
 from urllib.parse import quote, unquote
 
 from ansible_collections.sentinel.paas.plugins.module_utils._naming import (
     LABEL_APP,
     MAINTENANCE_HEADER,
+    MAINTENANCE_LABEL_PREFIX,
     MAINTENANCE_PRIORITY,
     PLATFORM_SERVICES,
     PREVIEW_COOKIE,
@@ -334,27 +337,55 @@ def build_labels(app: str, route: dict) -> dict[str, str]:
     if route["preview_header"]:
         labels.update(_preview_labels(app, rule, middlewares, route))
     if route["maintenance"]:
-        labels.update(_maintenance_labels(app, rule, route))
+        labels.update(_maintenance_record(route))
     return labels
 
 
-def _maintenance_labels(app: str, rule: str, route: dict) -> dict[str, str]:
-    """Router NAME-maintenance: every request for the app's domains, on its entrypoint, goes to the platform's
-    maintenance page (a 503) instead of the app, whose tasks keep running. Its middleware hands the page the
-    message and adds Retry-After. With TLS, plain HTTP is still redirected to HTTPS first, where this router answers."""
-    router = maintenance_router(app)
-    headers = f"traefik.http.middlewares.{maintenance_middleware(app)}.headers"
-    labels = _router_labels(
-        router, rule, MAINTENANCE_SERVICE, [maintenance_middleware(app)], route, MAINTENANCE_PRIORITY
-    )
+def _maintenance_record(route: dict) -> dict[str, str]:
+    """What NAME-prod's labels keep of the app's maintenance: the page's Retry-After and message (percent-encoded
+    as the page's header carries it, '' for the page's own words). Traefik reads none of it."""
+    return {
+        f"{MAINTENANCE_LABEL_PREFIX}retry-after": str(route["maintenance_retry_after"]),
+        f"{MAINTENANCE_LABEL_PREFIX}message": quote(route["maintenance_message"] or "", safe=_MESSAGE_SAFE),
+    }
+
+
+def maintenance_document(app: str, route: dict | None) -> dict | None:
+    """The file-provider document of the app's maintenance (None when it is not in maintenance): router
+    NAME-maintenance, above every other router of the app, sends every request for its domains on its entrypoint
+    to the platform's page (a 503) instead of the app, whose tasks keep running; its middleware hands the page the
+    message and adds Retry-After. With TLS, plain HTTP is still redirected to HTTPS first, where this router
+    answers. A file, not labels: Traefik's Swarm provider drops the routers of a service that runs no task, and the
+    page must answer most of all while production is stopped (a database move)."""
+    if not route or not route["maintenance"]:
+        return None
+    record = _maintenance_record(route)
+    router = {
+        "rule": build_rule(route["domains"]),
+        "entryPoints": [route["entrypoints"]["https" if route["tls"] else "http"]],
+        "service": MAINTENANCE_SERVICE,
+        "middlewares": [maintenance_middleware(app)],
+        "priority": MAINTENANCE_PRIORITY,
+    }
     if route["tls"]:
-        labels[f"traefik.http.routers.{router}.tls.certresolver"] = route["cert_resolver"]
-    labels[f"{headers}.customresponseheaders.Retry-After"] = str(route["maintenance_retry_after"])
+        router["tls"] = {"certResolver": route["cert_resolver"]}
     # Always set, empty for the page's own words: Traefik then drops a client's header of that name, so no visitor
     # writes the page others see.
-    message = route["maintenance_message"] or ""
-    labels[f"{headers}.customrequestheaders.{MAINTENANCE_HEADER}"] = quote(message, safe=_MESSAGE_SAFE)
-    return labels
+    headers = {
+        "customRequestHeaders": {MAINTENANCE_HEADER: record[f"{MAINTENANCE_LABEL_PREFIX}message"]},
+        "customResponseHeaders": {"Retry-After": record[f"{MAINTENANCE_LABEL_PREFIX}retry-after"]},
+    }
+    return {
+        "http": {
+            "routers": {maintenance_router(app): router},
+            "middlewares": {maintenance_middleware(app): {"headers": headers}},
+        }
+    }
+
+
+def render_document(document: dict | None) -> str | None:
+    """A file-provider document's text: JSON, which Traefik's YAML reader takes, in one stable form."""
+    return None if document is None else json.dumps(document, indent=2, sort_keys=True) + "\n"
 
 
 def _router_labels(
@@ -455,10 +486,9 @@ def parse_route(app: str, labels: dict) -> dict | None:
     targets = {service_target(app, s): s for s in SERVICES}
     target = labels.get(f"{main}.service")
     priority = labels.get(f"{main}.priority")
-    in_maintenance = f"traefik.http.routers.{maintenance_router(app)}.rule" in labels
-    page = f"traefik.http.middlewares.{maintenance_middleware(app)}.headers"
-    message = labels.get(f"{page}.customrequestheaders.{MAINTENANCE_HEADER}")
-    retry_after = labels.get(f"{page}.customresponseheaders.Retry-After", "")
+    retry_after = labels.get(f"{MAINTENANCE_LABEL_PREFIX}retry-after")
+    in_maintenance = retry_after is not None
+    message = labels.get(f"{MAINTENANCE_LABEL_PREFIX}message")
     return {
         "domains": parse_rule(rule),
         "tls": tls,

@@ -59,9 +59,9 @@ def routed_service(rawdata: dict, app: str) -> str | None:
     return qualified(router["service"], _naming.TRAEFIK_SWARM_PROVIDER)
 
 
-def serves_router(rawdata: dict, router: str) -> bool:
-    """Whether Traefik serves the Swarm provider's ``router`` (it may exist with an error, unserved)."""
-    found = (rawdata.get("routers") or {}).get(f"{router}@{_naming.TRAEFIK_SWARM_PROVIDER}")
+def serves_router(rawdata: dict, router: str, provider: str) -> bool:
+    """Whether Traefik serves ``provider``'s ``router`` (it may exist with an error, unserved)."""
+    found = (rawdata.get("routers") or {}).get(f"{router}@{provider}")
     return bool(found) and found.get("status") in SERVING
 
 

@@ -24,7 +24,8 @@ options:
     description:
       - The document's name, its file C(NAME.yml) in Traefik's directory; lowercase letters, digits and hyphens, at
         most 40.
-      - Names ending in C(-split) are the canary splits of M(sentinel.paas.canary_weights), and are refused here.
+      - Names ending in C(-split) are the canary splits of M(sentinel.paas.canary_weights), and those ending in
+        C(-maintenance) the maintenance pages of M(sentinel.paas.traefik_route); both are refused here.
     type: str
     required: true
   state:
@@ -118,6 +119,8 @@ def name_error(name):
         return f"invalid name {name!r}: use at most 40 lowercase letters, digits and hyphens (the file is NAME.yml)"
     if name.endswith("-split"):
         return f"invalid name {name!r}: NAME-split documents are the canary splits of canary_weights"
+    if name.endswith("-maintenance"):
+        return f"invalid name {name!r}: NAME-maintenance documents are the maintenance pages of traefik_route"
     return None
 
 

@@ -10,14 +10,15 @@ module: traefik_route
 short_description: Publish an app through Traefik (routers, TLS, redirect, middlewares)
 description:
   - Manages the router side of the Traefik labels on the app's production service C(NAME-prod), that is
-    every label starting with C(traefik.http.routers.NAME.), C(traefik.http.routers.NAME-) or
-    C(traefik.http.middlewares.NAME-). Every other label of the service is left exactly as it is
-    (M(sentinel.paas.swarm_app) owns them).
+    every label starting with C(traefik.http.routers.NAME.), C(traefik.http.routers.NAME-),
+    C(traefik.http.middlewares.NAME-) or C(sentinel.maintenance.), and the app's maintenance document
+    C(NAME-maintenance.yml) of Traefik's file provider (see O(maintenance)). Every other label of the service is
+    left exactly as it is (M(sentinel.paas.swarm_app) owns them).
   - With O(tls=true), router C(NAME) serves the app on the HTTPS entrypoint with a certificate from
     O(cert_resolver), and router C(NAME-http) permanently redirects plain HTTP to https (middleware
     C(NAME-https)). With O(tls=false), router C(NAME) serves the app on the HTTP entrypoint.
-  - Only service labels change, so the app's tasks keep running; Traefik picks the change up at its
-    next poll of the Swarm.
+  - Only service labels (and the maintenance document) change, so the app's tasks keep running; Traefik picks
+    the change up at its next poll of the Swarm.
   - Domains and names are validated before the cluster is touched, so nothing can be injected into
     a Traefik rule.
   - Options shown without a default keep the route's current value when omitted, so O(name) and O(service) alone
@@ -122,13 +123,17 @@ options:
         with O(maintenance_message) and a C(Retry-After) header; the app's tasks keep running, untouched, and a
         canary's split, weights and preview stay as they are, behind it. V(false) brings the traffic back.
       - Router C(NAME-maintenance), above every other router of the app (priority 1000000000), on the app
-        router's entrypoint and TLS; middleware C(NAME-maintenance) (headers).
+        router's entrypoint and TLS, and middleware C(NAME-maintenance) (headers), in the document
+        C(NAME-maintenance.yml) that M(sentinel.paas.traefik_file)'s mirror puts in every manager's Traefik
+        directory. Traefik's Swarm provider drops every router of a service that runs no task, so labels would
+        leave a stopped production with Traefik's 404; the document keeps the page. Labels
+        C(sentinel.maintenance.*) on C(NAME-prod) record the page's settings.
       - On creation V(false).
     type: bool
   maintenance_message:
     description:
       - What the maintenance page says, at most 500 characters, no control characters; HTML is shown as text.
-        It travels percent-encoded in a label of C(NAME-prod), so it must not be a secret.
+        It travels percent-encoded in a label of C(NAME-prod) and in the document, so it must not be a secret.
       - V("") (or, when maintenance starts, omitted) is the page's own words ("This app is down for maintenance.
         Please try again shortly."). Omitted while in maintenance, the current message stays.
     type: str
@@ -139,9 +144,10 @@ options:
     type: int
 attributes:
   diff_mode:
-    details: Before and after of the labels this module owns.
+    details: Before and after of the labels this module owns and of the maintenance document's text.
 notes:
-  - The service C(NAME-prod) must exist (deploy the app first with M(sentinel.paas.swarm_app)).
+  - The service C(NAME-prod) must exist (deploy the app first with M(sentinel.paas.swarm_app)); V(absent)
+    also removes a maintenance document left without it.
 seealso:
   - module: sentinel.paas.traefik_route_info
   - module: sentinel.paas.swarm_app
@@ -210,21 +216,28 @@ labels:
   type: dict
   sample: {"traefik.http.routers.todo.rule": "Host(`todo.example.com`)"}
 changes:
-  description: The owned labels that were (or in check mode would be) added, changed or removed.
+  description:
+    - The owned labels that were (or in check mode would be) added, changed or removed, and C(file
+      NAME-maintenance.yml) when the maintenance document was.
   returned: always
   type: list
   elements: str
   sample: ["traefik.http.routers.todo.rule"]
 diff:
-  description: The labels this module owns on C(NAME-prod), before and after.
+  description: The labels this module owns on C(NAME-prod), and the maintenance document's text, before and after.
   returned: when diff mode is on
   type: dict
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.sentinel.paas.plugins.module_utils import _traefik_files
 from ansible_collections.sentinel.paas.plugins.module_utils._args import app_name_argument
 from ansible_collections.sentinel.paas.plugins.module_utils._diff import changed_keys
-from ansible_collections.sentinel.paas.plugins.module_utils._naming import app_name_error, service_name
+from ansible_collections.sentinel.paas.plugins.module_utils._naming import (
+    app_name_error,
+    maintenance_file,
+    service_name,
+)
 from ansible_collections.sentinel.paas.plugins.module_utils._swarm import (
     APIError,
     Swarm,
@@ -237,9 +250,11 @@ from ansible_collections.sentinel.paas.plugins.module_utils._traefik import (
     desired_route,
     domain_owners,
     effective_params,
+    maintenance_document,
     owned_labels,
     parse_route,
     preview_of,
+    render_document,
     replace_owned_labels,
     taken_domain_errors,
 )
@@ -272,10 +287,22 @@ class RouteManager:
         if changes and not self.module.check_mode:
             # Applied to the labels as re-read at write time, so a concurrent swarm_app run keeps its own.
             self.swarm.set_service_labels(self.service, lambda labels: replace_owned_labels(self.app, labels, desired))
+        # The maintenance router: a file-provider document, served also while production runs no task.
+        file = maintenance_file(self.app)
+        versions = _traefik_files.kept(self.swarm, file)
+        page_now = _traefik_files.text_of(versions[0]) if versions else None
+        page = render_document(maintenance_document(self.app, route))
+        if page != page_now:
+            changes.append(f"file {file}")
+            if not self.module.check_mode:
+                _traefik_files.replace(self.swarm, file, page, versions)
         result = {"changed": bool(changes), "changes": changes, "route": route, "labels": desired}
         result["preview"] = preview_of(route)
         if self.module._diff:
-            result["diff"] = {"before": current, "after": desired}
+            result["diff"] = {
+                "before": {"labels": current, "maintenance_file": page_now},
+                "after": {"labels": desired, "maintenance_file": page},
+            }
         return result
 
     def desired(self, current_route):

@@ -56,7 +56,7 @@ options:
     default: false
   maintenance:
     description:
-      - V(true) waits until Traefik serves the app's maintenance router C(NAME-maintenance)
+      - V(true) waits until Traefik serves the app's maintenance router C(NAME-maintenance@file)
         (O(sentinel.paas.traefik_route#module:maintenance)), which needs the page's service C(sentinel-maintenance)
         that the C(control_plane) role runs; V(false) waits until it serves none. Omitted, it is not looked at.
     type: bool
@@ -182,9 +182,13 @@ def pending(module, swarm, api, app, rawdata, route, split):
             unreached = {n: url for n, url in _traefik_api.side_urls(document).items() if not api.reaches(url)}
             waiting.extend(f"it gets no answer from {name} at {url}" for name, url in unreached.items())
     maintenance = module.params["maintenance"]
-    if maintenance is not None and _traefik_api.serves_router(rawdata, _naming.maintenance_router(app)) != maintenance:
+    router = _naming.maintenance_router(app)
+    if (
+        maintenance is not None
+        and _traefik_api.serves_router(rawdata, router, _naming.TRAEFIK_FILE_PROVIDER) != maintenance
+    ):
         waiting.append(
-            f"it serves {'no' if maintenance else 'a'} maintenance router {_naming.maintenance_router(app)}"
+            f"it serves {'no' if maintenance else 'a'} maintenance router {router}"
             + (f" (it needs the service {_traefik.MAINTENANCE_SERVICE}: sentinel init runs it)" if maintenance else "")
         )
     return waiting

@@ -7,11 +7,14 @@ anything but the page: no 404, 502 or refused connection. Bad input changes noth
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
 
 from tests.harness.http import Edge, Load
+from tests.harness.wait import eventually
+from tests.integration.test_app_lifecycle import task_container
 
 pytestmark = pytest.mark.cluster
 
@@ -39,8 +42,10 @@ def hold(platform, sentinel):
     edge = Edge(platform.manager.ip, DOMAIN)
     edge.wait_until("the app through Traefik", lambda e: e.get().status_code == 200, timeout=60)
     yield edge
-    sentinel("maintenance", "off", APP)
-    sentinel("destroy", APP, "--yes")
+    # Destroyed in maintenance: the page's document goes with the app, or its router would hold the domain.
+    sentinel("maintenance", "on", APP)
+    assert sentinel("destroy", APP, "--yes").returncode == 0
+    assert not platform.manager.client.configs.list(filters={"label": f"sentinel.traefik.file={APP}-maintenance.yml"})
 
 
 def test_maintenance_on_answers_every_request_with_the_page_and_off_brings_the_app_back(platform, sentinel, hold):
@@ -69,7 +74,7 @@ def test_maintenance_on_answers_every_request_with_the_page_and_off_brings_the_a
     assert back == [200] * 50
     # The app kept running, its tasks untouched: only the route's labels came and went.
     assert {k: v for k, v in held.items() if k != "labels"} == {k: v for k, v in before.items() if k != "labels"}
-    assert any(k.startswith("traefik.http.routers.hold-maintenance.") for k in held["labels"])
+    assert held["labels"]["sentinel.maintenance.retry-after"] == "120"
     assert prod_state(platform) == before
     # Under load, a request got the app or the page, nothing else; the page only while it was on.
     assert {status for status, _ in load.results} <= {200, 503}, load.failures
@@ -94,6 +99,30 @@ def test_maintenance_twice_changes_nothing_and_keeps_the_message(platform, senti
     off_again = sentinel("maintenance", "off", APP)
     assert off_again.returncode == 0 and off_again.data["changed"] is False
     assert hold.get().status_code == 200
+
+
+def traefik_routers(platform) -> set[str]:
+    """The routers the manager's Traefik serves, from its own API (on its container's loopback)."""
+    traefik = task_container(platform, "sentinel-traefik")
+    answer = traefik.exec_run(["curl", "-fsS", "http://127.0.0.1:8080/api/rawdata"])
+    assert answer.exit_code == 0, answer.output.decode()
+    return set(json.loads(answer.output)["routers"])
+
+
+def test_the_page_stays_while_production_runs_no_task(platform, sentinel, hold):
+    """As in a database move: Traefik drops every router on the labels of a service without tasks, so the page's
+    router is a file-provider document that stays."""
+    assert sentinel("maintenance", "on", APP).returncode == 0
+    try:
+        assert sentinel("scale", APP, "0").returncode == 0
+        eventually("the app's routers dropped", lambda: f"{APP}@swarm" not in traefik_routers(platform), timeout=30)
+        assert f"{APP}-maintenance@file" in traefik_routers(platform)
+        assert [hold.get().status_code for _ in range(20)] == [503] * 20
+    finally:
+        assert sentinel("scale", APP, "2").returncode == 0
+        assert sentinel("maintenance", "off", APP).returncode == 0
+    assert hold.get().status_code == 200
+    assert f"{APP}-maintenance@file" not in traefik_routers(platform)
 
 
 @pytest.mark.parametrize(

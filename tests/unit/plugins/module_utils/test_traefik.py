@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -474,36 +475,65 @@ def test_replace_owned_labels_refuses_foreign_keys():
 
 
 # -- maintenance ------------------------------------------------------------------------
-def test_maintenance_labels_send_every_request_to_the_page_above_every_router():
+def test_maintenance_document_sends_every_request_to_the_page_above_every_router():
     on = route(maintenance=True, maintenance_message="Back at 14:30, <b>promise</b>, é", service="split")
-    labels = t.build_labels("todo", on)
-    router, page = "traefik.http.routers.todo-maintenance", "traefik.http.middlewares.todo-maintenance.headers"
-    assert {k: v for k, v in labels.items() if k.startswith((router + ".", page + "."))} == {
-        f"{router}.rule": "Host(`todo.example.com`)",
-        f"{router}.service": "sentinel-maintenance@swarm",
-        f"{router}.middlewares": "todo-maintenance",
-        f"{router}.priority": "1000000000",
-        f"{router}.entrypoints": "websecure",
-        f"{router}.tls": "true",
-        f"{router}.tls.certresolver": "sentinel",
-        f"{page}.customresponseheaders.Retry-After": "300",
-        f"{page}.customrequestheaders.X-Sentinel-Maintenance": "Back at 14:30%2C %3Cb%3Epromise%3C/b%3E%2C %C3%A9",
+    assert t.maintenance_document("todo", on) == {
+        "http": {
+            "routers": {
+                "todo-maintenance": {
+                    "rule": "Host(`todo.example.com`)",
+                    "entryPoints": ["websecure"],
+                    "service": "sentinel-maintenance@swarm",
+                    "middlewares": ["todo-maintenance"],
+                    "priority": 1000000000,
+                    "tls": {"certResolver": "sentinel"},
+                }
+            },
+            "middlewares": {
+                "todo-maintenance": {
+                    "headers": {
+                        "customRequestHeaders": {
+                            "X-Sentinel-Maintenance": "Back at 14:30%2C %3Cb%3Epromise%3C/b%3E%2C %C3%A9"
+                        },
+                        "customResponseHeaders": {"Retry-After": "300"},
+                    }
+                }
+            },
+        }
     }
-    # The app's own routers stay as they were: off again is the same route as before.
-    off = t.build_labels("todo", route(service="split"))
-    assert {k: v for k, v in labels.items() if k not in off and not k.startswith((router, page))} == {}
+    assert (
+        t.maintenance_document("todo", route(service="split")) is None and t.maintenance_document("todo", None) is None
+    )
+    # NAME-prod's labels keep the record only, which Traefik does not read; the app's own routers stay as they were.
+    labels, off = t.build_labels("todo", on), t.build_labels("todo", route(service="split"))
+    assert {k: v for k, v in labels.items() if k not in off} == {
+        "sentinel.maintenance.retry-after": "300",
+        "sentinel.maintenance.message": "Back at 14:30%2C %3Cb%3Epromise%3C/b%3E%2C %C3%A9",
+    }
     assert all(labels[k] == v for k, v in off.items())
     assert t.parse_route("todo", labels) == on
+    assert all(t.is_owned_label("todo", k) for k in labels)
 
 
 def test_maintenance_on_plain_http_and_with_the_page_s_own_words():
     on = route(tls=False, maintenance=True, maintenance_retry_after=60, maintenance_message="")
-    labels = t.build_labels("todo", on)
-    assert labels["traefik.http.routers.todo-maintenance.entrypoints"] == "web"
-    assert "traefik.http.routers.todo-maintenance.tls" not in labels
+    document = t.maintenance_document("todo", on)
+    router = document["http"]["routers"]["todo-maintenance"]
+    assert router["entryPoints"] == ["web"] and "tls" not in router
     # Set empty: Traefik drops a client's own header of that name.
-    assert labels["traefik.http.middlewares.todo-maintenance.headers.customrequestheaders.X-Sentinel-Maintenance"] == ""
-    assert on["maintenance_message"] is None and t.parse_route("todo", labels) == on
+    page = document["http"]["middlewares"]["todo-maintenance"]["headers"]
+    assert page == {
+        "customRequestHeaders": {"X-Sentinel-Maintenance": ""},
+        "customResponseHeaders": {"Retry-After": "60"},
+    }
+    assert on["maintenance_message"] is None and t.parse_route("todo", t.build_labels("todo", on)) == on
+
+
+def test_a_document_s_text_is_json_in_one_stable_form():
+    document = t.maintenance_document("todo", route(maintenance=True))
+    text = t.render_document(document)
+    assert json.loads(text) == document and text == t.render_document(json.loads(text)) and text.endswith("}\n")
+    assert t.render_document(None) is None
 
 
 def test_omitted_maintenance_options_keep_the_current_ones():

@@ -142,5 +142,6 @@ def test_side_urls_are_the_load_balancers_of_a_split_document():
     ids=["enabled", "warning", "disabled-for-a-missing-service", "none"],
 )
 def test_serves_router_only_a_router_traefik_takes_traffic_with(router, served):
-    rawdata = {"routers": {"todo-maintenance@swarm": router} if router else {"todo@swarm": {"status": "enabled"}}}
-    assert _traefik_api.serves_router(rawdata, "todo-maintenance") is served
+    rawdata = {"routers": {"todo-maintenance@file": router} if router else {"todo@swarm": {"status": "enabled"}}}
+    assert _traefik_api.serves_router(rawdata, "todo-maintenance", "file") is served
+    assert _traefik_api.serves_router(rawdata, "todo-maintenance", "swarm") is False

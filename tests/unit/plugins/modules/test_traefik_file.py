@@ -61,6 +61,7 @@ def test_a_broken_document_is_replaced():
         ("a.b", "invalid name"),
         ("a" * 41, "invalid name"),
         ("todo-split", "canary splits"),
+        ("todo-maintenance", "maintenance pages"),
     ],
 )
 def test_bad_names_are_refused_and_nothing_is_written(name, message):

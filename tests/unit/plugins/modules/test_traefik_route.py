@@ -7,6 +7,9 @@ tests/integration/test_traefik_route_on_cluster.py.
 
 from __future__ import annotations
 
+import json
+from base64 import b64decode, b64encode
+
 import pytest
 from ansible_collections.sentinel.paas.plugins.modules import traefik_route, traefik_route_info
 from module_harness import fail, run
@@ -19,6 +22,7 @@ class MemorySwarm:
 
     instances: list[MemorySwarm] = []
     services: dict[str, dict] = {}
+    documents: dict[str, dict] = {}
 
     def __init__(self, module):
         self.writes = 0
@@ -39,6 +43,18 @@ class MemorySwarm:
         self.writes += 1
         self.services[name] = build_labels(dict(self.services[name]))
 
+    # The maintenance document's versions, as Docker configs (module_utils/_traefik_files).
+    def configs(self, labels):
+        return [c for c in self.documents.values() if labels.items() <= c["Spec"]["Labels"].items()]
+
+    def create_config(self, name, data, labels):
+        self.writes += 1
+        self.documents[name] = {"ID": name, "Spec": {"Name": name, "Labels": labels, "Data": b64encode(data).decode()}}
+
+    def remove_config(self, config_id):
+        self.writes += 1
+        del self.documents[config_id]
+
 
 @pytest.fixture(autouse=True)
 def patched(monkeypatch):
@@ -46,6 +62,7 @@ def patched(monkeypatch):
     monkeypatch.setattr(traefik_route_info, "Swarm", MemorySwarm)
     MemorySwarm.instances = []
     MemorySwarm.services = {"todo-prod": dict(OTHER)}
+    MemorySwarm.documents = {}
 
 
 def writes() -> int:
@@ -77,7 +94,7 @@ def test_change_reports_only_changed_labels():
 def test_absent_removes_owned_labels_and_is_idempotent():
     run(traefik_route, ARGS)
     removed = run(traefik_route, {"name": "todo", "state": "absent", "_ansible_diff": True})
-    assert removed["changed"] and removed["diff"]["after"] == {}
+    assert removed["changed"] and removed["diff"]["after"] == {"labels": {}, "maintenance_file": None}
     assert MemorySwarm.services["todo-prod"] == OTHER
     assert not run(traefik_route, {"name": "todo", "state": "absent"})["changed"]
 
@@ -85,6 +102,46 @@ def test_absent_removes_owned_labels_and_is_idempotent():
 def test_absent_without_service_is_not_an_error():
     result = run(traefik_route, {"name": "gone", "state": "absent"})
     assert not result["changed"] and result["route"] is None
+
+
+def maintenance_document() -> dict | None:
+    versions = [c for c in MemorySwarm.documents.values() if c["Spec"]["Labels"]["sentinel.traefik.file"] == FILE]
+    assert len(versions) <= 1, versions
+    return json.loads(b64decode(versions[0]["Spec"]["Data"])) if versions else None
+
+
+FILE = "todo-maintenance.yml"
+
+
+def test_maintenance_is_a_document_served_without_tasks_and_a_record_on_the_labels_in_four_steps():
+    run(traefik_route, ARGS)
+    on = {**ARGS, "maintenance": True, "maintenance_message": "Back soon"}
+    check = run(traefik_route, on, check=True)
+    assert check["changed"] and maintenance_document() is None
+    assert sorted(check["changes"]) == [
+        f"file {FILE}",
+        "sentinel.maintenance.message",
+        "sentinel.maintenance.retry-after",
+    ]
+    applied = run(traefik_route, on)
+    assert applied["changes"] == check["changes"] and applied["diff"] == check["diff"]
+    router = maintenance_document()["http"]["routers"]["todo-maintenance"]
+    assert router["service"] == "sentinel-maintenance@swarm" and router["rule"] == "Host(`todo.example.com`)"
+    assert json.loads(applied["diff"]["after"]["maintenance_file"]) == maintenance_document()
+    assert MemorySwarm.services["todo-prod"]["sentinel.maintenance.message"] == "Back soon"
+    for check_mode in (True, False):
+        assert not run(traefik_route, on, check=check_mode)["changed"]
+    # A new message is a new version of the document; off removes it; absent removes one left without the app.
+    assert run(traefik_route, {**on, "maintenance_message": "Later"})["changed"]
+    assert maintenance_document()["http"]["middlewares"]["todo-maintenance"]["headers"]["customRequestHeaders"] == {
+        "X-Sentinel-Maintenance": "Later"
+    }
+    off = run(traefik_route, {**ARGS, "maintenance": False})
+    assert f"file {FILE}" in off["changes"] and maintenance_document() is None
+    run(traefik_route, on)
+    del MemorySwarm.services["todo-prod"]
+    gone = run(traefik_route, {"name": "todo", "state": "absent"})
+    assert gone["changes"] == [f"file {FILE}"] and maintenance_document() is None
 
 
 def test_a_new_route_needs_domains():
