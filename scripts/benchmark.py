@@ -218,13 +218,15 @@ class Bench:
 
     def db_backup(self, megabytes: int, postgres_image: str) -> None:
         """Issue 15's: backup and restore of a database of about ``megabytes`` MB, and how long the app's requests
-        get the maintenance page during the restore. The database is filled in its own container (local engine,
-        or DOCKER_HOST pointing at the engine of the node it runs on)."""
+        get the maintenance page during the restore. The database is filled in its own container, on the first
+        manager (local engine, or DOCKER_HOST pointing at that node's engine)."""
         import docker
 
+        # On the first manager, whose engine DOCKER_HOST names (a new database goes to the emptiest node).
+        here = next(n["hostname"] for n in self.sentinel_json("cluster", "inspect")["nodes"] if n["local"])
         self.sentinel(
             "deploy", APP, "--image", self.images["1"], "--domain", DOMAIN, "--no-tls", "--postgres",
-            "--postgres-image", postgres_image, "--run-as", "10001",
+            "--postgres-image", postgres_image, "--run-as", "10001", "--db-node", here,
         )  # fmt: skip
         try:
             self.until(lambda: self.version() == "1")

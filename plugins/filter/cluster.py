@@ -42,19 +42,22 @@ def _inventory_host(node, hostvars, hosts, here=""):
     return _cluster.host_of_node(node, addrs)
 
 
-def _database_placement(nodes, app, node, kept_hosts, hostvars, hosts, here):
+def _database_placement(nodes, app, exists, node, kept_hosts, hostvars, hosts, here):
     """Where the app's database lives after a deploy: {"node": described node or {}, "host": its inventory host,
-    "error": '' or why not}.
-    ``node``: the node the user named ('' for none); ``kept_hosts``: inventory hosts holding its volume."""
+    "kept": whether it opens a volume a destroy kept, "error": '' or why not}. ``exists``: whether the database
+    service exists; ``node``: the node the user named ('' for none); ``kept_hosts``: inventory hosts holding its
+    volume; ``hosts``: the inventory hosts it may go to."""
     host_of = {n["id"]: _inventory_host(n, hostvars, hosts, here) for n in nodes}
+    kept = [i for i, host in host_of.items() if host and host in kept_hosts]
     placed, error = _cluster.database_placement(
-        nodes,
-        _naming.service_name(app, "db"),
-        node or "",
-        [i for i, host in host_of.items() if host and host in kept_hosts],
-        [i for i, host in host_of.items() if host],
+        nodes, _naming.service_name(app, "db"), bool(exists), node or "", kept, [i for i, h in host_of.items() if h]
     )
-    return {"node": placed or {}, "host": host_of[placed["id"]] if placed else "", "error": error}
+    return {
+        "node": placed or {},
+        "host": host_of[placed["id"]] if placed else "",
+        "kept": bool(placed) and not exists and placed["id"] in kept,
+        "error": error,
+    }
 
 
 def _find_node(nodes, node):

@@ -236,38 +236,48 @@ def _database_start_error(node: dict) -> str:
 
 
 def database_placement(
-    nodes: list[dict], service: str, ref: str, kept: list[str], reachable: list[str]
+    nodes: list[dict], service: str, exists: bool, ref: str, kept: list[str], reachable: list[str]
 ) -> tuple[dict | None, str]:
     """The node database ``service`` (NAME-db) lives on after a deploy, or (None, why it cannot).
 
-    ``ref``: the node the user named, '' for none; ``kept``: IDs of nodes holding a volume of the database
-    that a destroy kept; ``reachable``: IDs of the nodes the inventory reaches (a database's commands run on
-    its node). An existing database stays where it is: only db move moves data. A new one opens a kept
-    volume, so a destroyed app deployed again finds its data; else it goes to the named node, else to the
-    node with the fewest pinned services (each holds a volume there: databases, Prometheus), then the
-    fewest tasks.
+    ``exists``: whether the service exists; ``ref``: the node the user named, '' for none; ``kept``: IDs of
+    nodes holding a volume of the database that a destroy kept; ``reachable``: IDs of the nodes the inventory
+    reaches (a database's commands run on its node). An existing database stays where it is: only db move
+    moves data. A new one opens a kept volume, so a destroyed app deployed again finds its data; else it goes
+    to the named node, else to the node with the fewest pinned services (each holds a volume there: databases,
+    Prometheus), then the fewest tasks.
     """
     named = None
     if ref:
         named, why = find_node(nodes, ref)
         if named is None:
             return None, why
-    existing = database_node(nodes, service)
-    if existing is not None:
+    if exists:
+        existing = database_node(nodes, service)
+        if existing is None:
+            return None, (
+                f"{service} is pinned to a node that left the Swarm: a deploy does not move its data; restore a "
+                "backup copied off that node (docs/backups.md: 'After losing the database's node')"
+            )
         if named is not None and named["id"] != existing["id"]:
             return None, (
                 f"{service} is on node {existing['hostname']}: a deploy does not move its data; "
                 f"sentinel db move {service[: -len('-db')]} --to {named['hostname']} does"
             )
         return existing, ""
-    holding = next((n for n in nodes if n["id"] in kept), None)
-    if holding is not None:
-        if named is not None and named["id"] != holding["id"]:
+    holding = [n for n in nodes if n["id"] in kept]
+    if len(holding) > 1:
+        return None, (
+            f"nodes {' and '.join(n['hostname'] for n in holding)} each keep a volume of {service} from before: "
+            "remove the one you do not want first"
+        )
+    if holding:
+        if named is not None and named["id"] != holding[0]["id"]:
             return None, (
-                f"node {holding['hostname']} keeps {service}'s data from before (a destroy without "
+                f"node {holding[0]['hostname']} keeps {service}'s data from before (a destroy without "
                 "--delete-data): deploy it there, or remove that volume first"
             )
-        named = holding
+        named = holding[0]
     if named is not None:
         if named["id"] not in reachable:
             return None, f"node {named['hostname']} is not in the inventory: the database's commands run on its node"

@@ -487,8 +487,13 @@ def parse_route(app: str, labels: dict) -> dict | None:
     target = labels.get(f"{main}.service")
     priority = labels.get(f"{main}.priority")
     retry_after = labels.get(f"{MAINTENANCE_LABEL_PREFIX}retry-after")
-    in_maintenance = retry_after is not None
     message = labels.get(f"{MAINTENANCE_LABEL_PREFIX}message")
+    # Put in maintenance before its router became a document: its labels say so; the next run converts them.
+    page = f"traefik.http.middlewares.{maintenance_middleware(app)}.headers"
+    if retry_after is None and f"traefik.http.routers.{maintenance_router(app)}.rule" in labels:
+        retry_after = labels.get(f"{page}.customresponseheaders.Retry-After", "")
+        message = labels.get(f"{page}.customrequestheaders.{MAINTENANCE_HEADER}")
+    in_maintenance = retry_after is not None
     return {
         "domains": parse_rule(rule),
         "tls": tls,

@@ -306,8 +306,9 @@ def database_host(platform, app: str) -> str:
 
 def test_new_databases_spread_over_the_nodes_and_keep_theirs_after_a_destroy(platform, sentinel, vault):
     """A new database goes to a node with the fewest pinned services (vault's is on node1); destroyed without
-    --delete-data and deployed again, it opens its kept volume there. A node it cannot go to is refused, and a
-    deploy does not move an existing database: each refusal changes nothing."""
+    --delete-data and deployed again, it opens its kept volume there (a failed smoke test on the way leaves it).
+    A node it cannot go to is refused, and a deploy does not move an existing database: each refusal changes
+    nothing."""
     app = "spread"
     before = cluster_state(platform)
     unknown = deploy_with_a_database(platform, sentinel, app, "--db-node", "nosuch")
@@ -332,6 +333,10 @@ def test_new_databases_spread_over_the_nodes_and_keep_theirs_after_a_destroy(pla
         elsewhere = deploy_with_a_database(platform, sentinel, app, "--db-node", "node1")
         assert elsewhere.returncode == 1 and f"node {placed} keeps {app}-db's data" in elsewhere.error, elsewhere.error
         assert cluster_state(platform) == before
+        # A new app failing its smoke test is removed, but not the data a destroy kept.
+        failed = deploy_with_a_database(platform, sentinel, app, "--smoke-test-cmd", "exit 3")
+        assert failed.returncode == 1 and "failed its smoke test" in failed.error, failed.error
+        assert volume_on(platform, placed, app) == [f"sentinel-{app}-db"]
         assert deploy_with_a_database(platform, sentinel, app).returncode == 0
         assert database_host(platform, app) == placed
         kept = sentinel("db", "psql", app, "-c", "SELECT title FROM todos")

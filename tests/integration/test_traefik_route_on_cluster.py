@@ -110,18 +110,18 @@ def test_four_steps_with_diff(ansible, stand_in):
     check = ansible.module(ROUTE, args, check=True, diff=True)
     assert not check.failed, check.msg
     assert check.changed
-    assert check["diff"]["before"] == {}
+    assert check["diff"]["before"] == {"labels": {}, "maintenance_file": None}
     rule = f"Host(`{_domain(app)}`) || Host(`{_domain(app, 'api')}`)"  # lowercased
-    assert check["diff"]["after"][f"traefik.http.routers.{app}.rule"] == rule
-    assert check["changes"] == sorted(check["diff"]["after"])
+    assert check["diff"]["after"]["labels"][f"traefik.http.routers.{app}.rule"] == rule
+    assert check["changes"] == sorted(check["diff"]["after"]["labels"])
     assert stand_in.labels == before, "check mode must not write"
 
     applied = ansible.module(ROUTE, args, diff=True)
     assert applied.changed and not applied.failed, applied.msg
     assert applied["diff"] == check["diff"] and applied["changes"] == check["changes"]
     labels = stand_in.labels
-    assert _owned(app, labels) == check["diff"]["after"]
-    assert {k: v for k, v in labels.items() if k not in check["diff"]["after"]} == before
+    assert _owned(app, labels) == check["diff"]["after"]["labels"]
+    assert {k: v for k, v in labels.items() if k not in check["diff"]["after"]["labels"]} == before
 
     again = ansible.module(ROUTE, args, check=True, diff=True)
     assert not again.changed and not again.failed, again.msg
@@ -182,7 +182,10 @@ def test_absent_removes_only_owned_labels(ansible, stand_in):
     assert owned
 
     check = ansible.module(ROUTE, {"name": app, "state": "absent"}, check=True, diff=True)
-    assert check.changed and check["diff"] == {"before": owned, "after": {}}
+    assert check.changed and check["diff"] == {
+        "before": {"labels": owned, "maintenance_file": None},
+        "after": {"labels": {}, "maintenance_file": None},
+    }
     assert _owned(app, stand_in.labels) == owned
     removed = ansible.module(ROUTE, {"name": app, "state": "absent"}, diff=True)
     assert removed.changed and not removed.failed, removed.msg

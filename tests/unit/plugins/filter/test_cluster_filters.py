@@ -64,14 +64,21 @@ def test_database_placement_names_the_node_and_its_inventory_host():
     placement = FILTERS["database_placement"]
     # m1 is the play's own host (web1) and holds Prometheus; m2 and m3 are not in the inventory; w2 (store) holds
     # another database
-    assert placement(nodes, "new", "", [], hostvars, hosts, "web1") == {"node": nodes[3], "host": "w1", "error": ""}
-    kept = placement(nodes, "new", None, ["web1"], hostvars, hosts, "web1")
-    assert (kept["node"]["hostname"], kept["host"]) == ("m1", "web1")
-    assert placement(nodes, "todo", "", [], hostvars, hosts, "web1")["host"] == "store"
-    refused = placement(nodes, "new", "m2", [], hostvars, hosts, "web1")
+    assert placement(nodes, "new", False, "", [], hostvars, hosts, "web1") == {
+        "node": nodes[3],
+        "host": "w1",
+        "kept": False,
+        "error": "",
+    }
+    kept = placement(nodes, "new", False, None, ["web1"], hostvars, hosts, "web1")
+    assert (kept["node"]["hostname"], kept["host"], kept["kept"]) == ("m1", "web1", True)
+    existing = placement(nodes, "todo", True, "", [], hostvars, hosts, "web1")
+    assert (existing["host"], existing["kept"]) == ("store", False)
+    refused = placement(nodes, "new", False, "m2", [], hostvars, hosts, "web1")
     assert refused == {
         "node": {},
         "host": "",
+        "kept": False,
         "error": "node m2 is not in the inventory: the database's commands run on its node",
     }
 

@@ -237,37 +237,40 @@ PLACES = [
 EVERY = [n["id"] for n in PLACES]
 
 
+WITH_DB = PLACES + [node("w5", pinned=["todo-db"])]
+
+
 @pytest.mark.parametrize(
-    ("nodes", "ref", "kept", "reachable", "placed", "error"),
+    ("nodes", "exists", "ref", "kept", "reachable", "placed", "error"),
     [
         # a new database: the fewest pinned services, then the fewest tasks, among those that can run it
-        (PLACES, "", [], EVERY, "w1", ""),
-        (PLACES, "", [], ["id-m1", "id-w2"], "w2", ""),  # w1 is not in the inventory
-        ([node("w1", tasks=4), node("w2", tasks=2)], "", [], ["id-w1", "id-w2"], "w2", ""),
-        (PLACES, "m1", [], EVERY, "m1", ""),
-        (PLACES, "id-w2", [], EVERY, "w2", ""),
-        (PLACES, "w3", [], EVERY, None, "node w3 is drain"),
-        (PLACES, "w4", [], EVERY, None, "node w4 is down"),
-        (PLACES, "nosuch", [], EVERY, None, "not in the Swarm"),
-        (PLACES, "w1", [], ["id-m1"], None, "node w1 is not in the inventory"),
-        (PLACES[3:4], "", [], EVERY, None, "no node of the inventory is active and ready"),
+        (PLACES, False, "", [], EVERY, "w1", ""),
+        (PLACES, False, "", [], ["id-m1", "id-w2"], "w2", ""),  # w1 is not in the inventory (or did not answer)
+        ([node("w1", tasks=4), node("w2", tasks=2)], False, "", [], ["id-w1", "id-w2"], "w2", ""),
+        (PLACES, False, "m1", [], EVERY, "m1", ""),
+        (PLACES, False, "id-w2", [], EVERY, "w2", ""),
+        (PLACES, False, "w3", [], EVERY, None, "node w3 is drain"),
+        (PLACES, False, "w4", [], EVERY, None, "node w4 is down"),
+        (PLACES, False, "nosuch", [], EVERY, None, "not in the Swarm"),
+        (PLACES, False, "w1", [], ["id-m1"], None, "node w1 is not in the inventory"),
+        (PLACES[3:4], False, "", [], EVERY, None, "no node of the inventory is active and ready"),
         # a destroy kept its volume: that node, even with more pinned services
-        (PLACES, "", ["id-m1"], EVERY, "m1", ""),
-        (PLACES, "m1", ["id-m1"], EVERY, "m1", ""),
-        (PLACES, "w1", ["id-m1"], EVERY, None, "node m1 keeps todo-db's data from before"),
-        (PLACES, "", ["id-w4"], EVERY, None, "node w4 is down"),
+        (PLACES, False, "", ["id-m1"], EVERY, "m1", ""),
+        (PLACES, False, "m1", ["id-m1"], EVERY, "m1", ""),
+        (PLACES, False, "w1", ["id-m1"], EVERY, None, "node m1 keeps todo-db's data from before"),
+        (PLACES, False, "", ["id-w4"], EVERY, None, "node w4 is down"),
+        (PLACES, False, "", ["id-m1", "id-w1"], EVERY, None, "nodes m1 and w1 each keep a volume of todo-db"),
         # an existing database stays: only db move moves its data
-        (PLACES + [node("w5", pinned=["todo-db"])], "", [], EVERY, "w5", ""),
-        (PLACES + [node("w5", pinned=["todo-db"])], "w5", [], EVERY, "w5", ""),
-        (PLACES + [node("w5", pinned=["todo-db"])], "w1", [], EVERY, None, "sentinel db move todo --to w1"),
+        (WITH_DB, True, "", [], EVERY, "w5", ""),
+        (WITH_DB, True, "w5", [], EVERY, "w5", ""),
+        (WITH_DB, True, "w1", [], EVERY, None, "sentinel db move todo --to w1"),
+        (PLACES, True, "w1", [], EVERY, None, "todo-db is pinned to a node that left the Swarm"),
     ],
 )
-def test_database_placement(nodes, ref, kept, reachable, placed, error):
-    got, why = _cluster.database_placement(nodes, "todo-db", ref, kept, reachable)
-    assert (got["hostname"] if got else None, why if not error else error in why) == (
-        placed,
-        why if not error else True,
-    )
+def test_database_placement(nodes, exists, ref, kept, reachable, placed, error):
+    got, why = _cluster.database_placement(nodes, "todo-db", exists, ref, kept, reachable)
+    assert (got["hostname"] if got else None) == placed
+    assert (error in why) if error else why == ""
 
 
 def test_database_node_is_the_one_its_volume_is_pinned_to():

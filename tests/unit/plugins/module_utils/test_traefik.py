@@ -529,6 +529,19 @@ def test_maintenance_on_plain_http_and_with_the_page_s_own_words():
     assert on["maintenance_message"] is None and t.parse_route("todo", t.build_labels("todo", on)) == on
 
 
+def test_maintenance_labels_from_before_the_document_still_mean_maintenance_and_convert():
+    on = route(maintenance=True, maintenance_message="Back soon", maintenance_retry_after=60)
+    old = {
+        **t.build_labels("todo", route()),
+        "traefik.http.routers.todo-maintenance.rule": "Host(`todo.example.com`)",
+        "traefik.http.middlewares.todo-maintenance.headers.customresponseheaders.Retry-After": "60",
+        "traefik.http.middlewares.todo-maintenance.headers.customrequestheaders.X-Sentinel-Maintenance": "Back soon",
+    }
+    assert t.parse_route("todo", old) == on
+    converted = t.build_labels("todo", on)
+    assert not any("todo-maintenance" in k for k in converted) and converted["sentinel.maintenance.retry-after"] == "60"
+
+
 def test_a_document_s_text_is_json_in_one_stable_form():
     document = t.maintenance_document("todo", route(maintenance=True))
     text = t.render_document(document)
