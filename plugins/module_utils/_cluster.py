@@ -280,7 +280,10 @@ def database_placement(
         named = holding[0]
     if named is not None:
         if named["id"] not in reachable:
-            return None, f"node {named['hostname']} is not in the inventory: the database's commands run on its node"
+            return None, (
+                f"node {named['hostname']} is not in the inventory, or did not answer: the database's commands run "
+                "on its node"
+            )
         why = _database_start_error(named)
         return (None, why) if why else (named, "")
     free = sorted(

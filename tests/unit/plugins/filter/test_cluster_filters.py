@@ -79,7 +79,7 @@ def test_database_placement_names_the_node_and_its_inventory_host():
         "node": {},
         "host": "",
         "kept": False,
-        "error": "node m2 is not in the inventory: the database's commands run on its node",
+        "error": "node m2 is not in the inventory, or did not answer: the database's commands run on its node",
     }
 
 
