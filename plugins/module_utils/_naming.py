@@ -27,6 +27,7 @@ RESERVED_APP_NAMES = frozenset(
         "maintenance",
         "notifier",
         "swarm-exporter",
+        "backup-ship",
     }
 )
 # App X's routers are X and X-SUFFIX (see route_label_prefixes): an app named X-http would take
@@ -79,6 +80,8 @@ PLATFORM_SERVICES = {
     "notifier": "sentinel-notifier",
     # The apps' tasks as the Swarm knows them (desired, running), as metrics (the prometheus role).
     "swarm_exporter": "sentinel-swarm-exporter",
+    # Copies every node's database backups to the backup target, off the node (db_backup_target).
+    "backup_ship": "sentinel-backup-ship",
 }
 
 

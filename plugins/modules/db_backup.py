@@ -100,6 +100,13 @@ path:
   description: The archive's path on the host.
   returned: always
   type: str
+copied_to:
+  description:
+    - Where the new backup was copied, off this node (C(s3://BUCKET/PREFIX/NAME/ID.dump)), when a backup target is
+      set (M(sentinel.paas.db_backup_target)); null otherwise, or when the copy has to wait for the target (a
+      warning says why).
+  returned: always
+  type: str
 diff:
   description: The app's backup ids before and after.
   returned: when diff mode is on
@@ -107,7 +114,7 @@ diff:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.sentinel.paas.plugins.module_utils import _naming
+from ansible_collections.sentinel.paas.plugins.module_utils import _backup_target, _naming
 from ansible_collections.sentinel.paas.plugins.module_utils._args import app_name_argument, backup_directory_argument
 from ansible_collections.sentinel.paas.plugins.module_utils._db_backup import (
     BackupError,
@@ -120,6 +127,19 @@ from ansible_collections.sentinel.paas.plugins.module_utils._swarm import (
     Swarm,
     docker_argument_spec,
 )
+
+
+def copy_off(module, backups, backup_id):
+    """Copy the new backup to the backup target now, when one is set: where it went. A copy that fails is only a
+    warning: the backup is made, and the target's service copies it at its next look."""
+    container = _backup_target.ship_container(backups.swarm, module.params["directory"])
+    if container is None:
+        return None
+    try:
+        return _backup_target.copy_off(backups.swarm, container, backups.app, backup_id)
+    except (_backup_target.TargetError, APIError, OSError) as exc:
+        module.warn(f"{exc}; it stays on this node, and is copied when the target takes it")
+        return None
 
 
 def run(module, backups):
@@ -137,9 +157,11 @@ def run(module, backups):
     after = [i for i in after if i not in pruned]
     if present and backup_id not in before:
         backups.container()  # in check mode too: refuse an app without a database, or one that runs elsewhere
+    copied_to = None
     if after != before and not module.check_mode:
         if present and backup_id not in before:
             backups.take(backup_id)
+            copied_to = copy_off(module, backups, backup_id)
         for gone in set(before) - set(after):
             backups.remove(gone)
     result = {
@@ -147,6 +169,7 @@ def run(module, backups):
         "backup": backups.record(backup_id) if present else None,
         "pruned": pruned,
         "path": backups.path(backup_id, "dump"),
+        "copied_to": copied_to,
     }
     if module._diff:
         result["diff"] = {"before": {"backups": before}, "after": {"backups": after}}

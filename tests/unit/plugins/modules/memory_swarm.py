@@ -56,6 +56,9 @@ class MemorySwarm:
     def config(self, name):
         return copy.deepcopy(self.configs_by_name.get(name))
 
+    def tasks(self, service_name=None, desired_state=None):
+        return []  # nothing runs in memory
+
     def secrets(self, labels):
         """Secrets carrying all of ``labels`` (a None value: any value); the engine never sends their data."""
         found = [_without("data", s) for s in self.secrets_by_name.values() if _carries(s, labels)]
@@ -133,7 +136,7 @@ class MemorySwarm:
     _resend_spec = Swarm._resend_spec
 
     def remove_service(self, service_id):
-        name = next(n for n, s in self.services.items() if s["ID"] == service_id)
+        name = next(n for n, s in self.services.items() if service_id in (s["ID"], n))  # as the engine: ID or name
         self.writes.append(("remove service", name))
         del self.services[name]
 
