@@ -28,6 +28,7 @@ HASH_LABEL = "sentinel.build-hash"
 BASE = "sentinel-test/base:latest"
 DEBIAN_SUITE = "bookworm"
 DEBIAN_MIRROR = "http://deb.debian.org/debian"
+HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")  # trusts the proxy these machines reach PyPI through
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,8 @@ def all_specs() -> list[ImageSpec]:
         spec("docker-proxy"),
         spec("postgres"),
         spec("pebble"),
+        spec("rclone"),
+        spec("moto", files={"host-ca.crt": HOST_CA_BUNDLE}),
         spec("todo", files=todo_app, buildargs={"APP_VERSION": "1"}, tag="1"),
         spec("todo", files=todo_app, buildargs={"APP_VERSION": "2"}, tag="2"),
     ]

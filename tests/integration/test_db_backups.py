@@ -10,9 +10,12 @@ import json
 import re
 import time
 from datetime import UTC, datetime
+from xml.etree import ElementTree
 
 import pytest
+import requests
 
+from tests.harness.cli import Sentinel
 from tests.harness.http import Edge, Load
 from tests.harness.wait import eventually
 from tests.integration.test_app_lifecycle import TODO_UID, cluster_state, task_container
@@ -420,23 +423,144 @@ def node_state(platform, hostname: str) -> str:
     return platform.manager.client.nodes.get(hostname).attrs["Status"]["State"]
 
 
-def test_after_losing_the_databases_node_a_copy_of_its_latest_backup_brings_the_data_back(
-    platform, sentinel, cluster_factory, node_files
+BUCKET = "sentinel-backups"
+KEY_ID, SECRET_KEY = "AKIASENTINELTEST", "Sentinel-s3cr3t-key-4711"
+
+
+@pytest.fixture(scope="module")
+def s3(platform, cluster_factory):
+    """An S3 API (moto) on the first manager's port 9000, as an object store outside the Swarm, with a bucket;
+    the target's rclone image in the registry (only this file's cluster pulls it)."""
+    for image in ("sentinel-test/moto:latest", "sentinel-test/rclone:latest"):
+        cluster_factory.push(platform, image, image)
+    server = platform.manager.client.containers.run(
+        platform.image("sentinel-test/moto:latest"), name="s3", ports={"5000/tcp": 9000}, detach=True,
+        labels={"sentinel.test": "backups"},
+    )  # fmt: skip
+    endpoint = f"http://{platform.manager.ip}:9000"
+
+    def bucket_made() -> bool:
+        try:
+            return requests.put(f"{endpoint}/{BUCKET}", timeout=5).status_code == 200
+        except requests.ConnectionError:
+            return False
+
+    eventually("the S3 API", bucket_made, timeout=60)
+    yield endpoint
+    server.remove(force=True)
+
+
+def objects(endpoint: str, prefix: str) -> dict[str, int]:
+    """The bucket's keys under ``prefix``, with their sizes (S3's ListObjectsV2)."""
+    answer = requests.get(f"{endpoint}/{BUCKET}", params={"list-type": "2", "prefix": prefix}, timeout=10)
+    assert answer.status_code == 200, answer.text
+    ns = {"s3": "http://s3.amazonaws.com/doc/2006-03-01/"}
+    found = ElementTree.fromstring(answer.content).findall("s3:Contents", ns)
+    return {c.find("s3:Key", ns).text: int(c.find("s3:Size", ns).text) for c in found}
+
+
+def target_state(platform) -> str:
+    """The backup target as the Swarm has it: its service's spec and the target's secrets."""
+    client = platform.manager.client
+    service = [s.attrs["Spec"] for s in client.services.list(filters={"name": "sentinel-backup-ship"})]
+    secrets = [s.attrs["Spec"] for s in client.secrets.list(filters={"label": "sentinel.backup-target"})]
+    return json.dumps([service, secrets], sort_keys=True)
+
+
+@pytest.fixture(scope="module")
+def keyed(sentinel):
+    """The CLI with the target's keys in its environment, where `db target` takes them from."""
+    keys = {"AWS_ACCESS_KEY_ID": KEY_ID, "AWS_SECRET_ACCESS_KEY": SECRET_KEY}
+    return Sentinel(sentinel.inventory, {**sentinel.env, **keys})
+
+
+@pytest.fixture(scope="module")
+def target(platform, keyed, s3):
+    """Every node copying its backups to the S3 API; removed afterwards."""
+    made = keyed("db", "target", BUCKET, "--endpoint", s3, "--prefix", "cluster-a")
+    assert made.returncode == 0, made.error
+    yield s3
+    assert keyed("db", "target", "--off").returncode == 0
+
+
+def test_a_backup_target_refuses_bad_input_keeps_its_keys_secret_and_in_four_steps(platform, ansible, keyed, s3):
+    before = target_state(platform)
+    for args, said in (
+        (("db", "target", "Bad_Bucket", "--endpoint", s3), "invalid bucket"),
+        (("db", "target", BUCKET, "--endpoint", "http://ops:pw@s3.example.com"), "invalid endpoint"),
+        (("db", "target", BUCKET, "--prefix", "../up"), "invalid prefix"),
+    ):
+        refused = keyed(*args)
+        assert refused.returncode != 0 and said in refused.error, refused.stdout
+    unkeyed = Sentinel(keyed.inventory, {k: v for k, v in keyed.env.items() if not k.startswith("AWS_")})
+    assert "$AWS_ACCESS_KEY_ID is not set" in unkeyed("db", "target", BUCKET, json_output=False).stderr
+    assert target_state(platform) == before, "a refusal changes nothing"
+
+    verbose = keyed("-vvv", "--diff", "db", "target", BUCKET, "--endpoint", s3, json_output=False)
+    assert verbose.returncode == 0, verbose.stderr[-3000:]
+    shown = keyed("db", "target")
+    assert shown.returncode == 0 and shown.data["url"] == f"s3://{BUCKET}/sentinel", shown.error
+    client = platform.manager.client
+    ship = client.services.get("sentinel-backup-ship").attrs
+    assert ship["Spec"]["Mode"] == {"Global": {}}
+    for text in (verbose.stdout, verbose.stderr, shown.stdout, json.dumps(ship), target_state(platform)):
+        assert SECRET_KEY not in text and KEY_ID not in text
+    eventually("a ship task on every node", lambda: len(_running(client, "sentinel-backup-ship")) == 3, timeout=90)
+
+    args = {"bucket": BUCKET, "endpoint": s3, "prefix": "four-steps", "access_key_id": KEY_ID,
+            "secret_access_key": SECRET_KEY, "image": platform.image("sentinel-test/rclone:latest")}  # fmt: skip
+    check = ansible.module("sentinel.paas.db_backup_target", args, check=True, diff=True)
+    assert check.changed and check["changes"] == ["service"], check.raw
+    assert check["diff"]["after"]["target"]["prefix"] == "four-steps"
+    applied = ansible.module("sentinel.paas.db_backup_target", args)
+    assert applied.changed and applied["url"] == f"s3://{BUCKET}/four-steps", applied.msg
+    for check_mode in (True, False):
+        again = ansible.module("sentinel.paas.db_backup_target", args, check=check_mode)
+        assert not again.changed and again["changes"] == [], again.raw
+    assert keyed("db", "target", "--off").returncode == 0
+    assert client.services.list(filters={"name": "sentinel-backup-ship"}) == []
+    assert client.secrets.list(filters={"label": "sentinel.backup-target"}) == []
+
+
+def _running(client, service: str) -> list[dict]:
+    tasks = client.services.get(service).tasks(filters={"desired-state": "running"})
+    return [t for t in tasks if t["Status"]["State"] == "running"]
+
+
+def test_after_losing_the_databases_node_the_backup_target_brings_the_data_back(
+    platform, sentinel, cluster_factory, node_files, target
 ):
     """docs/backups.md, 'After losing the database's node', step by step: an app whose database lives on node3
-    (deploy --db-node), a backup copied off the node, the node lost (its machine stopped),
-    the app destroyed and deployed again, the copy restored on the first manager."""
+    (deploy --db-node), its backups copied off the node by the backup target (one by the target's service, one by
+    db backup itself), the node lost (its machine stopped), the app destroyed and deployed again on the first
+    manager, and db restore fetching the newest backup back from the target."""
     app, backups = "lost", "/var/lib/sentinel/backups/lost"
+    prefix = f"cluster-a/{app}/"
     node3 = cluster_factory.host.containers.get(next(n.container for n in platform.nodes if n.name == "node3"))
     made = deploy_with_a_database(platform, sentinel, app, "--db-node", "node3")
     assert made.returncode == 0, made.error
     try:
         # Through the CLI, on node3 (a worker: the database's modules run where it is).
-        wrote = sentinel("db", "psql", app, "-c", "INSERT INTO todos (title) VALUES ('kept'), ('safe')")
+        wrote = sentinel("db", "psql", app, "-c", "INSERT INTO todos (title) VALUES ('kept')")
         assert wrote.returncode == 0, wrote.error
-        assert sentinel("db", "backup", app, "--id", "latest").returncode == 0
-        archive, _stat = node3.get_archive(backups)  # the copy a user keeps off the node (rsync, say)
-        copy = b"".join(archive)
+        # db backup copies each backup off the node at once.
+        first = sentinel("db", "backup", app, "--id", "first")
+        assert first.returncode == 0 and first.data["copied_to"] == f"s3://{BUCKET}/{prefix}first.dump", first.error
+        assert sentinel("db", "psql", app, "-c", "INSERT INTO todos (title) VALUES ('safe')").returncode == 0
+        latest = sentinel("db", "backup", app, "--id", "latest")
+        assert latest.returncode == 0, latest.error
+        assert objects(target, prefix)[f"{prefix}latest.dump"] == latest.data["backup"]["size"]
+        # The service copies what it finds without being asked: a backup made behind the CLI's back.
+        node3.exec_run(
+            [
+                "sh",
+                "-c",
+                f"cp {backups}/first.dump {backups}/unasked.dump && "
+                f'sed \'s/"first"/"unasked"/\' {backups}/first.json > {backups}/unasked.json',
+            ]
+        )
+        eventually("the unasked backup in the bucket", lambda: f"{prefix}unasked.json" in objects(target, prefix),
+                   timeout=60)  # fmt: skip
 
         node3.stop(timeout=1)  # the node is lost, its volume and its backups with it
         eventually("node3 seen down", lambda: node_state(platform, "node3") == "down", timeout=90)
@@ -444,12 +568,11 @@ def test_after_losing_the_databases_node_a_copy_of_its_latest_backup_brings_the_
         again = deploy_with_a_database(platform, sentinel, app, "--db-node", "node1")
         assert again.returncode == 0, again.error
         assert task_container(platform, f"{app}-db").client.info()["Name"] == "node1"  # a new, empty database
-        node_files("mkdir -p -m 0700 /var/lib/sentinel/backups")
-        assert cluster_factory.host.containers.get(platform.manager.container).put_archive(
-            "/var/lib/sentinel/backups", copy
-        )
+        unknown = sentinel("db", "restore", app, "--from", "never", "--yes")
+        assert unknown.returncode != 0 and f"nor in s3://{BUCKET}/cluster-a" in unknown.error, unknown.stdout
         restored = sentinel("db", "restore", app, "--from", "latest", "--yes")
         assert restored.returncode == 0, restored.error
+        assert restored.data["fetched_from"] == f"s3://{BUCKET}/{prefix}latest.dump"
         assert restored.data["rows"] == {"public todos": 2}
         counted = sentinel("db", "psql", app, "-c", "SELECT title FROM todos ORDER BY title")
         assert "kept" in counted.data["output"] and "safe" in counted.data["output"]

@@ -1,4 +1,4 @@
-"""db backup|backups|schedule|restore|move|psql: an app's PostgreSQL database, backed up and put back."""
+"""db backup|backups|schedule|restore|move|psql|target: an app's PostgreSQL database, backed up and put back."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ from .completion import app_argument
 
 @click.group()
 def db() -> None:
-    """An app's PostgreSQL database: backups (pg_dump archives on the database's node) and restores."""
+    """An app's PostgreSQL database: backups (pg_dump archives on the database's node, and off it with a target)
+    and restores."""
 
 
 def _size(size) -> str:
@@ -43,6 +44,8 @@ def backup(ctx: Context, name, backup, keep) -> None:
         if result.get("changed") or not backup
         else f"{name} has backup {made.get('id')} already."
     )
+    if result.get("copied_to"):
+        text += f"\ncopied to {result['copied_to']}"
     if result.get("pruned"):
         text += f"\nremoved the oldest: {', '.join(result['pruned'])}"
     ctx.out.emit(result, text)
@@ -150,7 +153,10 @@ def restore(ctx: Context, name, backup, yes) -> None:
     confirm_or_abort(ctx, yes, f"Replace {name}'s data with backup {backup or '(the newest)'}?")
     result = ctx.run("db_restore.yml", {"app": name, **only_given({"backup": backup})}, f"Restoring {name}'s database")
     rows = ", ".join(f"{t.split(' ', 1)[-1]} {n}" for t, n in (result.get("rows") or {}).items()) or "no table"
-    ctx.out.emit(result, f"{name}: restored backup {(result.get('backup') or {}).get('id')} (rows: {rows})")
+    text = f"{name}: restored backup {(result.get('backup') or {}).get('id')} (rows: {rows})"
+    if result.get("fetched_from"):
+        text += f"\nfetched from {result['fetched_from']}"
+    ctx.out.emit(result, text)
 
 
 @db.command()
@@ -180,6 +186,49 @@ def move(ctx: Context, name, node, yes) -> None:
         )
         if result.get("old_volume_left"):
             text += f"\nThe old volume on {result.get('from')} is still there: {result['old_volume_left']}"
+    ctx.out.emit(result, text)
+
+
+def _key(variable: str) -> str:
+    """A key from $VARIABLE (out of the shell's history and ps); never echoed."""
+    if not os.environ.get(variable):
+        raise click.UsageError(f"${variable} is not set or empty: export the target's keys first")
+    return os.environ[variable]
+
+
+@db.command()
+@click.argument("bucket", required=False)
+@click.option("--endpoint", metavar="URL", help="The store's https://HOST[:PORT] (leave it out for Amazon S3).")
+@click.option("--region", help="The bucket's region (default: us-east-1).")
+@click.option("--prefix", help="A folder in the bucket for this cluster's backups (default: sentinel).")
+@click.option("--off", is_flag=True, help="Stop copying backups off their nodes; what the bucket has stays.")
+@pass_context
+def target(ctx: Context, bucket, endpoint, region, prefix, off) -> None:
+    """Copy every database backup off its node, to BUCKET in S3-compatible object storage.
+
+    The keys come from $AWS_ACCESS_KEY_ID and $AWS_SECRET_ACCESS_KEY and are kept as a Docker secret, never shown.
+    Every node copies its new backups there within seconds (scheduled ones too), and `db restore` fetches one
+    back when the database's node lacks it. Without BUCKET: the target set now.
+    """
+    if off and (bucket or endpoint or region or prefix):
+        raise click.UsageError("--off goes alone")
+    if off:
+        extravars = {"state": "absent"}
+    elif bucket:
+        given = only_given({"endpoint": endpoint, "region": region, "prefix": prefix})
+        keys = {"access_key_id": _key("AWS_ACCESS_KEY_ID"), "secret_access_key": _key("AWS_SECRET_ACCESS_KEY")}
+        extravars = {"bucket": bucket, **given, **keys}
+    elif endpoint or region or prefix:
+        raise click.UsageError("give the BUCKET with --endpoint, --region or --prefix")
+    else:
+        extravars = {}
+    result = ctx.run("db_target.yml", extravars, "Setting the backup target" if extravars else "Reading the target")
+    shown = result.get("target")
+    if not shown:
+        text = "No backup target: backups stay on their nodes (sentinel db target BUCKET --endpoint URL)."
+    else:
+        where = f" at {shown['endpoint']}" if shown.get("endpoint") else ""
+        text = f"Backups are copied to {result.get('url')}{where}, from {shown['directory']} on every node."
     ctx.out.emit(result, text)
 
 
