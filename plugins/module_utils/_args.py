@@ -18,3 +18,8 @@ def app_name_argument(required=True):
 def backup_directory_argument():
     """Where an app's database backups live (doc fragment ``sentinel.paas.db_backups``)."""
     return {"directory": {"type": "path", "default": "/var/lib/sentinel/backups"}}
+
+
+def app_backup_arguments():
+    """An app, its directory of backups and, optionally, one of its backups by id (db_restore, db_backup_fetch)."""
+    return {**app_name_argument(), **backup_directory_argument(), "backup": {"type": "str"}}

@@ -61,6 +61,11 @@ def backup_id_error(backup_id: str, by_hand: bool = True) -> str | None:
     return None
 
 
+def named_backup_error(app: str, backup_id: str | None) -> str | None:
+    """Why ``app`` or the backup asked for (any id, a schedule's too, or none) cannot be named so, or None."""
+    return _naming.app_name_error(app) or (backup_id is not None and backup_id_error(backup_id, by_hand=False)) or None
+
+
 def new_backup_id(now: float | None = None) -> str:
     """A backup id that sorts by time: 20261205t174500z."""
     return datetime.fromtimestamp(now or time.time(), timezone.utc).strftime("%Y%m%dt%H%M%Sz")

@@ -76,9 +76,8 @@ settled:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.sentinel.paas.plugins.module_utils import _naming
-from ansible_collections.sentinel.paas.plugins.module_utils._args import app_name_argument, backup_directory_argument
-from ansible_collections.sentinel.paas.plugins.module_utils._db_backup import BackupError, Backups, backup_id_error
+from ansible_collections.sentinel.paas.plugins.module_utils._args import app_backup_arguments
+from ansible_collections.sentinel.paas.plugins.module_utils._db_backup import BackupError, Backups, named_backup_error
 from ansible_collections.sentinel.paas.plugins.module_utils._swarm import (
     APIError,
     Swarm,
@@ -100,13 +99,11 @@ def run(module, backups):
 
 def main():
     module = AnsibleModule(
-        argument_spec=docker_argument_spec(
-            **app_name_argument(), **backup_directory_argument(), backup={"type": "str"}
-        ),
+        argument_spec=docker_argument_spec(**app_backup_arguments()),
         supports_check_mode=True,
     )
     app, backup_id = module.params["name"], module.params["backup"]
-    error = _naming.app_name_error(app) or (backup_id is not None and backup_id_error(backup_id, by_hand=False))
+    error = named_backup_error(app, backup_id)
     if error:
         module.fail_json(msg=f"Error restoring app {app}'s database: {error}")
     try:
