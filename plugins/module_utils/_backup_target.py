@@ -21,6 +21,8 @@ Private to this collection. Pure but for the calls taking a ``swarm``.
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
 from urllib.parse import urlsplit
 
@@ -30,7 +32,7 @@ SHIP = _naming.PLATFORM_SERVICES["backup_ship"]
 SECRET_PREFIX = "sentinel-backup-target-"
 LABEL_SECRET = "sentinel.backup-target"  # marks the target's secrets (their data: rclone's config)
 LABEL_PREFIX = "sentinel.backup-target."  # on the ship service: endpoint, bucket, region, prefix (none secret)
-SHOWN = ("endpoint", "bucket", "region", "prefix", "image", "directory")
+SHOWN = ("endpoint", "bucket", "region", "prefix", "image", "directory")  # the target as modules return it
 CONFIG_FILE = "/run/secrets/rclone.conf"
 MOUNT = "/backups"
 REMOTE = "target"
@@ -40,28 +42,38 @@ DEFAULT_REGION = "us-east-1"
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 _REGION = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 _PREFIX = re.compile(r"[A-Za-z0-9._-]+(?:/[A-Za-z0-9._-]+)*")
-_KEY = re.compile(r"[\x21-\x7e]{1,256}")  # printable, no space: a line of rclone's config file
+# Printable, no space, no quote: rclone's config parser would strip quotes, and print the line (the key) when one
+# is left open.
+_KEY = re.compile(r"[!#-&(-_a-~]{1,256}")
 
-# Every node: copies what is new since the last copy that worked, each SHIP_SECONDS. A new task copies everything
-# once (rclone skips what the bucket has). Files being written (*.partial) wait for the next look.
+# The ship loop and the modules' calls take turns (flock): a backup copied at once is not copied twice at the
+# same time. Sizes are compared, not times (a backup never changes once made): no request per object.
+LOCK = "/tmp/sentinel-ship.lock"
+_COPY_FLAGS = "--size-only"
+
+# Every node: each SHIP_SECONDS, when the listing of the directory changed since the last copy that worked (a new
+# backup, a renamed record, a file copied in with its old time), copies what the bucket lacks. A new task copies
+# once at its start (rclone skips what the bucket has). Files being written (*.partial) wait for the next look.
 SCRIPT = r"""set -u
 umask 077
 trap 'exit 0' TERM  # as PID 1, sh would ignore the engine's stop signal and wait out the grace period
 log() { echo "$(date -u +%%Y-%%m-%%dT%%H:%%M:%%SZ) $*"; }
 log "copying new backups to %(remote)s:$SENTINEL_TARGET_PATH every $SENTINEL_EVERY s"
+copied=none
 while :; do
-  touch /tmp/look
-  if [ ! -e /tmp/copied ] || [ -n "$(find %(mount)s -type f -newer /tmp/copied ! -name '*.partial' | head -n 1)" ]; then
-    if rclone copy %(mount)s "%(remote)s:$SENTINEL_TARGET_PATH" --config %(config)s --exclude '*.partial' \
-         --log-level INFO --stats 0; then
-      mv /tmp/look /tmp/copied
+  look=$(ls -lnR %(mount)s | grep -v '\.partial$' | cksum)
+  if [ "$look" != "$copied" ]; then
+    if flock %(lock)s rclone copy %(mount)s "%(remote)s:$SENTINEL_TARGET_PATH" --config %(config)s %(flags)s \
+         --exclude '*.partial' --log-level INFO --stats 0; then
+      copied=$look
     else
       log "copying failed; trying again in $SENTINEL_EVERY s"
     fi
   fi
   sleep "$SENTINEL_EVERY" & wait $!
 done
-""" % {"remote": REMOTE, "mount": MOUNT, "config": CONFIG_FILE}
+""" % {"remote": REMOTE, "mount": MOUNT, "config": CONFIG_FILE, "lock": LOCK, "flags": _COPY_FLAGS}
+SCRIPT_HASH = hashlib.sha256(f"{SCRIPT}{SHIP_SECONDS}".encode()).hexdigest()[:16]
 
 
 class TargetError(Exception):
@@ -103,6 +115,8 @@ def request_errors(params: dict) -> list[str]:
             errors.append(f"{key} is missing or has spaces or control characters")
     if not (params.get("image") or "").strip():
         errors.append("image must not be empty")
+    if not os.path.isabs(params.get("directory") or ""):
+        errors.append(f"invalid directory {params.get('directory')!r}: give an absolute path")
     return errors
 
 
@@ -128,7 +142,13 @@ def desired_view(params: dict) -> dict:
     view = {key: params.get(key) or "" for key in SHOWN}
     view["endpoint"] = view["endpoint"].rstrip("/")
     view["image"] = view["image"].strip()
-    return view
+    view["directory"] = os.path.normpath(view["directory"]) if view["directory"] else ""
+    return {**view, "script": SCRIPT_HASH}
+
+
+def shown(view: dict | None) -> dict | None:
+    """The target as modules return it (without what only compares it: its program's hash)."""
+    return {key: view[key] for key in SHOWN} if view else None
 
 
 def view(service: dict | None) -> dict | None:
@@ -139,7 +159,8 @@ def view(service: dict | None) -> dict | None:
     container = service["Spec"]["TaskTemplate"]["ContainerSpec"]
     mounts = container.get("Mounts") or [{}]
     found = {key: labels.get(LABEL_PREFIX + key, "") for key in ("endpoint", "bucket", "region", "prefix")}
-    return {**found, "image": container.get("Image", ""), "directory": mounts[0].get("Source", "")}
+    found.update(image=container.get("Image", ""), directory=mounts[0].get("Source", ""))
+    return {**found, "script": labels.get(_naming.LABEL_CONFIG_HASH)}
 
 
 def secret_reference(secret: dict) -> dict:
@@ -152,8 +173,8 @@ def secret_reference(secret: dict) -> dict:
 
 def service_spec(desired: dict, secret: dict) -> dict:
     """Keyword arguments of APIClient.create_service (and update_service) for the ship service."""
-    shown = {LABEL_PREFIX + key: desired[key] for key in ("endpoint", "bucket", "region", "prefix")}
-    labels = {**_naming.PLATFORM_LABELS, **shown}
+    target = {LABEL_PREFIX + key: desired[key] for key in ("endpoint", "bucket", "region", "prefix")}
+    labels = {**_naming.PLATFORM_LABELS, **target, _naming.LABEL_CONFIG_HASH: SCRIPT_HASH}
     return {
         "name": SHIP,
         "labels": labels,
@@ -179,14 +200,14 @@ def ship_container(swarm, directory: str) -> str | None:
     task does not run here, or it copies another directory)."""
     for container in swarm.local_task_containers(SHIP):
         mounts = swarm.api.inspect_container(container).get("Mounts") or []
-        if any(m.get("Destination") == MOUNT and m.get("Source") == directory.rstrip("/") for m in mounts):
+        if any(m.get("Destination") == MOUNT and m.get("Source") == os.path.normpath(directory) for m in mounts):
             return container
     return None
 
 
 def _rclone(swarm, container: str, *args: str, what: str) -> str:
     """rclone in the ship task, new files readable by root alone: its stdout, or TargetError saying ``what``."""
-    argv = ["sh", "-c", 'umask 077 && exec rclone "$@"', "rclone", *args, "--config", CONFIG_FILE]
+    argv = ["sh", "-c", f'umask 077 && exec flock {LOCK} rclone "$@"', "rclone", *args, "--config", CONFIG_FILE]
     code, out, err = swarm.exec_in(container, argv, timeout=3600)
     if code != 0:
         raise TargetError(f"{what}: rclone exited {code}: {(err or out).strip()[-500:]}")
@@ -202,7 +223,7 @@ def target_path(swarm, container: str) -> str:
 def _copy_one(swarm, container: str, source: str, target: str, backup_id: str, what: str) -> None:
     """One backup, its archive and its record, from ``source`` to ``target`` (the node's folder or the target's)."""
     only = ["--include", f"/{backup_id}.dump", "--include", f"/{backup_id}.json"]
-    _rclone(swarm, container, "copy", source, target, *only, what=what)
+    _rclone(swarm, container, "copy", source, target, _COPY_FLAGS, *only, what=what)
 
 
 def copy_off(swarm, container: str, app: str, backup_id: str) -> str:
@@ -214,11 +235,17 @@ def copy_off(swarm, container: str, app: str, backup_id: str) -> str:
 
 
 def listed(swarm, container: str, app: str) -> list[str]:
-    """The app's backup ids in the target (those with a record), oldest first (by the record's time)."""
+    """The app's backups in the target (an archive and its record), oldest first: by the time their record was
+    written, to the second (the bucket keeps the file's time)."""
     where = f"{target_path(swarm, container)}/{app}"
     out = _rclone(swarm, container, "lsf", f"{REMOTE}:{where}", "--files-only", "--format", "tp",
-                  "--include", "*.json", what=f"s3://{where} could not be listed")  # fmt: skip
-    return [name[:-5] for _time, name in sorted(line.split(";", 1) for line in out.splitlines() if ";" in line)]
+                  what=f"s3://{where} could not be listed")  # fmt: skip
+    written = {}  # file name: when it was written
+    for line in out.splitlines():
+        when, _sep, name = line.partition(";")
+        written[name] = when
+    records = [(when, name[: -len(".json")]) for name, when in written.items() if name.endswith(".json")]
+    return [backup_id for _when, backup_id in sorted(records) if f"{backup_id}.dump" in written]
 
 
 def fetch(swarm, container: str, app: str, backup_id: str) -> str:

@@ -181,8 +181,8 @@ def main():
             apply(swarm, p, service, secrets, changes)
     except APIError as exc:
         module.fail_json(msg=f"Error {'setting' if present else 'removing'} the backup target: Docker API: {exc}")
-    before = _backup_target.view(service)
-    after = _backup_target.desired_view(p) if present else None
+    before = _backup_target.shown(_backup_target.view(service))
+    after = _backup_target.shown(_backup_target.desired_view(p)) if present else None
     result = {"changed": bool(changes), "changes": changes, "target": after, "url": _backup_target.url(after)}
     if module._diff:
         # Never the credentials themselves: whether new ones replace those set.

@@ -15,6 +15,7 @@ description:
 version_added: 0.3.0
 author: Sentinel developers (@sentinel)
 extends_documentation_fragment:
+  - sentinel.paas.db_backups
   - sentinel.paas.docker
   - sentinel.paas.attributes
   - sentinel.paas.attributes.info_module
@@ -37,27 +38,37 @@ url:
   description: The target as C(s3://BUCKET/PREFIX), null when none is set.
   returned: always
   type: str
+directory:
+  description:
+    - O(directory) as a path (normalised). The playbooks make it on every node from here, not from the result of
+      M(sentinel.paas.db_backup_target), where Ansible masks every string that holds a key.
+  returned: always
+  type: str
 running:
   description: On how many nodes the service copying to it runs.
   returned: always
   type: int
 """
 
+import os
+
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.sentinel.paas.plugins.module_utils import _backup_target
+from ansible_collections.sentinel.paas.plugins.module_utils._args import backup_directory_argument
 from ansible_collections.sentinel.paas.plugins.module_utils._swarm import APIError, Swarm, docker_argument_spec
 
 
 def main():
-    module = AnsibleModule(argument_spec=docker_argument_spec(), supports_check_mode=True)
+    module = AnsibleModule(argument_spec=docker_argument_spec(**backup_directory_argument()), supports_check_mode=True)
     swarm = Swarm(module)
     try:
-        target = _backup_target.view(swarm.service(_backup_target.SHIP))
+        target = _backup_target.shown(_backup_target.view(swarm.service(_backup_target.SHIP)))
         tasks = swarm.tasks(_backup_target.SHIP, desired_state="running") if target else []
     except APIError as exc:
         module.fail_json(msg=f"Error reading the backup target: Docker API: {exc}")
     running = sum(1 for t in tasks if t["Status"]["State"] == "running")
-    module.exit_json(changed=False, target=target, url=_backup_target.url(target), running=running)
+    directory = os.path.normpath(module.params["directory"])
+    module.exit_json(changed=False, target=target, url=_backup_target.url(target), directory=directory, running=running)
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ class WithTarget(FakeContainer):
     def exec_in(self, container, cmd, timeout=None):
         if container != "ship-1":
             return super().exec_in(container, cmd, timeout)
-        assert cmd[:4] == ["sh", "-c", 'umask 077 && exec rclone "$@"', "rclone"] and cmd[-2] == "--config"
+        assert cmd[:2] == ["sh", "-c"] and "exec flock" in cmd[2] and cmd[3] == "rclone" and cmd[-2] == "--config"
         if self.fails:
             return 1, "", "Failed to copy: AccessDenied"
         verb, source, *rest = cmd[4:-2]
@@ -46,7 +46,7 @@ class WithTarget(FakeContainer):
             prefix = source.split(":", 1)[1] + "/"
             # In the order they came (dicts keep it), as their times say; the lines in name order, as rclone's.
             times = {k[len(prefix) :]: i for i, k in enumerate(self.bucket) if k.startswith(prefix)}
-            lines = sorted(f"{n};2026-12-06 08:0{i}:00" for n, i in times.items() if n.endswith(".json"))
+            lines = sorted(f"{n};2026-12-06 08:0{i}:00" for n, i in times.items())
             return 0, "".join(";".join(line.split(";")[::-1]) + "\n" for line in lines), ""
         target = rest[0]
         if source.startswith("target:"):  # fetch
@@ -106,6 +106,16 @@ def test_fetch_four_steps_then_restore(target, args, tmp_path):
         assert not again["changed"] and again["fetched"] is None and again["target"] == f"s3://{WHERE}"
     assert run(db_backup_fetch, {**args, "backup": "old"})["fetched"] == "old"
     assert run(db_restore, {**args, "backup": "old"})["rows"] == {"public todos": 3}
+
+
+def test_a_record_whose_archive_never_reached_the_bucket_is_not_fetched(target, args, tmp_path):
+    for backup_id in ("whole", "half"):
+        run(db_backup, {**args, "backup": backup_id})
+    del target.bucket[f"{WHERE}/todo/half.dump"]
+    for path in (tmp_path / "todo").iterdir():
+        path.unlink()
+    assert run(db_backup_fetch, args)["fetched"] == "whole"
+    assert "no backup 'half'" in fail(db_backup_fetch, {**args, "backup": "half"})["msg"]
 
 
 def test_an_unknown_backup_is_refused_naming_the_latest(target, args, tmp_path):

@@ -65,8 +65,9 @@ def test_four_steps_and_the_keys_stay_in_the_secret():
         again = run(db_backup_target, TARGET, check=check_mode)
         assert not again["changed"] and again["changes"] == []
         assert again["diff"]["before"] == again["diff"]["after"]
-    info = run(db_backup_target_info, {})
+    info = run(db_backup_target_info, {"directory": "/var/lib/sentinel//backups/"})
     assert info["target"] == applied["target"] and info["url"] == "s3://sentinel-backups/sentinel"
+    assert info["directory"] == "/var/lib/sentinel/backups" and info["running"] == 0
 
 
 def test_new_keys_replace_the_secret_and_a_new_prefix_only_the_service():
@@ -80,6 +81,14 @@ def test_new_keys_replace_the_secret_and_a_new_prefix_only_the_service():
     [second] = list(MemorySwarm.secrets_by_name)
     assert second != first and mounted() == [second]
     assert SECRET not in json.dumps(rekeyed)
+
+
+def test_a_new_program_of_the_service_rolls_out():
+    run(db_backup_target, TARGET)
+    MemorySwarm.services[SHIP]["Spec"]["Labels"]["sentinel.config-hash"] = "an-older-program"
+    upgraded = run(db_backup_target, TARGET)
+    assert upgraded["changes"] == ["service"]
+    assert MemorySwarm.services[SHIP]["Spec"]["Labels"]["sentinel.config-hash"] == _backup_target.SCRIPT_HASH
 
 
 def test_absent_removes_the_service_and_its_secret():
@@ -103,6 +112,9 @@ def test_absent_removes_the_service_and_its_secret():
         ({"region": "EU West"}, "invalid region"),
         ({"secret_access_key": "with space " + SECRET}, "secret_access_key is missing or has spaces"),
         ({"access_key_id": "line\nbreak"}, "access_key_id is missing or has spaces"),
+        # rclone would strip quotes, and print the line (the key) of one left open
+        ({"secret_access_key": '"""' + SECRET}, "secret_access_key is missing or has spaces or control characters"),
+        ({"directory": "backups"}, "invalid directory 'backups'"),
     ],
 )
 def test_bad_input_is_refused_and_changes_nothing(change, said):
