@@ -163,6 +163,13 @@ def view(service: dict | None) -> dict | None:
     return {**found, "script": labels.get(_naming.LABEL_CONFIG_HASH)}
 
 
+def secret_in_use(service: dict | None, secrets: list) -> dict | None:
+    """Of the target's ``secrets``, the one the ship service mounts (None without the service)."""
+    container = (service or {}).get("Spec", {}).get("TaskTemplate", {}).get("ContainerSpec", {})
+    used = {ref["SecretName"] for ref in container.get("Secrets") or []}
+    return next((s for s in secrets if s["Spec"]["Name"] in used), None)
+
+
 def secret_reference(secret: dict) -> dict:
     return {
         "SecretID": secret["ID"],

@@ -108,9 +108,7 @@ def plan(params: dict, service: dict | None, secrets: list) -> list[str]:
     """What must change for the target to be as asked: of ``service`` and ``credentials``."""
     if params["state"] == "absent":
         return ["service"] if service or secrets else []
-    used = {ref["SecretName"] for ref in (service or {}).get("Spec", {}).get("TaskTemplate", {}).get(
-        "ContainerSpec", {}).get("Secrets") or []}  # fmt: skip
-    current = next((s for s in secrets if s["Spec"]["Name"] in used), None)
+    current = _backup_target.secret_in_use(service, secrets)
     stored = ((current or {}).get("Spec", {}).get("Labels") or {}).get(_naming.LABEL_CONFIG_HASH)
     changes = []
     if _backup_target.view(service) != _backup_target.desired_view(params):
@@ -127,9 +125,7 @@ def apply(swarm, params: dict, service: dict | None, secrets: list, changes: lis
         for secret in secrets:
             swarm.remove_secret(secret["Spec"]["Name"])
         return
-    used = {ref["SecretName"] for ref in service["Spec"]["TaskTemplate"]["ContainerSpec"].get("Secrets") or []} if (
-        service) else set()  # fmt: skip
-    secret = next((s for s in secrets if s["Spec"]["Name"] in used), None)
+    secret = _backup_target.secret_in_use(service, secrets)
     if "credentials" in changes or secret is None:
         text = _backup_target.config_text(params)
         name = f"{_backup_target.SECRET_PREFIX}{random_secrets.token_hex(4)}"
