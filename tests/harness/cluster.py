@@ -5,13 +5,22 @@ network private to the run, with a registry beside them so every node pulls the 
 by digest, as on a real cluster. Everything a run creates carries the label
 ``sentinel.test-run=<run id>`` and names starting ``sentinel-test-<run id>-``, so runs never
 collide and leftovers of dead runs can be swept.
+
+The registry is the machine's one exception: a single kept container that joins every run's
+network, so each test image is pushed once per build, not once per cluster (a push compresses
+every layer, minutes of a busy machine's CPU).
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import json
 import os
 import secrets
 import time
+import urllib.error
+import urllib.request
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -25,9 +34,9 @@ from .wait import eventually
 RUN_LABEL = "sentinel.test-run"
 PID_LABEL = "sentinel.test-pid"  # the creating process; "keep" for a cluster made by hand
 REGISTRY_ALIAS = "registry:5000"  # how nodes name the registry (node/daemon.json trusts it)
-# Kept across runs, so pushes of known layers are free; one per pytest-xdist worker, so that two
-# registries never write one store at once.
-REGISTRY_VOLUME = "-".join(filter(None, ["sentinel-test-registry", os.environ.get("PYTEST_XDIST_WORKER")]))
+REGISTRY = "sentinel-test-registry"  # the kept registry container, and its volume
+# Held while the registry is started or filled: pytest-xdist workers build their clusters at once.
+REGISTRY_LOCK = "/tmp/sentinel-test-registry.lock"
 
 # --privileged fails on these machines (no CAP_SYS_RESOURCE); this explicit list works.
 NODE_CAPABILITIES = (
@@ -129,13 +138,14 @@ class ClusterFactory:
         run_id = secrets.token_hex(3)
         labels = {RUN_LABEL: run_id, PID_LABEL: "keep" if keep else str(os.getpid())}
         network = self.host.networks.create(f"sentinel-test-{run_id}", driver="bridge", labels=labels)
-        cluster = Cluster(run_id, network.name, registry_port=self._start_registry(run_id, labels))
+        cluster = Cluster(run_id, network.name, registry_port=self._registry_port())
+        # A network alias lets every node reach it as registry:5000.
+        network.connect(REGISTRY, aliases=["registry"])
         roles = ["manager"] * managers + ["worker"] * workers + ["none"] * spare
         for index, role in enumerate(roles, start=1):
             cluster.nodes.append(self.add_node(cluster, f"node{index}", role, labels))
         for node in cluster.nodes:
             _wait(f"engine on {node.name}", lambda n=node: n.client.ping())
-        self._push_images(cluster)
         if managers + workers:  # managers=0, workers=0: bare engines only, for tests of swarm init/join
             self._form_swarm(cluster)
         return cluster
@@ -171,12 +181,8 @@ class ClusterFactory:
     def load(self, run_id: str) -> Cluster:
         """A cluster that already runs (made with keep=True by another process)."""
         selector = {"label": f"{RUN_LABEL}={run_id}"}
-        registry = self.host.containers.get(f"sentinel-test-{run_id}-registry")
-        port = int(registry.attrs["NetworkSettings"]["Ports"]["5000/tcp"][0]["HostPort"])
-        cluster = Cluster(run_id, f"sentinel-test-{run_id}", port)
+        cluster = Cluster(run_id, f"sentinel-test-{run_id}", self._registry_port())
         for container in sorted(self.host.containers.list(filters=selector), key=lambda c: c.name):
-            if container.name.endswith("-registry"):
-                continue
             ip = container.attrs["NetworkSettings"]["Networks"][cluster.network]["IPAddress"]
             node = Node(container.labels["sentinel.test-node"], container.name, ip, "none")
             info = node.client.info()["Swarm"]
@@ -202,41 +208,53 @@ class ClusterFactory:
         for thing in (
             *self.host.containers.list(all=True, filters=selector),
             *self.host.volumes.list(filters=selector),
-            *self.host.networks.list(filters=selector),
         ):
             _remove(thing)
+        for network in self.host.networks.list(filters=selector):
+            _disconnect(network, REGISTRY)
+            _remove(network)
 
     # -- pieces -----------------------------------------------------------------------
-    def _start_registry(self, run_id: str, labels: dict) -> int:
-        container = self.host.containers.run(
-            "sentinel-test/registry:latest",
-            name=f"sentinel-test-{run_id}-registry",
-            detach=True,
-            network=f"sentinel-test-{run_id}",
-            ports={"5000/tcp": ("127.0.0.1", None)},
-            volumes={REGISTRY_VOLUME: {"bind": "/var/lib/docker-registry", "mode": "rw"}},
-            labels=labels,
-        )
-        # A network alias lets every node reach it as registry:5000.
-        self.host.networks.get(f"sentinel-test-{run_id}").disconnect(container)
-        self.host.networks.get(f"sentinel-test-{run_id}").connect(container, aliases=["registry"])
-        container.reload()
-        port = int(container.attrs["NetworkSettings"]["Ports"]["5000/tcp"][0]["HostPort"])
-        _wait("registry", lambda: self.host.api.ping() and _http_ok(f"http://127.0.0.1:{port}/v2/"))
-        return port
+    def _registry_port(self) -> int:
+        """The kept registry's host port, once it runs and holds every test image's current build."""
+        with open(REGISTRY_LOCK, "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            container = self._running_registry()
+            port = int(container.attrs["NetworkSettings"]["Ports"]["5000/tcp"][0]["HostPort"])
+            _wait("registry", lambda: _http_ok(f"http://127.0.0.1:{port}/v2/"))
+            started = time.monotonic()
+            pushed = sum(
+                self._push(port, ref, name) for ref in PUSHED_IMAGES for name in (ref, *REGISTRY_ALIASES.get(ref, ()))
+            )
+            self.log(f"cluster: {pushed} images pushed to the registry in {time.monotonic() - started:.1f} s")
+            return port
 
-    def _push_images(self, cluster: Cluster) -> None:
-        """Push the test images through the host's loopback port (trusted without TLS)."""
-        started = time.monotonic()
-        for ref in PUSHED_IMAGES:
-            for name in (ref, *REGISTRY_ALIASES.get(ref, ())):
-                self.push(cluster, ref, name)
-        self.log(f"cluster: images in the registry after {time.monotonic() - started:.1f} s")
+    def _running_registry(self) -> Container:
+        try:
+            container = self.host.containers.get(REGISTRY)
+        except docker.errors.NotFound:
+            container = self.host.containers.create(
+                "sentinel-test/registry:latest",
+                name=REGISTRY,
+                ports={"5000/tcp": ("127.0.0.1", None)},
+                volumes={REGISTRY: {"bind": "/var/lib/docker-registry", "mode": "rw"}},
+                restart_policy={"Name": "unless-stopped"},
+            )
+        if container.status != "running":
+            container.start()
+        container.reload()
+        return container
 
     def push(self, cluster: Cluster, ref: str, name: str) -> None:
         """Push the host's image ``ref`` to the cluster's registry as ``name`` (a tag may be pushed again:
         it then names the new build, as a rebuilt tag does in a real registry)."""
-        local = f"127.0.0.1:{cluster.registry_port}/{name}"
+        self._push(cluster.registry_port, ref, name)
+
+    def _push(self, port: int, ref: str, name: str) -> bool:
+        """Push unless the registry serves this very build as ``name`` already; True if pushed."""
+        if _registry_image_id(port, name) == self.host.images.get(ref).id:
+            return False
+        local = f"127.0.0.1:{port}/{name}"
         repo, tag = local.rsplit(":", 1)
         self.host.images.get(ref).tag(repo, tag)
         try:
@@ -245,6 +263,7 @@ class ClusterFactory:
                     raise RuntimeError(f"push of {ref} failed: {chunk['error']}")
         finally:
             self.host.images.remove(local, noprune=True)
+        return True
 
     def _form_swarm(self, cluster: Cluster) -> None:
         members = [n for n in cluster.nodes if n.role != "none"]
@@ -283,8 +302,26 @@ def _remove(thing) -> None:
             raise
 
 
-def _http_ok(url: str) -> bool:
-    import urllib.request
+def _disconnect(network, container: str) -> None:
+    # Not connected (or the registry is gone): then nothing of it holds the network.
+    with contextlib.suppress(docker.errors.APIError):
+        network.disconnect(container, force=True)
 
+
+def _http_ok(url: str) -> bool:
     with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - test-local URL
         return response.status == 200
+
+
+def _registry_image_id(port: int, name: str) -> str | None:
+    """The image ID (its config's digest) the registry serves as ``name``, or None."""
+    repo, tag = name.rsplit(":", 1)
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/v2/{repo}/manifests/{tag}",
+        headers={"Accept": "application/vnd.docker.distribution.manifest.v2+json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - test-local URL
+            return json.load(response)["config"]["digest"]
+    except urllib.error.HTTPError:
+        return None

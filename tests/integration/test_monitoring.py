@@ -330,9 +330,7 @@ def test_grafana_serves_the_provisioned_dashboard(cluster, cluster_factory, ansi
             "query runs against the real Prometheus above"
         )
     client = cluster.manager.client
-    local = f"127.0.0.1:{cluster.registry_port}/{GRAFANA_IMAGE}"
-    cluster_factory.host.images.get(GRAFANA_IMAGE).tag(*local.rsplit(":", 1))
-    cluster_factory.host.images.push(*local.rsplit(":", 1))
+    cluster_factory.push(cluster, GRAFANA_IMAGE, GRAFANA_IMAGE)
     password = os.urandom(9).hex()
     extra = {
         **role_vars(cluster),
