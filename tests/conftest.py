@@ -22,6 +22,31 @@ MONITORED_FILES = frozenset(
 )
 
 
+# The files that take longest (minutes each, measured in CI) start first, so that no worker begins one
+# while the others are finishing: the scheduler hands files out in collection order (the Makefile turns
+# off xdist's own reordering, which goes by a file's number of tests).
+LONGEST_FIRST = (
+    "test_canary_analysis.py",  # with the other monitored files
+    "test_db_backups.py",
+    "test_canary_flow.py",
+    "test_molecule_scenarios.py",
+    "test_cluster_ops.py",
+    "test_one_operation_at_a_time.py",
+    "test_several_managers.py",
+    "test_app_lifecycle.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        name = item.path.name
+        if name in MONITORED_FILES:
+            name = LONGEST_FIRST[0]
+        return LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=rank)  # stable: a file's tests keep their order
+
+
 def pytest_xdist_make_scheduler(config, log):
     if config.getoption("dist") != "loadfile":
         return None
