@@ -45,10 +45,10 @@ sanity: venv
 unit: venv
 	$(BIN)/pytest tests/unit
 
-# The cluster tests often wait (rolling updates, health checks, Prometheus windows; a third of the
-# CPU idle with two workers): three pytest workers, each with its own test Swarm, share the two cores.
+# The cluster tests mostly wait (rolling updates, health checks, Prometheus windows): two pytest
+# workers, each with its own test Swarm, share the two cores (a third only made the CPU queue longer).
 # A file's tests stay on one worker; files start longest first (tests/conftest.py).
-PARALLEL := -n 3 --dist loadfile --no-loadscope-reorder
+PARALLEL := -n 2 --dist loadfile --no-loadscope-reorder
 
 integration: images
 	$(BIN)/pytest $(PARALLEL) tests/integration
