@@ -181,7 +181,9 @@ class ClusterFactory:
     def load(self, run_id: str) -> Cluster:
         """A cluster that already runs (made with keep=True by another process)."""
         selector = {"label": f"{RUN_LABEL}={run_id}"}
-        cluster = Cluster(run_id, f"sentinel-test-{run_id}", self._registry_port())
+        registry = self.host.containers.get(REGISTRY)
+        port = int(registry.attrs["NetworkSettings"]["Ports"]["5000/tcp"][0]["HostPort"])
+        cluster = Cluster(run_id, f"sentinel-test-{run_id}", port)
         for container in sorted(self.host.containers.list(filters=selector), key=lambda c: c.name):
             ip = container.attrs["NetworkSettings"]["Networks"][cluster.network]["IPAddress"]
             node = Node(container.labels["sentinel.test-node"], container.name, ip, "none")
@@ -323,5 +325,5 @@ def _registry_image_id(port: int, name: str) -> str | None:
     try:
         with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - test-local URL
             return json.load(response)["config"]["digest"]
-    except urllib.error.HTTPError:
-        return None
+    except (urllib.error.URLError, KeyError, ValueError):
+        return None  # not there, or not a manifest of one image: pushed (again)

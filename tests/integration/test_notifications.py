@@ -27,7 +27,6 @@ TOKEN = "T0K3N-7f3a9c"  # the webhook URL's secret part: it must show nowhere
 HOOK = f"http://receiver:8080/hook/{TOKEN}"
 SCHEMA = "sentinel.event/v1"
 
-HANG_SECONDS = 30  # how long the receiver's /hang waits before it answers (its time.sleep below)
 # Records every POST (path, arrival time, body) in /tmp/got.jsonl; /hang answers after 30 s.
 _RECEIVER = """
 import http.server, json, time
@@ -149,12 +148,12 @@ def test_a_hung_receiver_costs_an_operation_nothing(platform, sentinel, receiver
         [line] = [line for line in run.stderr.splitlines() if "Tell the receivers" in line]
         seconds = float(re.search(r"([0-9.]+) s\)", line).group(1))
         print(f"\nhanding the event over with a hung receiver: {seconds} s ({line.strip()})")
-        # The receiver hangs for 30 s: the operation must not wait for it. A bound of a third of that proves
-        # so on a busy CI machine too (a hand-over took 3.0 s there); its speed is the benchmark's to measure.
-        assert seconds < HANG_SECONDS / 3
+        # Handed over: had the notifier waited for the receiver (it hangs 30 s), its 2-s send would have timed out
+        # and the task would not be ok. How fast it is, is the benchmark's to measure (a busy CI machine took 3.0 s).
+        assert "(ok," in line, line
         # The other receiver is told at once all the same.
         arrived = eventually("config.changed at the hook", lambda: got(receiver)[before:], timeout=10)
-        assert arrived[0]["type"] == "config.changed" and arrived[0]["_arrived"] - done < HANG_SECONDS / 3
+        assert arrived[0]["type"] == "config.changed" and arrived[0]["_arrived"] - done < 3
         assert any(e["type"] == "config.changed" for e in got(receiver, "/hang"))
     finally:
         assert sentinel("notify", "remove", "hang").returncode == 0
