@@ -148,9 +148,9 @@ def test_a_hung_receiver_costs_an_operation_nothing(platform, sentinel, receiver
         [line] = [line for line in run.stderr.splitlines() if "Tell the receivers" in line]
         seconds = float(re.search(r"([0-9.]+) s\)", line).group(1))
         print(f"\nhanding the event over with a hung receiver: {seconds} s ({line.strip()})")
-        # Handed over: had the notifier waited for the receiver (it hangs 30 s), its 2-s send would have timed out
-        # and the task would not be ok. How fast it is, is the benchmark's to measure (a busy CI machine took 3.0 s).
-        assert "(ok," in line, line
+        # Handed over, with no warning that the receivers were not told. How fast, is the benchmark's to measure
+        # (a busy CI machine took 3.0 s against the 2 s this test asked before).
+        assert "(ok," in line and "not told" not in run.stdout + run.stderr, line
         # The other receiver is told at once all the same.
         arrived = eventually("config.changed at the hook", lambda: got(receiver)[before:], timeout=10)
         assert arrived[0]["type"] == "config.changed" and arrived[0]["_arrived"] - done < 3
