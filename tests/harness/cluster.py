@@ -181,9 +181,7 @@ class ClusterFactory:
     def load(self, run_id: str) -> Cluster:
         """A cluster that already runs (made with keep=True by another process)."""
         selector = {"label": f"{RUN_LABEL}={run_id}"}
-        registry = self.host.containers.get(REGISTRY)
-        port = int(registry.attrs["NetworkSettings"]["Ports"]["5000/tcp"][0]["HostPort"])
-        cluster = Cluster(run_id, f"sentinel-test-{run_id}", port)
+        cluster = Cluster(run_id, f"sentinel-test-{run_id}", _host_port(self.host.containers.get(REGISTRY)))
         for container in sorted(self.host.containers.list(filters=selector), key=lambda c: c.name):
             ip = container.attrs["NetworkSettings"]["Networks"][cluster.network]["IPAddress"]
             node = Node(container.labels["sentinel.test-node"], container.name, ip, "none")
@@ -221,8 +219,7 @@ class ClusterFactory:
         """The kept registry's host port, once it runs and holds every test image's current build."""
         with open(REGISTRY_LOCK, "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
-            container = self._running_registry()
-            port = int(container.attrs["NetworkSettings"]["Ports"]["5000/tcp"][0]["HostPort"])
+            port = _host_port(self._running_registry())
             _wait("registry", lambda: _http_ok(f"http://127.0.0.1:{port}/v2/"))
             started = time.monotonic()
             pushed = sum(
@@ -254,11 +251,12 @@ class ClusterFactory:
 
     def _push(self, port: int, ref: str, name: str) -> bool:
         """Push unless the registry serves this very build as ``name`` already; True if pushed."""
-        if _registry_image_id(port, name) == self.host.images.get(ref).id:
+        image = self.host.images.get(ref)
+        if _registry_image_id(port, name) == image.id:
             return False
         local = f"127.0.0.1:{port}/{name}"
         repo, tag = local.rsplit(":", 1)
-        self.host.images.get(ref).tag(repo, tag)
+        image.tag(repo, tag)
         try:
             for chunk in self.host.api.push(repo, tag=tag, stream=True, decode=True):
                 if "error" in chunk:
@@ -308,6 +306,11 @@ def _disconnect(network, container: str) -> None:
     # Not connected (or the registry is gone): then nothing of it holds the network.
     with contextlib.suppress(docker.errors.APIError):
         network.disconnect(container, force=True)
+
+
+def _host_port(registry: Container) -> int:
+    """The loopback port the host publishes the registry on (the engine picks it when the container starts)."""
+    return int(registry.attrs["NetworkSettings"]["Ports"]["5000/tcp"][0]["HostPort"])
 
 
 def _http_ok(url: str) -> bool:
