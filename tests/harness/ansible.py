@@ -14,11 +14,19 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import ansible_mitogen
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 PLAYBOOKS = ROOT / "playbooks"
 BIN = Path(sys.executable).parent
+# Playbooks run with Mitogen: one Python per node for the whole run instead of unpacking and
+# importing each task's module anew, so a task costs the node about a seventh of the CPU (and CPU
+# is what bounds CI). One ad hoc module call is cheaper without it: starting Mitogen costs more.
+MITOGEN = {
+    "ANSIBLE_STRATEGY_PLUGINS": str(Path(ansible_mitogen.__file__).parent / "plugins" / "strategy"),
+    "ANSIBLE_STRATEGY": "mitogen_linear",
+}
 
 
 @dataclass
@@ -112,11 +120,11 @@ class Ansible:
             ANSIBLE_HOST_KEY_CHECKING="False",
             ANSIBLE_RETRY_FILES_ENABLED="False",
             ANSIBLE_NOCOLOR="1",
-            # Modules go over stdin instead of being copied in: fewer docker exec round trips, and
-            # no put_file, where community.docker's docker_api connection flakes under load (#644).
+            # Modules go over stdin instead of being copied in: fewer docker exec round trips.
             ANSIBLE_PIPELINING="True",
             ANSIBLE_LOCAL_TEMP=str(self.workdir / "tmp"),
             PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}",
+            **MITOGEN,
         )
         env.update(extra)
         return env
@@ -132,7 +140,8 @@ class Ansible:
         """Run one module ad hoc (``ansible HOSTS -m MODULE -a JSON``) on the first matching host."""
         cmd = [str(BIN / "ansible"), hosts, "-i", str(self.inventory_path), "-m", module, "-a", json.dumps(args)]
         cmd += ["--check"] * check + ["--diff"] * diff
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=self.env(), cwd=self.workdir, check=False)
+        env = {k: v for k, v in self.env().items() if k not in MITOGEN}
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=self.workdir, check=False)
         output = _json_document(proc.stdout, proc.stderr)
         task = output["plays"][0]["tasks"][0]
         host, raw = next(iter(task["hosts"].items()))

@@ -37,6 +37,9 @@ REGISTRY_ALIAS = "registry:5000"  # how nodes name the registry (node/daemon.jso
 REGISTRY = "sentinel-test-registry"  # the kept registry container, and its volume
 # Held while the registry is started or filled: pytest-xdist workers build their clusters at once.
 REGISTRY_LOCK = "/tmp/sentinel-test-registry.lock"
+# Ansible reaches nodes with `docker exec` through the host engine; the plain `docker` connection is
+# the one Mitogen (tests/harness/ansible.py) can carry.
+CONNECTION = "docker"
 
 # --privileged fails on these machines (no CAP_SYS_RESOURCE); this explicit list works.
 NODE_CAPABILITIES = (
@@ -109,7 +112,7 @@ class Cluster:
         return {
             "all": {
                 "vars": {
-                    "ansible_connection": "community.docker.docker_api",
+                    "ansible_connection": CONNECTION,
                     "ansible_python_interpreter": "/usr/bin/python3",
                 },
                 "children": {

@@ -15,6 +15,7 @@ import pytest
 from tests.conftest import platform_vars
 from tests.harness.ansible import Ansible
 from tests.harness.cli import Sentinel
+from tests.harness.cluster import CONNECTION
 from tests.harness.http import Edge, Load
 from tests.integration.test_app_lifecycle import cluster_state
 
@@ -42,7 +43,7 @@ class Ops:
         inventory = {
             "all": {
                 "vars": {
-                    "ansible_connection": "community.docker.docker_api",
+                    "ansible_connection": CONNECTION,
                     "ansible_python_interpreter": "/usr/bin/python3",
                     **platform_vars(self.cluster),
                 },
