@@ -120,7 +120,7 @@ class Ansible:
             ANSIBLE_HOST_KEY_CHECKING="False",
             ANSIBLE_RETRY_FILES_ENABLED="False",
             ANSIBLE_NOCOLOR="1",
-            # Modules go over stdin instead of being copied in: fewer docker exec round trips.
+            # Without Mitogen (ad hoc calls), modules go over stdin instead of being copied in.
             ANSIBLE_PIPELINING="True",
             ANSIBLE_LOCAL_TEMP=str(self.workdir / "tmp"),
             PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}",

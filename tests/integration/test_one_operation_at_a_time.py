@@ -74,13 +74,13 @@ def test_a_second_operation_is_refused_at_once_naming_the_holder(platform, senti
         started = time.monotonic()
         second = sentinel("scale", APP, "1")
         waited = time.monotonic() - started
-        holder_running = first.poll() is None
+        still_held = lease_labels(platform) == holder
         assert second.returncode == 1
         assert f"app {APP} is busy: scale by {holder['sentinel.lease.owner']}" in second.error, second.error
         assert holder["sentinel.lease.started"] in second.error and f"sentinel unlock {APP}" in second.error
-        # Quick, or (on a machine too busy for quick) back while the holder still runs: either way it
-        # did not wait for the holder.
-        assert waited < 15 or holder_running, f"the refusal took {waited:.1f} s, and the holder had finished"
+        # Quick, or (on a machine too busy for quick) back while the holder still holds the lease:
+        # either way it did not wait for the holder.
+        assert waited < 15 or (still_held and waited < 60), f"the refusal took {waited:.1f} s ({still_held=})"
     finally:
         assert first.wait(timeout=300) == 0
     assert lease_labels(platform) is None
