@@ -17,6 +17,10 @@ class Output:
         if not self.json:
             click.echo(click.style(line, dim=True), err=True)
 
+    def warn(self, message: str) -> None:
+        """On stderr in both formats: a warning matters to scripts' humans too, and keeps stdout clean."""
+        click.echo(click.style("Warning: ", fg="yellow", bold=True) + message, err=True)
+
     def emit(self, data: dict, text: str) -> None:
         """The result: text, or a JSON document whose "ok" tells success from fail()'s errors."""
         if self.json:

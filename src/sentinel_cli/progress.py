@@ -22,6 +22,7 @@ class ProgressPrinter:
         self.failures: dict[str, str] = {}  # host -> its last failure, the one that may have ended its run
         self.failed_hosts: list[str] | None = None  # those it did end, as the final stats count them
         self.result: dict = {}
+        self.warnings: list[str] = []  # what modules warned of (a backup not copied, receivers not told), once each
         self.changed = 0
         self._task, self._task_started = "", 0.0
         self._outcome: str | None = None  # of the current task, over the hosts that reported so far
@@ -53,6 +54,10 @@ class ProgressPrinter:
         if kind != "ok" and not event.get("ignore_errors"):
             # A failed rescue's own failure is clearer than the one it rescued: keep the last.
             self.failures[host] = _failure_message(res)
+        for warning in res.get("warnings") or []:
+            line = _one_line(warning)
+            if line not in self.warnings:
+                self.warnings.append(line)
         self._seconds = time.monotonic() - self._task_started
         if self.verbose:
             self.say(f"  {self._task}  ({outcome} on {host}, {self._seconds:.1f} s)")
@@ -69,4 +74,8 @@ def _failure_message(res: dict) -> str:
     msg = res.get("msg") or res.get("stderr") or res.get("reason") or "failed"
     if isinstance(msg, list):
         msg = "; ".join(str(m) for m in msg)
-    return " ".join(str(msg).split())  # one readable line
+    return _one_line(msg)
+
+
+def _one_line(text) -> str:
+    return " ".join(str(text).split())

@@ -43,6 +43,7 @@ class Outcome:
     errors: list[str] = field(default_factory=list)
     changed: int = 0
     seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)  # the modules', for the user to read even when it went well
 
 
 def run(name: str, extravars: dict, options: Options, say: Callable[[str], None]) -> Outcome:
@@ -67,7 +68,8 @@ def run(name: str, extravars: dict, options: Options, say: Callable[[str], None]
         stderr_errors = _ansible_errors(stderr_file.read_text())
     ok = returncode == 0  # failures the playbook rescued or ignored do not count
     errors = printer.errors or stderr_errors or [f"ansible-playbook exited {returncode}"]
-    return Outcome(ok, printer.result, [] if ok else errors, printer.changed, time.monotonic() - started)
+    seconds = time.monotonic() - started
+    return Outcome(ok, printer.result, [] if ok else errors, printer.changed, seconds, printer.warnings)
 
 
 def literal_yaml(value) -> str:

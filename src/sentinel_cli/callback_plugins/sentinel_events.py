@@ -28,8 +28,8 @@ DOCUMENTATION = """
       - Enabled by the sentinel CLI, which sets E(SENTINEL_EVENTS_FD).
 """
 
-# Enough for a progress line and a one-line error: whole results can be large.
-SHOWN_KEYS = ("changed", "msg", "stderr", "reason")
+# Enough for a progress line, a one-line error and the modules' warnings: whole results can be large.
+SHOWN_KEYS = ("changed", "msg", "stderr", "reason", "warnings")
 
 
 class CallbackModule(CallbackBase):

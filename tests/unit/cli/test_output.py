@@ -24,3 +24,10 @@ def test_json_errors_say_not_ok(capsys):
         Output("json").fail(["app todo not found"])
     assert exit_.value.code == 1
     assert json.loads(capsys.readouterr().out) == {"ok": False, "errors": ["app todo not found"]}
+
+
+@pytest.mark.parametrize("fmt", ["json", "text"])
+def test_warnings_go_to_stderr_in_both_formats(capsys, fmt):
+    Output(fmt).warn("the receivers were not told of deploy: timed out")
+    printed = capsys.readouterr()
+    assert printed.out == "" and "Warning: the receivers were not told of deploy: timed out" in printed.err

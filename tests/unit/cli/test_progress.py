@@ -104,3 +104,10 @@ def test_a_failure_without_a_message_says_which_field_it_has():
 def test_verbose_gives_one_line_per_host():
     lines, _ = play([task("Join"), result("ok", "node1", changed=True), result("failed", "node2")], verbose=1)
     assert lines == ["  Join  (changed on node1", "  Join  (failed on node2"]
+
+
+def test_the_modules_warnings_are_kept_once_each_in_one_line():
+    warned = {"warnings": ["the receivers were not\n told of deploy"]}
+    events = [task("Tell the receivers"), result("ok", "node1", **warned), result("ok", "node2", **warned)]
+    _, printer = play([*events, task("Report"), result("ok", warnings=[]), stats()])
+    assert printer.warnings == ["the receivers were not told of deploy"] and printer.errors == []
