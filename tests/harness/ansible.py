@@ -22,11 +22,17 @@ PLAYBOOKS = ROOT / "playbooks"
 BIN = Path(sys.executable).parent
 # Playbooks run with Mitogen: one Python per node for the whole run instead of unpacking and
 # importing each task's module anew, so a task costs the node about a seventh of the CPU (and CPU
-# is what bounds CI). One ad hoc module call is cheaper without it: starting Mitogen costs more.
+# is what bounds CI).
 MITOGEN = {
     "ANSIBLE_STRATEGY_PLUGINS": str(Path(ansible_mitogen.__file__).parent / "plugins" / "strategy"),
     "ANSIBLE_STRATEGY": "mitogen_linear",
 }
+
+
+def plain(env: dict) -> dict:
+    """``env`` for plain Ansible, as users run it: where the tests look at Ansible itself (its -vvv output, a
+    run killed midway), and for one ad hoc module call, which is cheaper without Mitogen's start."""
+    return {key: value for key, value in env.items() if key not in MITOGEN}
 
 
 @dataclass
@@ -140,8 +146,7 @@ class Ansible:
         """Run one module ad hoc (``ansible HOSTS -m MODULE -a JSON``) on the first matching host."""
         cmd = [str(BIN / "ansible"), hosts, "-i", str(self.inventory_path), "-m", module, "-a", json.dumps(args)]
         cmd += ["--check"] * check + ["--diff"] * diff
-        env = {k: v for k, v in self.env().items() if k not in MITOGEN}
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=self.workdir, check=False)
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=plain(self.env()), cwd=self.workdir, check=False)
         output = _json_document(proc.stdout, proc.stderr)
         task = output["plays"][0]["tasks"][0]
         host, raw = next(iter(task["hosts"].items()))

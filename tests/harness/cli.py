@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-BIN = Path(sys.executable).parent
+from .ansible import BIN, plain
 
 
 @dataclass
@@ -47,8 +47,9 @@ class Sentinel:
     def __call__(self, *args: str, json_output: bool = True, timeout: float = 600) -> CliRun:
         cmd = [str(BIN / "sentinel"), "-i", str(self.inventory)]
         cmd += ["-o", "json"] if json_output else []
+        env = plain(self.env) if any(arg.startswith("-vv") for arg in args) else self.env  # Ansible's own output
         started = time.monotonic()
-        proc = subprocess.run([*cmd, *args], capture_output=True, text=True, env=self.env, timeout=timeout, check=False)
+        proc = subprocess.run([*cmd, *args], capture_output=True, text=True, env=env, timeout=timeout, check=False)
         print(f"sentinel {' '.join(args)}: {time.monotonic() - started:.1f} s", file=sys.stderr)
         return CliRun(proc.returncode, proc.stdout, proc.stderr)
 
@@ -64,10 +65,11 @@ class Sentinel:
 
     def start(self, *args: str) -> subprocess.Popen:
         """The command running in the background, in a process group of its own (os.killpg kills
-        it with the ansible-playbook it runs, as a lost terminal would)."""
+        it with the ansible-playbook it runs, as a lost terminal would; plain Ansible, whose processes
+        all stay in that group)."""
         cmd = [str(BIN / "sentinel"), "-i", str(self.inventory), "-o", "json", *args]
         return subprocess.Popen(
-            cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=self.env, start_new_session=True
+            cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=plain(self.env), start_new_session=True
         )
 
     def in_terminal(self, *args: str, answer: dict[str, str], timeout: float = 120) -> tuple[int, str]:

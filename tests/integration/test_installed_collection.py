@@ -17,7 +17,7 @@ import subprocess
 import ansible_runner
 import pytest
 
-from tests.harness.ansible import BIN, MITOGEN, ROOT
+from tests.harness.ansible import BIN, ROOT, plain
 from tests.harness.http import Edge
 
 pytestmark = pytest.mark.cluster
@@ -100,8 +100,7 @@ def test_awx_runs_the_installed_playbooks_with_extra_vars_only(platform, ansible
 
 def test_the_cli_installed_on_its_own_runs_the_installed_playbooks(platform, ansible, installed, tmp_path):
     collections, site = installed
-    env = {k: v for k, v in ansible.env().items() if k not in MITOGEN}  # a user's plain Ansible
-    env.update(PYTHONPATH=str(site), ANSIBLE_COLLECTIONS_PATH=str(collections))
+    env = {**plain(ansible.env()), "PYTHONPATH": str(site), "ANSIBLE_COLLECTIONS_PATH": str(collections)}
     env.pop("SENTINEL_HOME", None)
     where = subprocess.run(
         [BIN / "python", "-c", "from sentinel_cli import project; print(project.PLAYBOOKS)"],
