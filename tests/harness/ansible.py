@@ -106,7 +106,8 @@ class PlaybookRun:
 class Ansible:
     """Ansible commands bound to one inventory."""
 
-    def __init__(self, inventory: dict, workdir: Path | None = None):
+    def __init__(self, inventory: dict, workdir: Path | None = None, mitogen: bool = True):
+        self.mitogen = mitogen
         self.workdir = workdir or Path(tempfile.mkdtemp(prefix="sentinel-ansible-"))
         self.inventory_path = self.workdir / "inventory.yml"
         self.inventory_path.write_text(yaml.safe_dump(inventory))
@@ -130,7 +131,7 @@ class Ansible:
             ANSIBLE_PIPELINING="True",
             ANSIBLE_LOCAL_TEMP=str(self.workdir / "tmp"),
             PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}",
-            **MITOGEN,
+            **(MITOGEN if self.mitogen else {}),
         )
         env.update(extra)
         return env

@@ -151,9 +151,13 @@ def test_a_hung_receiver_costs_an_operation_nothing(platform, sentinel, receiver
         # Handed over, with no warning that the receivers were not told. How fast, is the benchmark's to measure
         # (a busy CI machine took 3.0 s against the 2 s this test asked before).
         assert "(ok," in line and "not told" not in run.stdout + run.stderr, line
+
         # The other receiver is told at once all the same.
-        arrived = eventually("config.changed at the hook", lambda: got(receiver)[before:], timeout=10)
-        assert arrived[0]["type"] == "config.changed" and arrived[0]["_arrived"] - done < 3
+        def config_changed():  # an alert may arrive in between
+            return [e for e in got(receiver)[before:] if e["type"] == "config.changed"]
+
+        arrived = eventually("config.changed at the hook", config_changed, timeout=10)
+        assert arrived[0]["_arrived"] - done < 3
         assert any(e["type"] == "config.changed" for e in got(receiver, "/hang"))
     finally:
         assert sentinel("notify", "remove", "hang").returncode == 0

@@ -112,7 +112,10 @@ def test_a_killed_deploy_keeps_serving_and_unlock_lets_the_same_command_finish(p
 
 def test_a_promote_killed_mid_roll_is_finished_by_running_it_again(platform, sentinel, lock):
     """SIGKILL inside promote's rolling update: production keeps serving; after unlock, the same
-    promote waits for the roll it left and takes the canary out, instead of "nothing to promote"."""
+    promote waits for the roll it left and takes the canary out, instead of "nothing to promote".
+    If the roll ended before the second promote looked (the unlock alone took 11 s on a busy machine,
+    CI30), production runs the canary's build already: the refusal must say how to take the canary
+    out, and that command ends it the same."""
     production = lock.version()
     other = "1" if production == "2" else "2"
     run = sentinel("canary", "deploy", APP, "--image", platform.image(f"sentinel-test/todo:{other}"), "--weight", "50")
@@ -130,6 +133,11 @@ def test_a_promote_killed_mid_roll_is_finished_by_running_it_again(platform, sen
         promote.wait(timeout=30)
         assert sentinel("unlock", APP, "--yes").returncode == 0
         again = sentinel("canary", "promote", APP, "--yes")
+        if again.returncode != 0:
+            advice = f"nothing to promote: production already runs {platform.image(f'sentinel-test/todo:{other}')}"
+            assert advice in again.error and f"sentinel canary rollback {APP}" in again.error, again.error
+            print("\nthe roll had ended before the second promote: the canary taken out as its refusal said")
+            again = sentinel("canary", "rollback", APP, "--yes")
         assert again.returncode == 0, again.error
     print(f"\nfault table: {load.summary('promote killed (SIGKILL) mid-roll, unlock, promote again')}")
     assert not load.failures, f"failed requests around the killed promote: {load.failures}"
