@@ -19,8 +19,9 @@ class Context:
         """Run a playbook with progress; exit with its error in one line if it fails."""
         self.out.progress(f"{title} ({playbook})")
         outcome = runner.run(playbook, extravars, self.options, self.out.progress)
-        for warning in outcome.warnings:
-            self.out.warn(warning)
+        if not self.options.shows_ansible_output:  # which prints the warnings itself
+            for warning in outcome.warnings:
+                self.out.warn(warning)
         if not outcome.ok:
             self.out.fail(outcome.errors)
         self.out.progress(f"done in {outcome.seconds:.1f} s")

@@ -22,7 +22,7 @@ from .progress import ProgressPrinter
 
 CALLBACK_PLUGINS = Path(__file__).resolve().parent / "callback_plugins"
 EVENTS_CALLBACK = "sentinel_events"
-ANSIBLE_OUTPUT = 2  # -vv and more: Ansible's own output goes to our stderr, beside the progress lines
+ANSIBLE_OUTPUT = 2  # our stderr, where Ansible's own output goes when it is shown
 
 
 @dataclass
@@ -34,6 +34,11 @@ class Options:
     check: bool = False
     diff: bool = False
     verbose: int = 0
+
+    @property
+    def shows_ansible_output(self) -> bool:
+        """-vv and more: Ansible's own output goes to our stderr, beside the progress lines."""
+        return self.verbose > 1
 
 
 @dataclass
@@ -61,7 +66,7 @@ def run(name: str, extravars: dict, options: Options, say: Callable[[str], None]
         stderr_file = Path(private) / "stderr"
         with stderr_file.open("w") as stderr:
             cmd = command(playbook, options, extravars_file)
-            if options.verbose > 1:
+            if options.shows_ansible_output:
                 returncode = _play(cmd, ANSIBLE_OUTPUT, ANSIBLE_OUTPUT, printer)
             else:  # stderr kept for the errors Ansible reports outside any task
                 returncode = _play(cmd, subprocess.DEVNULL, stderr, printer)
@@ -120,6 +125,8 @@ def environment(events_fd: int) -> dict[str, str]:
             "ANSIBLE_DISPLAY_SKIPPED_HOSTS": "False",
         }
     )
+    # The CLI shows the modules' warnings; the one of every run about the interpreter Ansible found is noise.
+    env.setdefault("ANSIBLE_PYTHON_INTERPRETER", "auto_silent")
     return env
 
 

@@ -136,6 +136,8 @@ def test_a_promote_killed_mid_roll_is_finished_by_running_it_again(platform, sen
         if again.returncode != 0:
             advice = f"nothing to promote: production already runs {platform.image(f'sentinel-test/todo:{other}')}"
             assert advice in again.error and f"sentinel canary rollback {APP}" in again.error, again.error
+            update = platform.manager.client.services.get(f"{APP}-prod").attrs.get("UpdateStatus", {})
+            assert update.get("State") == "completed", f"refused while production still rolled: {update}"
             print("\nthe roll had ended before the second promote: the canary taken out as its refusal said")
             again = sentinel("canary", "rollback", APP, "--yes")
         assert again.returncode == 0, again.error

@@ -59,6 +59,24 @@ FAILS = """
       when: inventory_hostname == "other"
 """
 
+WARNS = """
+- name: Warns
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Tell the receivers
+      warns: {}
+"""
+
+# A module as Sentinel's warn (notify_event: the receivers were not told), next to the playbook (library/).
+WARNING_MODULE = """#!/usr/bin/python
+from ansible.module_utils.basic import AnsibleModule
+
+module = AnsibleModule(argument_spec={})
+module.warn("the receivers were not\\n told of deploy")
+module.exit_json(changed=False)
+"""
+
 
 @pytest.fixture
 def playbooks(tmp_path, monkeypatch):
@@ -66,6 +84,9 @@ def playbooks(tmp_path, monkeypatch):
     (tmp_path / "report.yml").write_text(REPORT)
     (tmp_path / "fails.yml").write_text(FAILS)
     (tmp_path / "broken.yml").write_text("- hosts: localhost\n  tasks: [{name: x\n")
+    (tmp_path / "warns.yml").write_text(WARNS)
+    (tmp_path / "library").mkdir()
+    (tmp_path / "library" / "warns.py").write_text(WARNING_MODULE)
     inventory = tmp_path / "hosts.yml"
     inventory.write_text(INVENTORY)
     return runner.Options(inventory=inventory)
@@ -131,3 +152,16 @@ def test_the_users_words_reach_the_playbook_as_they_are_never_as_templates(playb
     outcome = runner.run("report.yml", {"password": "{{ lookup('env', 'HOME') }}", "given": given}, playbooks, print)
     assert outcome.ok, outcome.errors
     assert outcome.result == {"password": "{{ lookup('env', 'HOME') }}", "given": given}
+
+
+def test_a_modules_warning_comes_back_in_one_line_from_a_run_that_went_well(playbooks):
+    outcome = runner.run("warns.yml", {}, playbooks, lambda line: None)
+    assert outcome.ok, outcome.errors
+    assert outcome.warnings == ["the receivers were not told of deploy"]
+
+
+def test_the_interpreter_is_found_without_a_warning_unless_the_user_says_otherwise(monkeypatch):
+    monkeypatch.delenv("ANSIBLE_PYTHON_INTERPRETER", raising=False)
+    assert runner.environment(3)["ANSIBLE_PYTHON_INTERPRETER"] == "auto_silent"
+    monkeypatch.setenv("ANSIBLE_PYTHON_INTERPRETER", "/usr/bin/python3")
+    assert runner.environment(3)["ANSIBLE_PYTHON_INTERPRETER"] == "/usr/bin/python3"
