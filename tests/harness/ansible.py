@@ -36,7 +36,7 @@ MITOGEN = {
 
 def third_party_collections() -> Path:
     """A collections path holding only community.docker (the ansible package's), the one our playbooks use."""
-    path = Path(tempfile.gettempdir()) / f"sentinel-test-collections-{os.getuid()}"
+    path = Path(sys.prefix) / "sentinel-test-collections"  # in this venv: its own ansible package's
     link = path / "ansible_collections" / "community" / "docker"
     if not link.exists():
         link.parent.mkdir(parents=True, exist_ok=True)
