@@ -6,12 +6,13 @@ callback, so tests see exactly the results (changed, diff, msg) a user or AWX se
 
 from __future__ import annotations
 
-import contextlib
+import functools
+import hashlib
+import importlib.util
 import json
 import os
 import subprocess
 import sys
-import sysconfig
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,20 +29,28 @@ BIN = Path(sys.executable).parent
 MITOGEN = {
     "ANSIBLE_STRATEGY_PLUGINS": str(Path(ansible_mitogen.__file__).parent / "plugins" / "strategy"),
     "ANSIBLE_STRATEGY": "mitogen_linear",
-    # Mitogen lists every installed collection for each task, and the ansible package brings some fifty (about
-    # a second of CPU an operation): its runs see only the ones the playbooks use (third_party_collections).
+    # Mitogen lists every installed collection for each task (the ansible package brings over ninety: about a
+    # fifth of the controller's CPU an operation), so its runs see only the ones they use (THIRD_PARTY).
     "ANSIBLE_COLLECTIONS_SCAN_SYS_PATH": "False",
 }
+# Besides ours: community.docker, which the playbooks use, and ansible.posix, whose json output the harness reads.
+THIRD_PARTY = ("community/docker", "ansible/posix")
 
 
+@functools.cache
 def third_party_collections() -> Path:
-    """A collections path holding only community.docker (the ansible package's), the one our playbooks use."""
-    path = Path(sys.prefix) / "sentinel-test-collections"  # in this venv: its own ansible package's
-    link = path / "ansible_collections" / "community" / "docker"
-    if not link.exists():
-        link.parent.mkdir(parents=True, exist_ok=True)
-        with contextlib.suppress(FileExistsError):  # another test worker made it meanwhile
-            link.symlink_to(Path(sysconfig.get_paths()["purelib"]) / "ansible_collections" / "community" / "docker")
+    """A collections path holding only THIRD_PARTY: links to where Python finds them (the ansible package)."""
+    installed = importlib.util.find_spec("ansible_collections").submodule_search_locations
+    venv = hashlib.sha256(sys.prefix.encode()).hexdigest()[:12]  # one path per venv, linked to its own
+    path = Path(tempfile.gettempdir()) / f"sentinel-test-collections-{venv}"
+    for name in THIRD_PARTY:
+        target = next(Path(root) / name for root in installed if (Path(root) / name).is_dir())
+        link = path / "ansible_collections" / name
+        if not (link.is_symlink() and link.readlink() == target):  # new, or left by an older install
+            link.parent.mkdir(parents=True, exist_ok=True)
+            staged = link.with_name(f".{link.name}-{os.getpid()}")
+            staged.symlink_to(target)
+            os.replace(staged, link)  # atomic: another test worker may be doing the same
     return path
 
 

@@ -198,6 +198,7 @@ def test_psql_runs_sql_and_opens_a_session_in_the_database(platform, sentinel, v
 
 def scheduled_backups(node_files) -> dict[str, int]:
     """The schedule's backups on the database's node: id -> when its record was written (epoch seconds)."""
+    # 2>/dev/null: exec merges stderr, and the schedule may prune a record between the test and stat.
     listing = node_files(
         f'cd {BACKUPS} && for f in scheduled-*.json; do [ -e "$f" ] && stat -c \'%n %Y\' "$f" 2>/dev/null; done; true'
     )
