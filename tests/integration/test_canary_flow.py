@@ -19,6 +19,9 @@ pytestmark = pytest.mark.cluster
 APP = "shop"
 DOMAIN = "shop.sentinel.test"
 TODO_UID = "10001"
+# Requests a starved CI machine still answers during a promote or a rollback: the count only shows the load was
+# real, the proof is 0 failed (CI33 got 872 in a 45-s promote, its clients waiting on a saturated CPU).
+LOAD_FLOOR = 300
 # A smoke test in the todo image: the to-do list must answer, straight from the service under test.
 SMOKE = "python3 -c \"import os, urllib.request; urllib.request.urlopen(os.environ['SENTINEL_TARGET'] + '/api/todos')\""
 
@@ -161,8 +164,7 @@ def test_promote_under_load_fails_no_request(platform, sentinel, no_canary):
     with Load(edge) as load:
         run = sentinel("canary", "promote", APP, "--yes")
     assert run.returncode == 0, run.error
-    # A floor that a starved CI machine still reaches (its clients get fewer answers a second); the proof is 0 failed.
-    assert len(load.results) >= 300, f"only {len(load.results)} requests during the promote"
+    assert len(load.results) >= LOAD_FLOOR, f"only {len(load.results)} requests during the promote"
     assert not load.failures, f"failed requests during promote: {load.failures}"
     assert edge.versions(100) == {"2": 100}
     assert f"{APP}-canary" not in services_of(platform)
@@ -179,7 +181,7 @@ def test_rollback_under_load_fails_no_request(platform, sentinel, no_canary):
     with Load(edge) as load:
         run = sentinel("canary", "rollback", APP, "--yes")
     assert run.returncode == 0, run.error
-    assert len(load.results) >= 500
+    assert len(load.results) >= LOAD_FLOOR, f"only {len(load.results)} requests during the rollback"
     assert not load.failures, f"failed requests during rollback: {load.failures}"
     assert edge.versions(100) == {production: 100}
     assert f"{APP}-canary" not in services_of(platform)
