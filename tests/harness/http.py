@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import collections
+import itertools
 import math
 import threading
 import time
 
 import requests
+
+# Seconds a test request may take: longer is a failure (status 0). It also bounds the silence between two requests
+# of clients that are still sending, so a longer silence means the load stopped (see Load.longest_silence).
+TIMEOUT = 5
 
 
 class Edge:
@@ -21,10 +26,10 @@ class Edge:
         self, path: str = "/", session: requests.Session | None = None, headers: dict | None = None, **kw
     ) -> requests.Response:
         headers = {"Host": self.host, **(headers or {})}
-        return (session or requests).get(self.url + path, headers=headers, timeout=5, **kw)
+        return (session or requests).get(self.url + path, headers=headers, timeout=TIMEOUT, **kw)
 
     def post_json(self, path: str, body: dict) -> requests.Response:
-        return requests.post(self.url + path, headers={"Host": self.host}, json=body, timeout=5)
+        return requests.post(self.url + path, headers={"Host": self.host}, json=body, timeout=TIMEOUT)
 
     def version(self, session: requests.Session | None = None, headers: dict | None = None) -> str | None:
         """X-App-Version of one answer (a fresh connection without cookies unless ``session``)."""
@@ -80,6 +85,7 @@ class Load:
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._threads = [threading.Thread(target=self._run, daemon=True) for _ in range(clients)]
+        self.started = self.stopped = math.nan
 
     def _run(self) -> None:
         session = requests.Session()  # keep-alive, no cookies kept: each request is a new "user"
@@ -99,11 +105,13 @@ class Load:
             self._stop.wait(max(0.0, sent + self.pause - time.monotonic()))
 
     def __enter__(self) -> Load:
+        self.started = time.monotonic()
         for thread in self._threads:
             thread.start()
         return self
 
     def __exit__(self, *exc) -> None:
+        self.stopped = time.monotonic()
         self._stop.set()
         for thread in self._threads:
             thread.join(timeout=10)
@@ -112,6 +120,17 @@ class Load:
         """The answers to requests sent at ``moment`` (time.monotonic) or later, and before ``until``."""
         with self._lock:
             return [r for r, (sent, _) in zip(self.results, self.timings, strict=True) if moment <= sent < until]
+
+    def longest_silence(self, start: float | None = None, end: float | None = None) -> float:
+        """Seconds of the longest stretch between ``start`` and ``end`` (default: the whole load) in which no
+        request was sent. Under TIMEOUT, the clients kept sending throughout: the proof that the load was real,
+        where a count would measure how busy the machine was (a starved CI machine answers fewer a second)."""
+        start = self.started if start is None else start
+        end = self.stopped if end is None else end
+        with self._lock:
+            moments = sorted(sent for sent, _ in self.timings if start <= sent <= end)
+        edges = [start, *moments, end]
+        return max(later - earlier for earlier, later in itertools.pairwise(edges))
 
     @property
     def slowest(self) -> float:

@@ -11,7 +11,7 @@ import time
 import pytest
 import requests
 
-from tests.harness.http import Edge, Load
+from tests.harness.http import TIMEOUT, Edge, Load
 from tests.integration.test_app_lifecycle import cluster_state
 
 pytestmark = pytest.mark.cluster
@@ -19,9 +19,6 @@ pytestmark = pytest.mark.cluster
 APP = "shop"
 DOMAIN = "shop.sentinel.test"
 TODO_UID = "10001"
-# Requests a starved CI machine still answers during a promote or a rollback: the count only shows the load was
-# real, the proof is 0 failed (CI33 got 872 in a 45-s promote, its clients waiting on a saturated CPU).
-LOAD_FLOOR = 300
 # A smoke test in the todo image: the to-do list must answer, straight from the service under test.
 SMOKE = "python3 -c \"import os, urllib.request; urllib.request.urlopen(os.environ['SENTINEL_TARGET'] + '/api/todos')\""
 
@@ -164,7 +161,7 @@ def test_promote_under_load_fails_no_request(platform, sentinel, no_canary):
     with Load(edge) as load:
         run = sentinel("canary", "promote", APP, "--yes")
     assert run.returncode == 0, run.error
-    assert len(load.results) >= LOAD_FLOOR, f"only {len(load.results)} requests during the promote"
+    assert load.longest_silence() < TIMEOUT, f"the load stopped for {load.longest_silence():.1f} s in the promote"
     assert not load.failures, f"failed requests during promote: {load.failures}"
     assert edge.versions(100) == {"2": 100}
     assert f"{APP}-canary" not in services_of(platform)
@@ -181,7 +178,7 @@ def test_rollback_under_load_fails_no_request(platform, sentinel, no_canary):
     with Load(edge) as load:
         run = sentinel("canary", "rollback", APP, "--yes")
     assert run.returncode == 0, run.error
-    assert len(load.results) >= LOAD_FLOOR, f"only {len(load.results)} requests during the rollback"
+    assert load.longest_silence() < TIMEOUT, f"the load stopped for {load.longest_silence():.1f} s in the rollback"
     assert not load.failures, f"failed requests during rollback: {load.failures}"
     assert edge.versions(100) == {production: 100}
     assert f"{APP}-canary" not in services_of(platform)
@@ -306,8 +303,7 @@ def test_a_lost_canary_hands_its_share_to_production(platform, sentinel, no_cana
         lose_the_canary(platform, fault)
         time.sleep(10)
     print(f"\nfault table: {load.summary('canary ' + fault + ' at weight 50')}")
-    # Proof that the load went on across the fault, not a throughput goal (CI machines vary).
-    assert len(load.since(lost)) >= 200, f"only {len(load.since(lost))} requests after the fault"
+    assert load.longest_silence(lost) < TIMEOUT, "the load must go on across the fault"
     assert not load.failures, f"failed requests around the lost canary: {load.failures}"
     assert load.slowest < 3, f"a request waited {load.slowest:.2f} s"
     if fault == "scaled-to-0":

@@ -1,0 +1,33 @@
+"""The integration tests' load generator against a local HTTP server: its silence check tells a load that went on
+throughout from one that stopped, whatever the machine's speed."""
+
+from __future__ import annotations
+
+import time
+
+from http_stub import serving
+
+from tests.harness.http import TIMEOUT, Edge, Load
+
+
+def ok(_request):
+    return 200, b"ok"
+
+
+def test_a_load_that_goes_on_throughout_has_no_long_silence():
+    with serving(ok) as server, Load(Edge(f"127.0.0.1:{server.server_port}", "app.test"), rate=20) as load:
+        time.sleep(1)
+    assert len(load.results) >= 10 and not load.failures
+    assert load.longest_silence() < 0.5 < TIMEOUT
+
+
+def test_a_load_that_stopped_early_shows_the_silence_after_it():
+    with (
+        serving(ok) as server,
+        Load(Edge(f"127.0.0.1:{server.server_port}", "app.test"), clients=1, max_requests=5) as load,
+    ):
+        time.sleep(1)
+    assert len(load.results) == 5
+    assert load.longest_silence() > 0.8, "the clients stopped after 5 requests, the load went on for a second"
+    halfway = (load.started + load.stopped) / 2
+    assert load.longest_silence(halfway) > 0.4, "a window after the last request is silent throughout"
