@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import collections
-import itertools
 import math
 import threading
 import time
@@ -123,14 +122,18 @@ class Load:
 
     def longest_silence(self, start: float | None = None, end: float | None = None) -> float:
         """Seconds of the longest stretch between ``start`` and ``end`` (default: the whole load) in which no
-        request was sent. Under TIMEOUT, the clients kept sending throughout: the proof that the load was real,
-        where a count would measure how busy the machine was (a starved CI machine answers fewer a second)."""
+        request was in flight. Under TIMEOUT, the clients kept the app busy throughout: the proof that the load
+        was real, where a count would measure how busy the machine was (a starved CI machine answers fewer a
+        second, and a request slower than TIMEOUT is a failure already)."""
         start = self.started if start is None else start
         end = self.stopped if end is None else end
         with self._lock:
-            moments = sorted(sent for sent, _ in self.timings if start <= sent <= end)
-        edges = [start, *moments, end]
-        return max(later - earlier for earlier, later in itertools.pairwise(edges))
+            in_flight = sorted((sent, sent + took) for sent, took in self.timings if sent <= end)
+        longest, covered = 0.0, start
+        for sent, answered in in_flight:
+            longest = max(longest, min(sent, end) - covered)
+            covered = max(covered, answered)
+        return max(longest, end - covered)
 
     @property
     def slowest(self) -> float:

@@ -31,3 +31,14 @@ def test_a_load_that_stopped_early_shows_the_silence_after_it():
     assert load.longest_silence() > 0.8, "the clients stopped after 5 requests, the load went on for a second"
     halfway = (load.started + load.stopped) / 2
     assert load.longest_silence(halfway) > 0.4, "a window after the last request is silent throughout"
+
+
+def test_a_slow_answer_is_not_a_silence():
+    def slow(_request):
+        time.sleep(0.6)
+        return 200, b"ok"
+
+    with serving(slow) as server, Load(Edge(f"127.0.0.1:{server.server_port}", "app.test"), clients=1) as load:
+        time.sleep(1.5)
+    assert len(load.results) >= 2 and load.slowest >= 0.6
+    assert load.longest_silence() < 0.3, "a request was in flight all the time"
