@@ -216,16 +216,17 @@ def test_scheduled_backups_come_on_time_and_only_the_newest_are_kept(platform, a
         schedule = {"every": "10s", "seconds": 10, "keep": 2, "directory": BACKUPS, "service": f"{APP}-db-backups"}
         assert step["schedule"] == schedule
 
-        # Each backup is written within seconds of its time (a multiple of 10 s); a third one prunes the first.
+        # Each backup starts on its time (a multiple of 10 s, give or take a starved machine's waking up) and is
+        # written before the next one is due; a third one prunes the first.
         made: dict[str, int] = {}
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 90
         while len(made) < 3 and time.monotonic() < deadline:
             made.update(scheduled_backups(node_files))
             time.sleep(1)
         assert len(made) >= 3, made
         for backup_id, written in made.items():
             due = datetime.strptime(backup_id, "scheduled-%Y%m%dt%H%M%Sz").replace(tzinfo=UTC).timestamp()
-            assert int(due) % 10 in (0, 1) and 0 <= written - due < 6, f"{backup_id} written {written - due} s late"
+            assert int(due) % 10 <= 2 and 0 <= written - due < 10, f"{backup_id} written {written - due} s late"
         listed = sentinel("db", "backups", APP, json_output=False)
         assert "backed up 10s, keeping 2" in listed.stdout
     finally:
