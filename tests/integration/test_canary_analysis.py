@@ -285,7 +285,8 @@ def test_bad_input_is_refused_at_once(ansible, app, platform, options, messages)
     started = time.monotonic()
     result = ansible.module(MODULE, {"name": APP, **options})
     assert result.failed and all(message in result.msg for message in messages), result.msg
-    assert time.monotonic() - started < 10  # no step was watched
+    # No step was watched: one would last the default interval (30 s); a busy machine's ad hoc run takes up to 17 s.
+    assert time.monotonic() - started < 25
     assert cluster_state(platform) == before
 
 
