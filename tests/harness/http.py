@@ -9,8 +9,8 @@ import time
 
 import requests
 
-# Seconds a test request may take: longer is a failure (status 0). It also bounds the silence between two requests
-# of clients that are still sending, so a longer silence means the load stopped (see Load.longest_silence).
+# Seconds a test request may wait for each answer: longer is a failure (status 0). Also the most a load may go
+# without a request in flight: a client that is still sending is silent only for its pause (Load.longest_silence).
 TIMEOUT = 5
 
 
@@ -122,11 +122,13 @@ class Load:
 
     def longest_silence(self, start: float | None = None, end: float | None = None) -> float:
         """Seconds of the longest stretch between ``start`` and ``end`` (default: the whole load) in which no
-        request was in flight. Under TIMEOUT, the clients kept the app busy throughout: the proof that the load
-        was real, where a count would measure how busy the machine was (a starved CI machine answers fewer a
-        second, and a request slower than TIMEOUT is a failure already)."""
+        request was in flight. Clients that keep sending are silent only for their pause between requests, however
+        slow the answers; a longer silence means the load stopped (its deadline, its request cap, its threads gone).
+        The proof that the load was real, where a count would measure how busy the machine was."""
         start = self.started if start is None else start
         end = self.stopped if end is None else end
+        if not start <= end:  # also NaN: a load not entered, or not left yet
+            raise ValueError("longest_silence: the load has not run over that window")
         with self._lock:
             in_flight = sorted((sent, sent + took) for sent, took in self.timings if sent <= end)
         longest, covered = 0.0, start

@@ -217,7 +217,7 @@ def test_scheduled_backups_come_on_time_and_only_the_newest_are_kept(platform, a
         assert step["schedule"] == schedule
 
         # Each backup starts on its time (a multiple of 10 s, give or take a starved machine's waking up) and is
-        # written before the next one is due; a third one prunes the first.
+        # written within one period of its start; a third one prunes the first.
         made: dict[str, int] = {}
         deadline = time.monotonic() + 90
         while len(made) < 3 and time.monotonic() < deadline:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from http_stub import serving
 
 from tests.harness.http import TIMEOUT, Edge, Load
@@ -28,9 +29,16 @@ def test_a_load_that_stopped_early_shows_the_silence_after_it():
     ):
         time.sleep(1)
     assert len(load.results) == 5
-    assert load.longest_silence() > 0.8, "the clients stopped after 5 requests, the load went on for a second"
-    halfway = (load.started + load.stopped) / 2
-    assert load.longest_silence(halfway) > 0.4, "a window after the last request is silent throughout"
+    last_answer = max(sent + took for sent, took in load.timings)
+    assert load.stopped - last_answer > 0.5, "the client stopped after 5 requests, the load went on"
+    assert load.longest_silence() == pytest.approx(load.stopped - last_answer)
+    after = (last_answer + load.stopped) / 2
+    assert load.longest_silence(after) == pytest.approx(load.stopped - after), "silent throughout after its end"
+
+
+def test_a_load_not_run_has_no_silence_to_tell():
+    with pytest.raises(ValueError, match="has not run"):
+        Load(Edge("127.0.0.1:9", "app.test")).longest_silence()
 
 
 def test_a_slow_answer_is_not_a_silence():
