@@ -70,6 +70,14 @@ class Prometheus:
         result = self.query(promql)
         return float(result[0]["value"][1]) if result else None
 
+    def scraped_after(self, promql: str, moment: float) -> None:
+        """Wait until every series of ``promql`` has a sample scraped after ``moment`` (time.time()): a window that
+        starts then counts nothing sent before ``moment`` (a window's first sample is the last scrape before it)."""
+        eventually(
+            f"a scrape of {promql} after the moment",
+            lambda: all(float(s["value"][1]) > moment for s in self.query(f"timestamp({promql})")),
+        )
+
     def api(self, path: str, **params) -> dict:
         url = f"{self.base_url}/api/v1/{path}?{urllib.parse.urlencode(params, doseq=True)}"
         with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - test container

@@ -32,6 +32,7 @@ pytestmark = pytest.mark.cluster
 APP = "judged"
 DOMAIN = "judged.sentinel.test"
 MODULE = "sentinel.paas.canary_analysis"
+CANARY_REQUESTS = f'traefik_service_requests_total{{service="{APP}-canary@file"}}'
 # Windows of one scrape each: every window holds a sample of every counter.
 STEP = {"interval": f"{4 * SCRAPE_SECONDS}s", "windows": 4, "max_inconclusive": 0}
 
@@ -158,7 +159,7 @@ def test_a_canary_failing_only_its_first_20_requests_is_caught(ansible, sentinel
         judge = threading.Thread(target=lambda: step.update(analyse(ansible, min_requests=20, **long_step)))
         judge.start()
         time.sleep(SCRAPE_SECONDS / 2)
-        counters = prometheus.query(f'traefik_service_requests_total{{service="{APP}-canary@file"}}')
+        counters = prometheus.query(CANARY_REQUESTS)
         assert not counters, f"the canary's counters exist already (a canary of {APP} ran before this test)"
         moment = time.monotonic()
         run = sentinel("canary", "traffic", APP, "--weight", "10")
@@ -220,7 +221,10 @@ class TestOneFailingCanary:
         assert len(canary_numbers["windows"]) == 4 and result["held"] == 0 and result["changed"] is False
         assert 0 < canary_numbers["p99"] < 0.5
 
-    def test_too_little_traffic_is_inconclusive_and_holding_extends_the_step(self, ansible, failing_canary):
+    def test_too_little_traffic_is_inconclusive_and_holding_extends_the_step(self, ansible, failing_canary, monitoring):
+        # The previous test's load must be behind a scrape: the step's first window begins at the last scrape before
+        # the step, and counted that load's last second (CI: 76 canary requests where the trickle sent 3).
+        monitoring["prometheus"].scraped_after(CANARY_REQUESTS, time.time())
         # The canary's 500s do not matter: too little traffic is inconclusive before anything is judged.
         for _request in range(6):  # a trickle: a few requests, far under min_requests
             failing_canary.get("/")
