@@ -137,6 +137,11 @@ class Load:
             covered = max(covered, answered)
         return max(longest, end - covered)
 
+    def assert_went_on(self, start: float | None = None, end: float | None = None) -> None:
+        """The load kept sending from ``start`` to ``end`` (default: throughout): no silence of a request's timeout."""
+        silence = self.longest_silence(start, end)
+        assert silence < TIMEOUT, f"the load stopped for {silence:.1f} s"
+
     @property
     def slowest(self) -> float:
         with self._lock:

@@ -20,6 +20,7 @@ def test_a_load_that_goes_on_throughout_has_no_long_silence():
         time.sleep(1)
     assert len(load.results) >= 10 and not load.failures
     assert load.longest_silence() < 0.5 < TIMEOUT
+    load.assert_went_on()
 
 
 def test_a_load_that_stopped_early_shows_the_silence_after_it():
@@ -34,6 +35,13 @@ def test_a_load_that_stopped_early_shows_the_silence_after_it():
     assert load.longest_silence() == pytest.approx(load.stopped - last_answer)
     after = (last_answer + load.stopped) / 2
     assert load.longest_silence(after) == pytest.approx(load.stopped - after), "silent throughout after its end"
+
+
+def test_a_silence_of_a_timeout_fails_the_check():
+    with serving(ok) as server, Load(Edge(f"127.0.0.1:{server.server_port}", "app.test"), max_requests=1) as load:
+        time.sleep(TIMEOUT + 0.2)
+    with pytest.raises(AssertionError, match=r"the load stopped for 5\.\d s"):
+        load.assert_went_on()
 
 
 def test_a_load_not_run_has_no_silence_to_tell():
