@@ -14,7 +14,8 @@ sentinel init -e control_plane_traefik_image=sentinel-test/traefik:latest -e con
   -e control_plane_traefik_sync_image=sentinel-test/base:latest \
   -e control_plane_docker_proxy_image=sentinel-test/docker-proxy:latest \
   -e prometheus_image=sentinel-test/prometheus:latest -e node_exporter_image=sentinel-test/node-exporter:latest \
-  -e alertmanager_image=sentinel-test/alertmanager:latest
+  -e alertmanager_image=sentinel-test/alertmanager:latest \
+  -e registry_image=sentinel-test/registry:latest -e registry_proxy_image=sentinel-test/docker-proxy:latest
 docker node ls
 
 step "sentinel deploy todo (v1, with PostgreSQL)"

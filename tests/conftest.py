@@ -94,6 +94,8 @@ def platform_vars(cluster: Cluster) -> dict:
         # The monitoring tests bring up their own stack (and say so: tests/integration/conftest.py); the rest
         # need only Traefik, and tell no notifier.
         "sentinel_monitoring_enabled": False,
+        # Only the build tests run the cluster registry (test_build_from_source.py).
+        "sentinel_registry_enabled": False,
     }
 
 

@@ -21,3 +21,9 @@ def service_get(host, service: str, port: int, path: str) -> str:
     pid = host.check_output(f"docker inspect --format '{{{{.State.Pid}}}}' {containers[0]}")
     fetch = f"import urllib.request as u; print(u.urlopen('http://127.0.0.1:{port}{path}').read().decode())"
     return host.check_output(f'nsenter -t {pid} -n python3 -c "{fetch}"')
+
+
+def registry_status(host, login: str = "") -> str:
+    """The HTTP status the cluster registry answers on this node's 127.0.0.1:5000/v2/ (with USER:PASSWORD)."""
+    user = f"-u '{login}'" if login else ""
+    return host.check_output(f"curl -s -o /dev/null -w '%{{http_code}}' {user} http://127.0.0.1:5000/v2/")

@@ -28,6 +28,8 @@ RESERVED_APP_NAMES = frozenset(
         "notifier",
         "swarm-exporter",
         "backup-ship",
+        "registry",
+        "registry-proxy",
     }
 )
 # App X's routers are X and X-SUFFIX (see route_label_prefixes): an app named X-http would take
@@ -82,6 +84,10 @@ PLATFORM_SERVICES = {
     "swarm_exporter": "sentinel-swarm-exporter",
     # Copies every node's database backups to the backup target, off the node (db_backup_target).
     "backup_ship": "sentinel-backup-ship",
+    # The cluster registry of images built from source (roles/registry), on one manager's volume.
+    "registry": "sentinel-registry",
+    # On every node, the registry on the node's loopback: an engine trusts plain HTTP there only.
+    "registry_proxy": "sentinel-registry-proxy",
 }
 
 
@@ -263,6 +269,11 @@ SWARM_EXPORTER_PORT = 9324
 DOCKER_PROXY_DIR = "/var/lib/sentinel/docker-proxy"
 # The notifier reads every receiver from /run/secrets/RECEIVER_SECRET_PREFIX<name>.
 RECEIVER_SECRET_PREFIX = "sentinel-receiver-"
+# Where every node's engine reaches the cluster registry (through sentinel-registry-proxy), and the registry's
+# credential on every manager (JSON: username, password, seed), which the modules log in with.
+REGISTRY_PORT = 5000
+REGISTRY_ADDRESS = f"127.0.0.1:{REGISTRY_PORT}"
+REGISTRY_CREDENTIAL_FILE = "/etc/sentinel/registry/credential"
 # How long the NodeDown rule remembers a node that stopped reporting (a Prometheus duration): so long a
 # removed node alerts, and so long `cluster remove` silences it.
 NODE_DOWN_MEMORY = "1d"
@@ -314,3 +325,16 @@ def traefik_service_regex(roles: tuple[str, ...] | list[str] = ("prod", "canary"
         raise ValueError(f"no Traefik service serves role {unserved[0]!r}")
     providers = sorted({TRAEFIK_PROVIDERS[role] for role in roles})
     return f"{app}-({'|'.join(roles)})@(?:{'|'.join(providers)})"
+
+
+def registry_repository(app: str) -> str:
+    """The cluster registry's repository of an app's images built from source."""
+    return f"{REGISTRY_ADDRESS}/{app}"
+
+
+def build_tag(source_digest: str, commit: str | None = None) -> str:
+    """The tag of an image built from source: its source's digest, after the git commit when there is one.
+
+    The same source (context, Dockerfile, build args) gives the same tag, so a build that exists is not built again.
+    """
+    return f"git-{commit[:12]}-{source_digest[:12]}" if commit else f"src-{source_digest[:12]}"

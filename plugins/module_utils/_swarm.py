@@ -8,6 +8,7 @@ Works with Docker SDK 5.x (Debian bookworm's python3-docker on nodes) and 7.x.
 
 from __future__ import annotations
 
+import json
 import time
 import traceback
 
@@ -78,6 +79,8 @@ class Swarm:
             client_cert = (p["client_cert"], p["client_key"]) if p["client_cert"] else None
             tls = TLSConfig(client_cert=client_cert, ca_cert=p["ca_path"], verify=p["validate_certs"])
         self.api = docker.APIClient(base_url=p["docker_host"], tls=tls, timeout=p["timeout"], version="auto")
+        self._module = module
+        self._logged_in = False
 
     # -- reading: absent is None ---------------------------------------------------------
     def service(self, name):
@@ -139,6 +142,7 @@ class Swarm:
     # -- writing ----------------------------------------------------------------------
     def create_service(self, **spec):
         """Create a service from keyword arguments of APIClient.create_service."""
+        self._log_in_for(spec["task_template"]["ContainerSpec"]["Image"])
         return self.api.create_service(**spec)
 
     def update_service(self, name, build_update):
@@ -148,10 +152,10 @@ class Swarm:
         """
         for attempt in range(1, _MAX_ATTEMPTS + 1):
             current = self.api.inspect_service(name)
+            update = build_update(current)
+            self._log_in_for(((update.get("task_template") or {}).get("ContainerSpec") or {}).get("Image"))
             try:
-                return self.api.update_service(
-                    current["ID"], version=current["Version"]["Index"], **build_update(current)
-                )
+                return self.api.update_service(current["ID"], version=current["Version"]["Index"], **update)
             except APIError as exc:
                 if _OUT_OF_SEQUENCE not in str(exc) or attempt == _MAX_ATTEMPTS:
                     raise
@@ -288,6 +292,7 @@ class Swarm:
 
         Raises ImageNotFound when the registry answers that the image does not exist.
         """
+        self._log_in_for(image)
         try:
             descriptor = self.api.inspect_distribution(image)["Descriptor"]
         except APIError as exc:
@@ -297,6 +302,53 @@ class Swarm:
                 raise ImageNotFound(f"image {image} does not exist in its registry ({cause})") from None
             return None  # no registry access from here (auth, offline): deploy the tag as given
         return f"{image.split('@', 1)[0]}@{descriptor['digest']}"
+
+    # -- the cluster registry (roles/registry) ----------------------------------------------
+    def _log_in_for(self, image):
+        """Log in to the cluster registry before a call about one of its images: the SDK then sends the login
+        with the call, and the Swarm passes it to the nodes that pull (as `docker service --with-registry-auth`)."""
+        if self._logged_in or not image or not image.startswith(_naming.REGISTRY_ADDRESS + "/"):
+            return
+        try:
+            with open(_naming.REGISTRY_CREDENTIAL_FILE, encoding="utf-8") as stream:
+                credential = json.load(stream)
+            username, password = credential["username"], credential["password"]
+            self.api.login(username, password, registry=_naming.REGISTRY_ADDRESS, reauth=True)
+        except (OSError, ValueError, KeyError, APIError) as exc:
+            # Then the registry refuses the pull itself, and says so in the task's error.
+            self._module.warn(f"could not log in to the cluster registry {_naming.REGISTRY_ADDRESS}: {exc}")
+            return
+        self._logged_in = True
+
+    def build_image(self, archive, tag, dockerfile, build_args):
+        """Build the gzip tar ``archive`` (a build context) as ``tag``; yield the engine's decoded progress lines.
+
+        Intermediate containers go even when a step fails (forcerm); the engine keeps its build cache.
+        """
+        with open(archive, "rb") as context:
+            yield from self.api.build(
+                fileobj=context,
+                custom_context=True,
+                encoding="gzip",
+                tag=tag,
+                dockerfile=dockerfile,
+                buildargs=build_args,
+                forcerm=True,
+                decode=True,
+            )
+
+    def push_image(self, image):
+        """Push ``REPO:TAG`` and return the digest the registry gave it; raises APIError with the registry's error."""
+        self._log_in_for(image)
+        repository, tag = image.rsplit(":", 1)
+        digest = None
+        for line in self.api.push(repository, tag=tag, stream=True, decode=True):
+            if line.get("error"):
+                raise APIError(line["error"])
+            digest = (line.get("aux") or {}).get("Digest") or digest
+        if not digest:
+            raise APIError(f"the registry gave no digest for {image}")
+        return digest
 
     def service_tasks(self, name):
         """Tasks of a service with the hostname of their node, newest first."""

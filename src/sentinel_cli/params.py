@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from pathlib import Path
 
 import click
 
@@ -75,6 +76,23 @@ def smoke_test_options(command):
     return click.option(
         "--smoke-test", metavar="IMAGE", help="Run IMAGE against the new version first; unless it exits 0, stop."
     )(command)
+
+
+def build_source(_ctx, _param, value: str | None) -> str | None:
+    """--build: a directory here becomes its absolute path (the playbook runs elsewhere); anything else (a git URL
+    and ref) goes to the playbook as given, which tells a git source apart (playbooks/tasks/build_image.yml)."""
+    if value is None or not Path(value).expanduser().is_dir():
+        return value
+    return str(Path(value).expanduser().resolve())
+
+
+build_option = click.option(
+    "--build",
+    metavar="PATH|GIT_URL#REF",
+    callback=build_source,
+    help="Build the image from this source (a directory with a Dockerfile, or a git URL and ref) on a manager, push "
+    "it to the cluster registry and run it by digest; instead of --image.",
+)
 
 
 def only_given(options: dict) -> dict:

@@ -61,6 +61,8 @@ PUSHED_IMAGES = (
     "sentinel-test/todo:2",
     "sentinel-test/base:latest",
     "sentinel-test/docker-proxy:latest",
+    # The cluster registry of images built from source (roles/registry); its proxy runs the docker-proxy image.
+    "sentinel-test/registry:latest",
 )
 
 # More names for some images in the registry. The PostgreSQL image is Debian's PostgreSQL 15: named

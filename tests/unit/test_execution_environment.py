@@ -20,7 +20,7 @@ def test_the_execution_environment_builds_a_context_with_what_the_modules_need(t
     )  # fmt: skip
     assert run.returncode == 0, run.stdout + run.stderr
     python = (tmp_path / "_build" / "requirements.txt").read_text()
-    assert {"docker>=7.1", "requests>=2.31", "PyYAML>=6"} <= set(python.splitlines())
+    assert {"docker>=7.1", "requests>=2.31", "PyYAML>=6", "bcrypt>=4"} <= set(python.splitlines())
     galaxy = yaml.safe_load((tmp_path / "_build" / "requirements.yml").read_text())
     assert [c["name"] for c in galaxy["collections"]] == ["community.docker"]
     assert "ansible-core" in (tmp_path / "Dockerfile").read_text()
@@ -34,7 +34,11 @@ def test_an_ee_with_the_collection_installed_learns_its_python_needs(tmp_path):
     assert run.returncode == 0, run.stderr
     found = yaml.safe_load(run.stdout)["python"]
     # PyYAML is not listed: ansible-builder leaves out what ansible-core itself requires.
-    assert found == ["docker>=7.1  # from collection sentinel.paas", "requests>=2.31  # from collection sentinel.paas"]
+    assert found == [
+        "docker>=7.1  # from collection sentinel.paas",
+        "requests>=2.31  # from collection sentinel.paas",
+        "bcrypt>=4  # from collection sentinel.paas",
+    ]
 
 
 def test_awx_project_sync_installs_what_the_collection_depends_on():

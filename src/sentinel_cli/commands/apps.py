@@ -6,7 +6,7 @@ import click
 
 from ..context import Context, confirm_or_abort, pass_context
 from ..output import replicas_text, table
-from ..params import env_option, key_value_pairs, only_given, secret_env_option, smoke_test_options
+from ..params import build_option, env_option, key_value_pairs, only_given, secret_env_option, smoke_test_options
 from .completion import app_argument
 
 
@@ -32,7 +32,8 @@ def init(ctx: Context, extra: dict) -> None:
 
 @click.command()
 @app_argument
-@click.option("--image", help="Docker image to run, e.g. ghcr.io/acme/todo:1.4. Needed for a new app.")
+@click.option("--image", help="Docker image to run, e.g. ghcr.io/acme/todo:1.4. A new app needs it or --build.")
+@build_option
 @click.option("--domain", "domains", multiple=True, help="Public host name (repeat for several). Needed for a new app.")
 @click.option(
     "--postgres/--no-postgres",
@@ -70,6 +71,7 @@ def deploy(
     ctx: Context,
     name,
     image,
+    build,
     domains,
     postgres,
     postgres_image,
@@ -90,13 +92,20 @@ def deploy(
     Only what you give changes: `sentinel deploy todo --image todo:2` ships a new image and
     keeps the replicas, env, secrets, domains, port and database. A new app needs --image and --domain.
 
+    With --build PATH (or --build GIT_URL#REF), the image is built from that source on a manager, pushed to
+    the cluster registry and run by digest, so every node runs the same bytes; a source built before is
+    not built again, and a build that fails changes nothing (its message names the failing step).
+
     With --smoke-test or --smoke-test-cmd, the new version must pass a one-off job first, run on
     the app's network with its URL in $SENTINEL_TARGET: on an existing app as an unrouted canary
     before production rolls (refused while the app has a canary); on a new app before it is
     routed (a new app that fails is removed).
     """
+    if image and build:
+        raise click.UsageError("give --image or --build, not both")
     given = {
         "image": image,
+        "build": build,
         "domains": list(domains) or None,
         "postgres": postgres,
         "postgres_image": postgres_image,

@@ -9,7 +9,7 @@ import click
 
 from ..context import Context, confirm_or_abort, pass_context
 from ..output import replicas_text, table
-from ..params import Latency, Percent, env_option, only_given, secret_env_option, smoke_test_options
+from ..params import Latency, Percent, build_option, env_option, only_given, secret_env_option, smoke_test_options
 from ..report import rollout_page
 from .completion import app_argument
 
@@ -25,7 +25,8 @@ def canary() -> None:
 
 @canary.command(name="deploy")
 @app_argument
-@click.option("--image", required=True, help="The new version's image.")
+@click.option("--image", help="The new version's image.")
+@build_option
 @click.option("--weight", type=WEIGHT, help="Canary's share of traffic, 0-100 % (a new canary: 10).")
 @env_option
 @secret_env_option
@@ -61,6 +62,7 @@ def canary_deploy(
     ctx: Context,
     name,
     image,
+    build,
     weight,
     env,
     secret_env,
@@ -73,7 +75,7 @@ def canary_deploy(
     dry_run,
     **analysis,
 ) -> None:
-    """Start NAME's canary from IMAGE and send it WEIGHT % of new users.
+    """Start NAME's canary from IMAGE (or --build SOURCE) and send it WEIGHT % of new users.
 
     A new canary runs with production's settings (env, secrets, port, database) and the new image;
     --env replaces its environment and --secret-env its secrets (production takes them on promote).
@@ -93,8 +95,11 @@ def canary_deploy(
     its own requests while the steps are judged. With --baseline, production's image runs beside
     the canary at the same share and age, and the canary is compared with it.
     """
+    if bool(image) == bool(build):
+        raise click.UsageError("give the new version as --image IMAGE or --build SOURCE (one of them)")
     given = {
         "image": image,
+        "build": build,
         "env": env or None,
         "secret_env": secret_env or None,
         "replicas": replicas,
@@ -108,7 +113,7 @@ def canary_deploy(
         if used:
             raise click.UsageError(f"{', '.join(used)} only work with --auto")
         extravars = {"app": name, **only_given({**given, "weight": weight})}
-        result = ctx.run("canary.yml", extravars, f"Starting canary {image} for {name}")
+        result = ctx.run("canary.yml", extravars, f"Starting canary {image or build} for {name}")
         ctx.out.emit(result, _weights_line(name, result))
         return
     if weight is not None:
@@ -116,7 +121,7 @@ def canary_deploy(
     if analysis["steps"] is not None and not analysis["steps"].strip():
         raise click.UsageError("--steps is empty: give the canary's weights in order, such as 5,10,25,50")
     extravars = {"app": name, **only_given({**given, **analysis}), "dry_run": dry_run}
-    result = ctx.run("canary_rollout.yml", extravars, f"Rolling out {image} to {name}")
+    result = ctx.run("canary_rollout.yml", extravars, f"Rolling out {image or build} to {name}")
     ctx.out.emit(result, _rollout_text(name, result))
 
 

@@ -118,7 +118,7 @@ def test_common_task_files_read_only_documented_inputs(entry_point):
 
 def test_every_role_includes_common():
     callers = {role for role, _tasks_from, _vars in _common_includes()}
-    assert callers == {"control_plane", "node_exporter", "prometheus", "alertmanager", "grafana"}
+    assert callers == {"control_plane", "node_exporter", "prometheus", "alertmanager", "grafana", "registry"}
 
 
 @pytest.mark.parametrize(

@@ -41,3 +41,10 @@ def test_invalid_names(name, reason):
 def test_every_platform_service_name_is_reserved_as_an_app_name():
     for component, service in _naming.PLATFORM_SERVICES.items():
         assert _naming.app_name_error(component.replace("_", "-")), service
+
+
+def test_a_build_tag_is_the_source_digest_after_the_commit():
+    source = "0123456789abcdef" * 4
+    assert _naming.build_tag(source) == "src-0123456789ab"
+    assert _naming.build_tag(source, "fedcba9876543210" * 2) == "git-fedcba987654-0123456789ab"
+    assert _naming.registry_repository("todo") == "127.0.0.1:5000/todo"
