@@ -273,6 +273,35 @@ class Bench:
         self.record("db move: requests held (first to last not 200)", (held[-1] - held[0]) if held else 0)
         self.record("db move: downtime reported", float(moved["downtime_seconds"]))
 
+    def build(self, dockerfile: Path) -> None:
+        """Deploys from source (--build): the todo app built from ``dockerfile`` and examples/todo/app.py, the first
+        time, the same source again, and after a one-line change (the build cache warm)."""
+        import shutil
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="sentinel-bench-") as directory:
+            source = Path(directory)
+            shutil.copy(dockerfile, source / "Dockerfile")
+            shutil.copy(ROOT / "examples" / "todo" / "app.py", source / "app.py")
+            try:
+                started = time.monotonic()
+                self.sentinel("deploy", APP, "--build", str(source), "--domain", DOMAIN, "--no-tls")
+                self.until(lambda: self.version() == "1")
+                self.record("build: first build and deploy, to first 200", time.monotonic() - started)
+                self.record(
+                    "build: the same source again (nothing built)", self.sentinel("deploy", APP, "--build", str(source))
+                )
+                app = source / "app.py"
+                app.write_text(
+                    app.read_text().replace('VERSION = os.environ.get("APP_VERSION", "1")', 'VERSION = "b2"')
+                )
+                started = time.monotonic()
+                self.sentinel("deploy", APP, "--build", str(source))
+                self.until(lambda: self.version() == "b2")
+                self.record("build: one-line change, warm cache, to its first 200", time.monotonic() - started)
+            finally:
+                self.sentinel("destroy", APP, "--yes")
+
     def prometheus_memory(self, apps: int) -> None:
         """Prometheus' memory with ``apps`` apps taking traffic (local cluster: reads docker stats)."""
         import docker
@@ -388,6 +417,13 @@ def main() -> int:
         help="also measure a backup and a restore of a database of about MB megabytes",
     )
     parser.add_argument("--postgres-image", default="sentinel-test/postgres:15", help="the database's image")
+    parser.add_argument(
+        "--build",
+        type=Path,
+        metavar="DOCKERFILE",
+        help="also measure deploys from source of examples/todo/app.py with this Dockerfile (offline here: "
+        "tests/images/todo/Dockerfile; examples/todo/Dockerfile where Docker Hub is reachable)",
+    )
     parser.add_argument("--no-commands", action="store_true", help="skip the everyday commands (only the above)")
     args = parser.parse_args()
     bench = Bench(args.inventory, args.ip, args.image_v1, args.image_v2)
@@ -397,6 +433,8 @@ def main() -> int:
         bench.db_backup(args.db_backup, args.postgres_image)
     if args.prometheus_apps:
         bench.prometheus_memory(args.prometheus_apps)
+    if args.build:
+        bench.build(args.build)
     if args.alert_latency:
         bench.alert_latency(args.alert_latency)
     if args.json:

@@ -274,6 +274,7 @@ RECEIVER_SECRET_PREFIX = "sentinel-receiver-"
 REGISTRY_PORT = 5000
 REGISTRY_ADDRESS = f"127.0.0.1:{REGISTRY_PORT}"
 REGISTRY_CREDENTIAL_FILE = "/etc/sentinel/registry/credential"
+REGISTRY_CONFIG_FILE = "/etc/docker/registry/config.yml"  # in the registry's task: the official image's path
 # How long the NodeDown rule remembers a node that stopped reporting (a Prometheus duration): so long a
 # removed node alerts, and so long `cluster remove` silences it.
 NODE_DOWN_MEMORY = "1d"

@@ -8,12 +8,11 @@ Works with Docker SDK 5.x (Debian bookworm's python3-docker on nodes) and 7.x.
 
 from __future__ import annotations
 
-import json
 import time
 import traceback
 
 from ansible.module_utils.basic import env_fallback, missing_required_lib
-from ansible_collections.sentinel.paas.plugins.module_utils import _naming
+from ansible_collections.sentinel.paas.plugins.module_utils import _naming, _registry
 
 try:
     import docker
@@ -310,11 +309,9 @@ class Swarm:
         if self._logged_in or not image or not image.startswith(_naming.REGISTRY_ADDRESS + "/"):
             return
         try:
-            with open(_naming.REGISTRY_CREDENTIAL_FILE, encoding="utf-8") as stream:
-                credential = json.load(stream)
-            username, password = credential["username"], credential["password"]
-            self.api.login(username, password, registry=_naming.REGISTRY_ADDRESS, reauth=True)
-        except (OSError, ValueError, KeyError, APIError) as exc:
+            kept = _registry.credential()
+            self.api.login(kept["username"], kept["password"], registry=_naming.REGISTRY_ADDRESS, reauth=True)
+        except (OSError, ValueError, APIError) as exc:
             # Then the registry refuses the pull itself, and says so in the task's error.
             self._module.warn(f"could not log in to the cluster registry {_naming.REGISTRY_ADDRESS}: {exc}")
             return

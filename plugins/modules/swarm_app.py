@@ -25,6 +25,7 @@ description:
     image pinned to the digest the registry served, the environment (O(env)), the secret names of
     O(secret_env) (never a value), the fields that changed, the time (UTC), O(release_by) and
     O(release_reason). M(sentinel.paas.release_info) reads them; the app keeps the last O(releases_kept).
+    An image of the cluster registry (M(sentinel.paas.image_build)) is also tagged C(rN) there, N the release.
   - The database password is generated once (or taken from O(postgres_password)) and stored only in Docker
     secrets; the secret carries a salted hash of it in label C(sentinel.config-hash) so a given password can
     be compared. Changing the password of an existing database is not supported (Postgres keeps the
@@ -340,7 +341,7 @@ from functools import partial
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.sentinel.paas.plugins.module_utils import _app_spec as spec
-from ansible_collections.sentinel.paas.plugins.module_utils import _db_schedule, _naming
+from ansible_collections.sentinel.paas.plugins.module_utils import _db_schedule, _naming, _registry
 from ansible_collections.sentinel.paas.plugins.module_utils import _release_record as releases
 from ansible_collections.sentinel.paas.plugins.module_utils._args import app_name_argument
 from ansible_collections.sentinel.paas.plugins.module_utils._diff import ChangeSet
@@ -712,8 +713,20 @@ class AppManager:
             self.swarm.create_config(name, releases.data_of(record), releases.labels(self.app, number))
             for old in pruned:
                 self.swarm.remove_config(old["ID"])
+            self.tag_release(number, step.image_ref)
 
         return Step(f"release {name}", None, releases.shown(record, number), write)
+
+    def tag_release(self, number, image):
+        """An image of the cluster registry (built from source) is also tagged rN, the release it became; the release
+        is made either way."""
+        repository, digest = _registry.repository_of(image), _registry.digest_of(image)
+        if not (repository and digest):
+            return
+        try:
+            _registry.Registry().tag(repository, digest, f"r{number}")
+        except (OSError, ValueError, _registry.RegistryError) as exc:
+            self.warnings.append(f"release v{number} is not tagged r{number} in the cluster registry: {exc}")
 
     def service_step(self, name, current, current_view, desired, image, restart=False):
         desired = spec.with_restart(desired, current_view, restart)

@@ -55,6 +55,22 @@ def registry_tags(platform, credential: dict) -> list[str]:
     return sorted(json.loads(answer).get("tags") or []) if answer.startswith("{") else []
 
 
+def registry_digest(platform, credential: dict, tag: str) -> str:
+    """The digest the registry serves as APP:TAG."""
+    auth = f"{credential['username']}:{credential['password']}"
+    accept = "Accept: application/vnd.docker.distribution.manifest.v2+json"
+    url = f"http://{REGISTRY}/v2/{APP}/manifests/{tag}"
+    headers = in_node(platform.manager, "curl", "-s", "-I", "-H", accept, "-u", auth, url)
+    return next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in headers.splitlines()
+            if line.lower().startswith("docker-content-digest:")
+        ),
+        "",
+    )
+
+
 def task_digests(platform, service: str) -> dict[str, set[str]]:
     """{node: the registry digests of the images its running tasks of ``service`` run}."""
     client = platform.manager.client
@@ -121,7 +137,7 @@ def test_the_registry_role_run_again_changes_nothing_and_keeps_the_password(plat
     assert json.loads(in_node(platform.manager, "cat", CREDENTIAL_FILE)) == registry
 
 
-def test_a_deploy_from_source_runs_one_digest_on_every_node(platform, built):
+def test_a_deploy_from_source_runs_one_digest_on_every_node(platform, registry, built):
     _, result = built
     image = result["image"]
     print(f"\ndeployed: {image}")
@@ -130,6 +146,7 @@ def test_a_deploy_from_source_runs_one_digest_on_every_node(platform, built):
     print(f"digest per node: {digests}")
     assert len(digests) >= 2, f"3 tasks on one node only: {digests}"
     assert set().union(*digests.values()) == {image.split("@", 1)[1]}
+    assert registry_digest(platform, registry, "r1") == image.split("@", 1)[1], "release v1 is tagged r1"
 
 
 def test_the_same_source_is_not_built_again(sentinel, built, tmp_path):
@@ -138,6 +155,17 @@ def test_the_same_source_is_not_built_again(sentinel, built, tmp_path):
     assert again.returncode == 0, again.error
     assert again.data["image"] == result["image"]
     assert again.data["changed"] is False
+
+
+def test_the_registry_password_is_nowhere_in_the_open(platform, sentinel, registry, built, tmp_path):
+    verbose = sentinel(
+        "-vvv", "--diff", "deploy", APP, "--build", str(source(tmp_path / "v1", "src1")), json_output=False
+    )
+    assert verbose.returncode == 0, verbose.stderr[-2000:]
+    assert "Build and push to the cluster registry" in verbose.stderr, "the verbose run shows the build's task"
+    assert registry["password"] not in verbose.stdout + verbose.stderr
+    service = platform.manager.client.services.get(f"{APP}-prod").attrs
+    assert registry["password"] not in json.dumps(service), "the login the Swarm passes to the nodes is not shown"
 
 
 def test_a_broken_dockerfile_names_its_step_and_production_serves_on(platform, sentinel, registry, built, tmp_path):
@@ -158,7 +186,7 @@ def test_a_broken_dockerfile_names_its_step_and_production_serves_on(platform, s
     assert set(v for _, v in load.results) == {"src1"}
 
 
-def test_a_canary_built_from_git_is_promoted(platform, sentinel, built, tmp_path):
+def test_a_canary_built_from_git_is_promoted(platform, sentinel, registry, built, tmp_path):
     repository = source(tmp_path / "repo", "git2")
     for argv in (["init", "-q", "-b", "main"], ["add", "."], ["commit", "-q", "-m", "v2"]):
         subprocess.run(["git", "-C", str(repository), "-c", "user.name=t", "-c", "user.email=t@t", *argv], check=True)
@@ -177,6 +205,7 @@ def test_a_canary_built_from_git_is_promoted(platform, sentinel, built, tmp_path
     assert promoted.returncode == 0, promoted.error
     edge.wait_until("production on the canary's build", lambda e: e.versions(10) == {"git2": 10}, timeout=30)
     assert set().union(*task_digests(platform, f"{APP}-prod").values()) == {canary_image.split("@", 1)[1]}
+    assert registry_digest(platform, registry, "r2") == canary_image.split("@", 1)[1], "the promote is release v2"
 
 
 def test_image_build_check_apply_check_apply(platform, ansible, registry, tmp_path):
@@ -190,3 +219,53 @@ def test_image_build_check_apply_check_apply(platform, ansible, registry, tmp_pa
     assert applied["tag"] == first_check["tag"] and applied["image"].startswith(f"{REGISTRY}/{APP}:{applied['tag']}@")
     assert (second_check.changed, second_check["image"]) == (False, applied["image"])
     assert (again.changed, again["image"], again["built"]) == (False, applied["image"], False)
+
+
+def registry_get(platform, credential: dict, path: str) -> tuple[str, str]:
+    """(HTTP status, body) of GET /v2/PATH on the manager's loopback, as the registry's user."""
+    auth = f"{credential['username']}:{credential['password']}"
+    accept = "Accept: application/vnd.docker.distribution.manifest.v2+json"
+    out = in_node(
+        platform.manager, "curl", "-s", "-H", accept, "-u", auth, "-w", "\n%{http_code}", f"http://{REGISTRY}/v2/{path}"
+    )
+    body, _, status = out.rpartition("\n")
+    return status, body
+
+
+def test_prune_removes_the_images_no_release_uses_and_frees_their_layers(platform, ansible, sentinel, registry):
+    # After the tests above: release v1 (tagged r1 too) runs src1's build, v2 (r2) the canary's from git; the
+    # module's build (the test above) was never deployed.
+    releases = sentinel("releases", APP).data["releases"]
+    used = {r["image"].split("@", 1)[1] for r in releases}
+    used_tags = {r["image"].split("@", 1)[0].rsplit(":", 1)[1] for r in releases} | {"r1", "r2"}
+    manifests = {
+        t: json.loads(registry_get(platform, registry, f"{APP}/manifests/{t}")[1])
+        for t in registry_tags(platform, registry)
+    }
+    print(f"\ntags: {sorted(manifests)}; the releases': {sorted(used_tags)}")
+    assert len(used) == 2 and used_tags < set(manifests)
+
+    args = {"timeout": 60}  # an option given: ad hoc, `-a {}` would be raw parameters
+    first_check = ansible.module("sentinel.paas.registry_gc", args, check=True, diff=True)
+    applied = ansible.module("sentinel.paas.registry_gc", args)
+    second_check = ansible.module("sentinel.paas.registry_gc", args, check=True)
+    again = ansible.module("sentinel.paas.registry_gc", args)
+    print(f"removed: {applied.get('removed')}, kept: {applied.get('kept')}")
+    assert first_check.changed and first_check["removed"] == applied["removed"], first_check.msg
+    assert list(first_check["diff"]["before"].values()) == [i["tags"] for i in applied["removed"]]
+    assert applied.changed and applied["kept"] == len(used) == 2, applied.msg
+    removed_tags = {t for image in applied["removed"] for t in image["tags"]}
+    assert removed_tags == set(manifests) - used_tags and not {i["digest"] for i in applied["removed"]} & used
+    assert (second_check.changed, second_check["removed"], again.changed) == (False, [], False)
+
+    assert set(registry_tags(platform, registry)) == used_tags
+    for tag in removed_tags:  # the removed image's own config blob is gone: the collection ran
+        config = manifests[tag]["config"]["digest"]
+        assert registry_get(platform, registry, f"{APP}/blobs/{config}")[0] == "404"
+    for tag in used_tags:  # and what the releases run is whole
+        config = manifests[tag]["config"]["digest"]
+        assert registry_get(platform, registry, f"{APP}/blobs/{config}")[0] == "200"
+
+    cli = sentinel("cluster", "prune-images")
+    assert cli.returncode == 0, cli.error
+    assert (cli.data["removed"], cli.data["kept"], cli.data["changed"]) == ([], 2, False)

@@ -122,5 +122,21 @@ def rebalance(ctx: Context) -> None:
     ctx.out.emit(result, f"Rebalanced {', '.join(apps)}." if apps else "No apps to rebalance.")
 
 
+@cluster.command(name="prune-images")
+@pass_context
+def prune_images(ctx: Context) -> None:
+    """Remove the cluster registry's images that no kept release and no service uses, and free their layers.
+
+    Images built from source (deploy --build) stay while a release names them, so `sentinel rollback` can go back
+    to them. Run it when no deploy from source runs; --check lists what would go.
+    """
+    result = ctx.run("registry_gc.yml", {}, "Pruning the cluster registry")
+    removed = result.get("removed", [])
+    lines = [f"  {image['app']}: {', '.join(image['tags'])} ({image['digest'][:19]})" for image in removed]
+    verb = "Would remove" if ctx.options.check else "Removed"
+    summary = f"{verb} {len(removed)} image(s); {result.get('kept', 0)} in use stay."
+    ctx.out.emit(result, "\n".join([summary, *lines]))
+
+
 def register(cli: click.Group) -> None:
     cli.add_command(cluster)
