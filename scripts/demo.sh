@@ -13,6 +13,8 @@ step "sentinel init (this machine as a one-node Swarm, Traefik on :80/:443, Prom
 sentinel init -e control_plane_traefik_image=sentinel-test/traefik:latest -e control_plane_advertise_addr=127.0.0.1 \
   -e control_plane_traefik_sync_image=sentinel-test/base:latest \
   -e control_plane_docker_proxy_image=sentinel-test/docker-proxy:latest \
+  -e control_plane_maintenance_image=sentinel-test/base:latest -e alertmanager_notifier_image=sentinel-test/base:latest \
+  -e prometheus_swarm_exporter_image=sentinel-test/base:latest \
   -e prometheus_image=sentinel-test/prometheus:latest -e node_exporter_image=sentinel-test/node-exporter:latest \
   -e alertmanager_image=sentinel-test/alertmanager:latest \
   -e registry_image=sentinel-test/registry:latest -e registry_proxy_image=sentinel-test/docker-proxy:latest

@@ -42,8 +42,9 @@ def credential():
     return kept
 
 
-def repository_of(image):
-    """The app's repository when ``image`` is in the cluster registry (``127.0.0.1:5000/APP:TAG@...``), else None."""
+def app_of(image):
+    """The app whose repository holds ``image`` when it is in the cluster registry (``127.0.0.1:5000/APP:TAG@...``),
+    else None."""
     prefix = _naming.REGISTRY_ADDRESS + "/"
     if not isinstance(image, str) or not image.startswith(prefix):
         return None

@@ -12,8 +12,8 @@ description:
   - Reads which images the apps use, by digest - every kept release record (M(sentinel.paas.release_info)) and every
     service of an app (production, canary, baseline) - and deletes from the cluster registry (role
     C(sentinel.paas.registry)) every image of an app's repository that none of them names, with all its tags.
-  - Then runs the registry's garbage collection in its task (C(registry garbage-collect --delete-untagged)), which
-    frees the layers no image uses any more.
+  - Then runs the registry's garbage collection in its task (C(registry garbage-collect)), which frees the layers no
+    image uses any more. An image that lost its last tag (a tag moved) but that something names by digest stays.
   - Runs on the manager that runs the registry (the first of the C(managers) group).
 version_added: 0.3.0
 author: Sentinel developers (@sentinel)
@@ -64,7 +64,8 @@ from ansible_collections.sentinel.paas.plugins.module_utils._swarm import (
     docker_argument_spec,
 )
 
-GARBAGE_COLLECT = ["registry", "garbage-collect", "--delete-untagged", _naming.REGISTRY_CONFIG_FILE]
+# Not --delete-untagged: a release or a service may name an image by its digest alone (a tag moved since).
+GARBAGE_COLLECT = ["registry", "garbage-collect", _naming.REGISTRY_CONFIG_FILE]
 
 
 def used_digests(swarm):
@@ -96,6 +97,9 @@ def main():
     swarm = Swarm(module)
     try:
         registry = Registry()
+    except (OSError, ValueError) as exc:
+        module.fail_json(msg=f"Error collecting the cluster registry's garbage: no credential here ({exc})")
+    try:
         unused, kept = unused_images(registry, used_digests(swarm))
         result = {"changed": bool(unused), "removed": unused, "kept": kept}
         if module._diff:
@@ -105,9 +109,7 @@ def main():
         for image in unused:
             registry.delete_manifest(image["app"], image["digest"])
         code, out, err = swarm.exec_in_local_task(_naming.platform_name("registry"), GARBAGE_COLLECT)
-    except (OSError, ValueError) as exc:
-        module.fail_json(msg=f"Error collecting the cluster registry's garbage: no credential here ({exc})")
-    except (RegistryError, APIError, NoLocalTask) as exc:
+    except (RegistryError, APIError, NoLocalTask, ValueError) as exc:
         module.fail_json(msg=f"Error collecting the cluster registry's garbage: {exc}")
     if code != 0:
         module.fail_json(msg=f"the registry's garbage collection failed (exit {code}): {(err or out).strip()[-2000:]}")

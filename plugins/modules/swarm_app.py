@@ -720,7 +720,7 @@ class AppManager:
     def tag_release(self, number, image):
         """An image of the cluster registry (built from source) is also tagged rN, the release it became; the release
         is made either way."""
-        repository, digest = _registry.repository_of(image), _registry.digest_of(image)
+        repository, digest = _registry.app_of(image), _registry.digest_of(image)
         if not (repository and digest):
             return
         try:

@@ -52,7 +52,7 @@ def registry_tags(platform, credential: dict) -> list[str]:
     url = f"http://{REGISTRY}/v2/{APP}/tags/list"
     auth = f"{credential['username']}:{credential['password']}"
     answer = in_node(platform.manager, "curl", "-s", "-u", auth, url)
-    return sorted(json.loads(answer).get("tags") or []) if answer.startswith("{") else []
+    return sorted(json.loads(answer).get("tags") or [])  # not JSON: the registry did not answer, the test fails
 
 
 def registry_digest(platform, credential: dict, tag: str) -> str:
@@ -157,15 +157,19 @@ def test_the_same_source_is_not_built_again(sentinel, built, tmp_path):
     assert again.data["changed"] is False
 
 
-def test_the_registry_password_is_nowhere_in_the_open(platform, sentinel, registry, built, tmp_path):
+def test_the_registry_password_is_nowhere_in_the_open(platform, sentinel, registry, tmp_path):
+    # Another app, from a new source: the run builds, logs in, pushes and deploys, all at -vvv with --diff.
     verbose = sentinel(
-        "-vvv", "--diff", "deploy", APP, "--build", str(source(tmp_path / "v1", "src1")), json_output=False
-    )
-    assert verbose.returncode == 0, verbose.stderr[-2000:]
-    assert "Build and push to the cluster registry" in verbose.stderr, "the verbose run shows the build's task"
-    assert registry["password"] not in verbose.stdout + verbose.stderr
-    service = platform.manager.client.services.get(f"{APP}-prod").attrs
-    assert registry["password"] not in json.dumps(service), "the login the Swarm passes to the nodes is not shown"
+        "-vvv", "--diff", "deploy", "loud", "--build", str(source(tmp_path / "loud", "loud")),
+        "--domain", "loud.sentinel.test", "--no-tls", json_output=False,
+    )  # fmt: skip
+    try:
+        assert verbose.returncode == 0, verbose.stderr[-2000:]
+        assert "Build and push to the cluster registry" in verbose.stderr, "the verbose run shows the build's task"
+        assert "loud:src-" in verbose.stderr, "and what it built"
+        assert registry["password"] not in verbose.stdout + verbose.stderr
+    finally:
+        sentinel("destroy", "loud", "--yes")
 
 
 def test_a_broken_dockerfile_names_its_step_and_production_serves_on(platform, sentinel, registry, built, tmp_path):
@@ -184,6 +188,16 @@ def test_a_broken_dockerfile_names_its_step_and_production_serves_on(platform, s
     load.assert_went_on()
     assert not load.failures, f"failed requests during the broken build: {load.failures}"
     assert set(v for _, v in load.results) == {"src1"}
+
+
+def test_a_check_of_a_deploy_from_new_source_builds_nothing_and_changes_nothing(
+    platform, sentinel, registry, built, tmp_path
+):
+    before, tags_before = cluster_state(platform), registry_tags(platform, registry)
+    run = sentinel("--check", "deploy", APP, "--build", str(source(tmp_path / "checked", "checked")))
+    assert run.returncode == 0, run.error
+    assert cluster_state(platform) == before
+    assert registry_tags(platform, registry) == tags_before
 
 
 def test_a_canary_built_from_git_is_promoted(platform, sentinel, registry, built, tmp_path):
@@ -234,7 +248,7 @@ def registry_get(platform, credential: dict, path: str) -> tuple[str, str]:
 
 def test_prune_removes_the_images_no_release_uses_and_frees_their_layers(platform, ansible, sentinel, registry):
     # After the tests above: release v1 (tagged r1 too) runs src1's build, v2 (r2) the canary's from git; the
-    # module's build (the test above) was never deployed.
+    # module's build (the test above) was never deployed, and app loud was destroyed with its releases.
     releases = sentinel("releases", APP).data["releases"]
     used = {r["image"].split("@", 1)[1] for r in releases}
     used_tags = {r["image"].split("@", 1)[0].rsplit(":", 1)[1] for r in releases} | {"r1", "r2"}
@@ -254,7 +268,8 @@ def test_prune_removes_the_images_no_release_uses_and_frees_their_layers(platfor
     assert first_check.changed and first_check["removed"] == applied["removed"], first_check.msg
     assert list(first_check["diff"]["before"].values()) == [i["tags"] for i in applied["removed"]]
     assert applied.changed and applied["kept"] == len(used) == 2, applied.msg
-    removed_tags = {t for image in applied["removed"] for t in image["tags"]}
+    assert {i["app"] for i in applied["removed"]} == {APP, "loud"}
+    removed_tags = {t for image in applied["removed"] if image["app"] == APP for t in image["tags"]}
     assert removed_tags == set(manifests) - used_tags and not {i["digest"] for i in applied["removed"]} & used
     assert (second_check.changed, second_check["removed"], again.changed) == (False, [], False)
 

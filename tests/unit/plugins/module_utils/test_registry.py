@@ -27,7 +27,7 @@ def test_every_page_of_the_catalog_is_read(monkeypatch, tmp_path):
 
 
 def test_an_image_of_the_cluster_registry_names_its_repository():
-    assert _registry.repository_of("127.0.0.1:5000/todo:r3@sha256:abc") == "todo"
-    assert _registry.repository_of("127.0.0.1:5000/todo@sha256:abc") == "todo"
-    assert _registry.repository_of("registry.example.com/todo:1@sha256:abc") is None
-    assert _registry.repository_of(None) is None
+    assert _registry.app_of("127.0.0.1:5000/todo:r3@sha256:abc") == "todo"
+    assert _registry.app_of("127.0.0.1:5000/todo@sha256:abc") == "todo"
+    assert _registry.app_of("registry.example.com/todo:1@sha256:abc") is None
+    assert _registry.app_of(None) is None
