@@ -119,7 +119,7 @@ def test_a_new_app_needs_an_image_and_a_domain(platform, sentinel, keep):
     before = sorted(s.name for s in client.services.list())
     run = sentinel("deploy", "fresh")
     assert run.returncode == 1
-    assert "app fresh is new: give an image (-e image=REF) and a domain (-e domains=HOST)" in run.error
+    assert "app fresh is new: give an image (-e image=REF or -e build=PATH) and a domain (-e domains=HOST)" in run.error
     assert sorted(s.name for s in client.services.list()) == before
 
 
