@@ -16,7 +16,10 @@ description:
     O(commit) is given (C(git-COMMIT12-SOURCE12), else C(src-SOURCE12)). A source the registry holds already is
     not built again.
   - The manager's engine keeps its build cache between builds (steps whose inputs did not change are reused).
-  - A build that fails pushes nothing and fails with the failing step and the build's last output lines.
+  - The build's output is shown as it happens, one line per output line, wherever Ansible shows its output
+    (C(ansible-playbook), AWX, the C(sentinel) CLI): the action plugin runs the module in the background and
+    follows O(progress).
+  - A build that fails pushes nothing and fails with the failing step; its output is returned in RV(output).
 version_added: 0.3.0
 author: Sentinel developers (@sentinel)
 options:
@@ -44,6 +47,11 @@ options:
   source_digest:
     description: Set by the action plugin, the digest of the packed source; do not set it.
     type: str
+  progress:
+    description:
+      - Set by the action plugin, a file on the manager the build's output lines are appended to as they come, for
+        the action plugin to show; do not set it.
+    type: path
 extends_documentation_fragment:
   - sentinel.paas.app
   - sentinel.paas.docker
@@ -56,7 +64,8 @@ attributes:
     support: full
     details: In check mode nothing is built or pushed; the module asks the registry whether the tag exists.
   diff_mode:
-    support: none
+    support: full
+    details: When the image is built (or would be), the diff shows it added, C({REPO:TAG: {dockerfile, commit}}).
   idempotent:
     support: full
     details: The same source is built once; later runs find its tag in the registry.
@@ -133,20 +142,35 @@ def source_tag(params):
     return _naming.build_tag(hashlib.sha256(recipe.encode()).hexdigest(), params["commit"])
 
 
-def build(swarm, params, image):
-    """Run the build; return (steps, output lines). Raises BuildFailed naming the step that failed."""
-    output, step, steps = [], None, 0
+class Output:
+    """The build's output lines, also appended to the file ``progress`` (if any) as they come."""
+
+    def __init__(self, progress):
+        self.lines = []
+        self._progress = open(progress, "a", encoding="utf-8") if progress else None  # noqa: SIM115
+
+    def add(self, text):
+        lines = [line for line in text.splitlines() if line.strip()]
+        self.lines.extend(lines)
+        if self._progress and lines:
+            self._progress.write("".join(f"{line}\n" for line in lines))
+            self._progress.flush()  # the action plugin reads it while the build runs
+
+
+def build(swarm, params, image, output):
+    """Run the build, adding its lines to ``output``; return its steps. Raises BuildFailed naming the failed step."""
+    step, steps = None, 0
     build_args = {key: str(value) for key, value in params["build_args"].items()}
     for line in swarm.build_image(params["path"], image, params["dockerfile"], build_args):
         text = line.get("stream") or ""
-        output.extend(text.splitlines())
+        output.add(text)
         started = _STEP.match(text)
         if started:
             step, steps = f"step {started[1]}/{started[2]} ({started[3].strip()})", int(started[1])
         if line.get("error"):
-            output.append(line["error"].strip())
-            raise BuildFailed(f"the build failed at {step or 'its start'}: {line['error'].strip()}", output)
-    return steps, output
+            output.add(line["error"].strip())
+            raise BuildFailed(f"the build failed at {step or 'its start'}: {line['error'].strip()}")
+    return steps
 
 
 def main():
@@ -159,6 +183,7 @@ def main():
             commit={"type": "str"},
             force={"type": "bool", "default": False},
             source_digest={"type": "str"},
+            progress={"type": "path"},
         ),
         supports_check_mode=True,
     )
@@ -179,17 +204,18 @@ def main():
         held = None
     except APIError as exc:
         module.fail_json(msg=f"Error building {app}: cannot ask the cluster registry: {exc}", image=None, **result)
+    if module._diff and not held:
+        result["diff"] = {"before": {}, "after": {image: {"dockerfile": p["dockerfile"], "commit": p["commit"]}}}
     if held or module.check_mode:
         module.exit_json(changed=not held, image=held, **result)
+    output = Output(p["progress"])
     try:
-        steps, output = build(swarm, p, image)
+        steps = build(swarm, p, image, output)
+        output.add(f"Pushing {image}")
         digest = swarm.push_image(image)
-    except BuildFailed as exc:
-        message, output = exc.args
-        module.fail_json(msg=f"Error building {app}: {message}", image=None, **{**result, "output": output})
-    except APIError as exc:
-        module.fail_json(msg=f"Error building {app}: {exc}", image=None, **result)
-    result.update(built=True, steps=steps, output=output)
+    except (BuildFailed, APIError) as exc:
+        module.fail_json(msg=f"Error building {app}: {exc}", image=None, **{**result, "output": output.lines})
+    result.update(built=True, steps=steps, output=output.lines)
     module.exit_json(changed=True, image=f"{image}@{digest}", **result)
 
 

@@ -40,6 +40,11 @@ class ProgressPrinter:
             self.result = event.get("result") or {}
             self.failed_hosts = event.get("failed_hosts", [])
 
+    def output(self, line: str) -> None:
+        """A line a plugin displayed while its task runs (a build's output), shown under the task."""
+        if line.strip():
+            self.say(f"    {line.rstrip()}")
+
     @property
     def errors(self) -> list[str]:
         """What ended the failed hosts' runs; without the stats (an interrupted run), every last failure."""

@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,6 +23,9 @@ from .progress import ProgressPrinter
 
 CALLBACK_PLUGINS = Path(__file__).resolve().parent / "callback_plugins"
 EVENTS_CALLBACK = "sentinel_events"
+# Prints nothing itself, so ansible-playbook's stdout carries only what plugins display as they work (a build's
+# output lines), which the CLI shows under the task's progress.
+QUIET_CALLBACK = "sentinel_quiet"
 ANSIBLE_OUTPUT = 2  # our stderr, where Ansible's own output goes when it is shown
 
 
@@ -67,9 +71,9 @@ def run(name: str, extravars: dict, options: Options, say: Callable[[str], None]
         with stderr_file.open("w") as stderr:
             cmd = command(playbook, options, extravars_file)
             if options.shows_ansible_output:
-                returncode = _play(cmd, ANSIBLE_OUTPUT, ANSIBLE_OUTPUT, printer)
+                returncode = _play(cmd, ANSIBLE_OUTPUT, ANSIBLE_OUTPUT, printer, "default")
             else:  # stderr kept for the errors Ansible reports outside any task
-                returncode = _play(cmd, subprocess.DEVNULL, stderr, printer)
+                returncode = _play(cmd, subprocess.PIPE, stderr, printer, QUIET_CALLBACK)
         stderr_errors = _ansible_errors(stderr_file.read_text())
     ok = returncode == 0  # failures the playbook rescued or ignored do not count
     errors = printer.errors or stderr_errors or [f"ansible-playbook exited {returncode}"]
@@ -100,7 +104,7 @@ def command(playbook: Path, options: Options, extravars_file: Path) -> list[str]
     return [*cmd, str(playbook)]
 
 
-def environment(events_fd: int) -> dict[str, str]:
+def environment(events_fd: int, stdout_callback: str = "default") -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         {
@@ -118,7 +122,7 @@ def environment(events_fd: int) -> dict[str, str]:
             ),
             "SENTINEL_EVENTS_FD": str(events_fd),
             # What -vv shows, as it happens; the caller's (json, say) might print only at the end.
-            "ANSIBLE_STDOUT_CALLBACK": "default",
+            "ANSIBLE_STDOUT_CALLBACK": stdout_callback,
             # One round trip per module instead of copy-then-run: inspect feels instant.
             "ANSIBLE_PIPELINING": "True",
             "ANSIBLE_RETRY_FILES_ENABLED": "False",
@@ -130,15 +134,16 @@ def environment(events_fd: int) -> dict[str, str]:
     return env
 
 
-def _play(cmd: list[str], stdout, stderr, on_event: Callable[[dict], None]) -> int:
-    """Run ansible-playbook, handing on each event as it comes; return its exit code."""
+def _play(cmd: list[str], stdout, stderr, printer: ProgressPrinter, stdout_callback: str) -> int:
+    """Run ansible-playbook, handing on each event as it comes (and with ``stdout`` a pipe, each line that plugins
+    display); return its exit code."""
     events, events_for_ansible = os.pipe()
     with open(events, encoding="utf-8") as lines:
         try:
             process = subprocess.Popen(
                 cmd,
                 cwd=project.PLAYBOOKS,
-                env=environment(events_for_ansible),
+                env=environment(events_for_ansible, stdout_callback),
                 pass_fds=(events_for_ansible,),
                 stdin=subprocess.DEVNULL,
                 stdout=stdout,
@@ -147,9 +152,19 @@ def _play(cmd: list[str], stdout, stderr, on_event: Callable[[dict], None]) -> i
         finally:
             os.close(events_for_ansible)  # ansible-playbook has its own copy: the pipe ends when it does
         with process:
+            displayed = process.stdout and threading.Thread(target=_each_line, args=(process.stdout, printer.output))
+            if displayed:
+                displayed.start()
             for line in lines:
-                on_event(json.loads(line))
+                printer(json.loads(line))
+            if displayed:
+                displayed.join()
     return process.returncode
+
+
+def _each_line(stream, handle: Callable[[str], None]) -> None:
+    for line in stream:
+        handle(line.decode(errors="replace"))
 
 
 def _ansible_errors(stderr: str) -> list[str]:

@@ -12,6 +12,7 @@ import struct
 import subprocess
 import sys
 import termios
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +53,21 @@ class Sentinel:
         proc = subprocess.run([*cmd, *args], capture_output=True, text=True, env=env, timeout=timeout, check=False)
         print(f"sentinel {' '.join(args)}: {time.monotonic() - started:.1f} s", file=sys.stderr)
         return CliRun(proc.returncode, proc.stdout, proc.stderr)
+
+    def timed(self, *args: str, timeout: float = 600) -> tuple[CliRun, list[tuple[float, str]]]:
+        """As a call, with each line of stderr (the progress) and the seconds since the start when it came; the last
+        entry is ("", when the command ended)."""
+        cmd = [str(BIN / "sentinel"), "-i", str(self.inventory), "-o", "json", *args]
+        started = time.monotonic()
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=self.env)
+        stdout: list[str] = []
+        reader = threading.Thread(target=lambda: stdout.append(proc.stdout.read()))
+        reader.start()
+        lines = [(time.monotonic() - started, line) for line in iter(proc.stderr.readline, "")]
+        proc.wait(timeout=timeout)
+        reader.join()
+        lines.append((time.monotonic() - started, ""))
+        return CliRun(proc.returncode, "".join(stdout), "".join(line for _, line in lines)), lines
 
     def complete(self, line: str) -> list[str]:
         """What Tab offers after `sentinel -i INVENTORY LINE`, asked as bash asks (Click's protocol)."""

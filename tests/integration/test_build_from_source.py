@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -29,14 +30,21 @@ REGISTRY = "127.0.0.1:5000"
 CREDENTIAL_FILE = "/etc/sentinel/registry/credential"
 
 
+SLOW_STEP_SAYS = "the slow step started"
+
+
 def source(directory: Path, version: str, broken: bool = False) -> Path:
-    """A build context: the todo app's code on the test todo image, answering X-App-Version ``version``."""
+    """A build context: the todo app's code on the test todo image, answering X-App-Version ``version``.
+
+    A broken one has a slow step that prints SLOW_STEP_SAYS, then fails at step 4/5."""
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "app.py").write_bytes((ROOT / "examples" / "todo" / "app.py").read_bytes())
     (directory / ".dockerignore").write_text("notes.txt\n")
     (directory / "notes.txt").write_text("left out of the context by .dockerignore\n")
     steps = ["FROM registry:5000/sentinel-test/todo:1", "COPY app.py /app/app.py"]
-    steps += ["RUN exit 3"] if broken else []
+    # The slow step is never cached (a new token each time): its line must come as it runs, 4 s before the end.
+    slow = f"RUN printf 'the slow step %s\\n' started && sleep 4 && : {time.time_ns()}"
+    steps += [slow, "RUN exit 3"] if broken else []
     steps += [f"ENV APP_VERSION={version}"]
     (directory / "Dockerfile").write_text("\n".join(steps) + "\n")
     return directory
@@ -167,6 +175,7 @@ def test_the_registry_password_is_nowhere_in_the_open(platform, sentinel, regist
         assert verbose.returncode == 0, verbose.stderr[-2000:]
         assert "Build and push to the cluster registry" in verbose.stderr, "the verbose run shows the build's task"
         assert "loud:src-" in verbose.stderr, "and what it built"
+        assert "| Step 1/3 : FROM" in verbose.stderr, "and, as Ansible shows it to ansible-playbook and AWX, its output"
         assert registry["password"] not in verbose.stdout + verbose.stderr
     finally:
         sentinel("destroy", "loud", "--yes")
@@ -177,10 +186,17 @@ def test_a_broken_dockerfile_names_its_step_and_production_serves_on(platform, s
     before, tags_before = cluster_state(platform), registry_tags(platform, registry)
     containers_before = {c.id for c in platform.manager.client.containers.list(all=True)}
     with Load(edge) as load:
-        run = sentinel("deploy", APP, "--build", str(source(tmp_path / "broken", "never", broken=True)))
+        run, progress = sentinel.timed("deploy", APP, "--build", str(source(tmp_path / "broken", "never", broken=True)))
     print(f"\n{load.summary('broken build')}\nerror: {run.error}")
     assert run.returncode != 0
-    assert "failed at step 3/4 (RUN exit 3)" in run.error, run.error
+    assert "failed at step 4/5 (RUN exit 3)" in run.error, run.error
+    # The build's output reaches the CLI as it happens: the slow step's line well before the command ends.
+    said_at = next((at for at, line in progress if line.strip().endswith(SLOW_STEP_SAYS)), None)
+    ended_at = progress[-1][0]
+    print(f"the slow step's line came at {said_at} s; the command ended at {ended_at:.1f} s")
+    assert said_at is not None, run.stderr[-3000:]
+    assert ended_at - said_at >= 2, "the build's output came only at its end"
+    assert "Step 1/5 : FROM" in run.stderr
     assert cluster_state(platform) == before
     assert registry_tags(platform, registry) == tags_before, "nothing pushed"
     # The build's intermediate containers are gone; the layers of the steps that passed stay, as cache.

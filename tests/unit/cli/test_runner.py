@@ -68,6 +68,31 @@ WARNS = """
       warns: {}
 """
 
+DISPLAYS = """
+- name: Displays
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Build
+      displays: {}
+    - name: Done
+      ansible.builtin.debug:
+        msg: done
+"""
+
+# An action plugin that shows lines as it works, as image_build shows a build's output (action_plugins/).
+DISPLAYING_ACTION = """
+from ansible.plugins.action import ActionBase
+from ansible.utils.display import Display
+
+
+class ActionModule(ActionBase):
+    def run(self, tmp=None, task_vars=None):
+        for line in ("Step 1/2 : FROM base", "", "Step 2/2 : RUN make"):
+            Display().display(line)
+        return {"changed": True}
+"""
+
 # A module as Sentinel's warn (notify_event: the receivers were not told), next to the playbook (library/).
 WARNING_MODULE = """#!/usr/bin/python
 from ansible.module_utils.basic import AnsibleModule
@@ -85,6 +110,9 @@ def playbooks(tmp_path, monkeypatch):
     (tmp_path / "fails.yml").write_text(FAILS)
     (tmp_path / "broken.yml").write_text("- hosts: localhost\n  tasks: [{name: x\n")
     (tmp_path / "warns.yml").write_text(WARNS)
+    (tmp_path / "displays.yml").write_text(DISPLAYS)
+    (tmp_path / "action_plugins").mkdir()
+    (tmp_path / "action_plugins" / "displays.py").write_text(DISPLAYING_ACTION)
     (tmp_path / "library").mkdir()
     (tmp_path / "library" / "warns.py").write_text(WARNING_MODULE)
     inventory = tmp_path / "hosts.yml"
@@ -100,6 +128,19 @@ def test_result_progress_and_with_vv_ansible_output_of_a_run(playbooks, capfd):
     assert outcome.result == {"password": "s3cret", "given": None}  # the extra vars reached the playbook
     assert [line.split(",")[0] for line in lines] == ["  Say hello  (ok on localhost", "  Report  (ok on localhost"]
     assert "PLAY RECAP" in capfd.readouterr().err
+
+
+def test_what_a_plugin_displays_is_shown_under_its_task_and_nothing_else_of_ansible(playbooks, capfd):
+    lines = []
+    outcome = runner.run("displays.yml", {}, playbooks, lines.append)
+    assert outcome.ok
+    assert [line.split("  (")[0] for line in lines] == [
+        "    Step 1/2 : FROM base",  # blank lines are left out
+        "    Step 2/2 : RUN make",
+        "  Build",
+        "  Done",
+    ]
+    assert capfd.readouterr().out == ""  # Ansible's own output (TASK, PLAY RECAP) is not shown below -vv
 
 
 def test_a_failed_run_reports_the_task_that_ended_it(playbooks):
