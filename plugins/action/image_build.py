@@ -2,15 +2,14 @@
 # Copyright: Sentinel developers
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The image_build module's controller half: packs the source directory, which lives where Ansible runs, and
-sends it to the manager that builds; then runs the module there in the background and shows the build's output
-lines as they come, so a long build is never silent."""
+sends it to the manager that builds; while the module builds there, shows the build's output lines as they come,
+so a long build is never silent."""
 
 from __future__ import annotations
 
-import os
 import shlex
 import tempfile
-import time
+import threading
 
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
@@ -18,7 +17,6 @@ from ansible_collections.sentinel.paas.plugins.plugin_utils._build_context impor
 
 display = Display()
 
-BUILD_TIMEOUT = 3600  # seconds a build may run before Ansible's async wrapper stops it
 POLL_INTERVAL = 1.0  # seconds between looks at the build's output
 
 
@@ -40,49 +38,42 @@ class ActionModule(ActionBase):
                     return {**result, "failed": True, "msg": f"Error building {args.get('name')}: {exc}"}
                 remote = self._connection._shell.join_path(tmpdir, "context.tar.gz")
                 self._transfer_file(archive.name, remote)
-            progress = self._connection._shell.join_path(tmpdir, "build.log")
             self._fixup_perms2((tmpdir, remote))
-            args.update(path=remote, source_digest=digest, progress=progress)
-            if self._play_context.check_mode:  # nothing is built: ask the registry and return
-                result.update(self._execute_module("sentinel.paas.image_build", module_args=args, task_vars=task_vars))
-            else:
-                result.update(self._build_showing_progress(args, task_vars))
+            args.update(path=remote, source_digest=digest, progress=self._connection._shell.join_path(tmpdir, "log"))
+            result.update(self._build_showing_progress(args, task_vars))
         finally:
-            # The async wrapper removes the directory itself when the build ends (and sets tmpdir to None).
-            self._remove_tmp_path(self._connection._shell.tmpdir)
+            self._remove_tmp_path(tmpdir)
         return result
 
     def _build_showing_progress(self, args, task_vars):
-        """Run the module under Ansible's async wrapper and follow its progress file until it ends."""
-        async_val, self._task.async_val = self._task.async_val, BUILD_TIMEOUT  # as gather_facts does for parallel
-        try:
-            job = self._execute_module(
-                "sentinel.paas.image_build", module_args=args, task_vars=task_vars, wrap_async=True
-            )
-        finally:
-            self._task.async_val = async_val
-        if job.get("failed"):
-            return job
-        poll = {"jid": job["ansible_job_id"], "_async_dir": os.path.dirname(job["results_file"])}
+        """Run the module in a thread; meanwhile show the new lines of its progress file, once a second."""
+        ended, outcome = threading.Event(), {}
+
+        def build():
+            try:
+                outcome["result"] = self._execute_module("sentinel.paas.image_build", args, task_vars=task_vars)
+            except Exception as exc:  # noqa: BLE001 - handed on to the task's own thread below
+                outcome["error"] = exc
+            finally:
+                ended.set()
+
+        builder = threading.Thread(target=build, name="image_build")
+        builder.start()
         host, shown = task_vars.get("inventory_hostname"), 0
-        while True:
-            status = self._execute_module("ansible.legacy.async_status", module_args=poll, task_vars=task_vars)
-            if status.get("finished") or status.get("failed"):
-                break
+        while not ended.wait(POLL_INTERVAL):
             shown += self._show(host, self._new_lines(args["progress"], shown))
-            time.sleep(POLL_INTERVAL)
-        # The last lines may have come after the last look, and the wrapper removes the file: the result has them.
-        self._show(host, status.get("output", [])[shown:])
-        self._execute_module(
-            "ansible.legacy.async_status", module_args={**poll, "mode": "cleanup"}, task_vars=task_vars
-        )
-        for key in ("ansible_job_id", "finished", "results_file", "started"):
-            status.pop(key, None)
-        return status
+        builder.join()
+        if "error" in outcome:
+            raise outcome["error"]
+        # The last lines may have come after the last look: the result has them all.
+        self._show(host, outcome["result"].get("output", [])[shown:])
+        return outcome["result"]
 
     def _new_lines(self, progress, shown):
         """The progress file's whole lines after the first ``shown`` (none while it does not exist yet)."""
-        res = self._low_level_execute_command(f"tail -n +{shown + 1} {shlex.quote(progress)}", sudoable=True)
+        # As the connecting user, who owns the directory and may read the file (0644): a become here would share the
+        # become plugin's state with the module's own command, which the other thread may be starting.
+        res = self._low_level_execute_command(f"tail -n +{shown + 1} {shlex.quote(progress)}", sudoable=False)
         if res["rc"] != 0:
             return []
         return res["stdout"].split("\n")[:-1]  # a last line still being written has no newline yet: next time

@@ -16,9 +16,8 @@ description:
     O(commit) is given (C(git-COMMIT12-SOURCE12), else C(src-SOURCE12)). A source the registry holds already is
     not built again.
   - The manager's engine keeps its build cache between builds (steps whose inputs did not change are reused).
-  - The build's output is shown as it happens, one line per output line, wherever Ansible shows its output
-    (C(ansible-playbook), AWX, the C(sentinel) CLI): the action plugin runs the module in the background and
-    follows O(progress).
+  - The build's output is shown as it happens, wherever Ansible shows its output (C(ansible-playbook), AWX, the
+    C(sentinel) CLI). The action plugin follows O(progress) while the module builds.
   - A build that fails pushes nothing and fails with the failing step; its output is returned in RV(output).
 version_added: 0.3.0
 author: Sentinel developers (@sentinel)
@@ -65,7 +64,7 @@ attributes:
     details: In check mode nothing is built or pushed; the module asks the registry whether the tag exists.
   diff_mode:
     support: full
-    details: When the image is built (or would be), the diff shows it added, C({REPO:TAG: {dockerfile, commit}}).
+    details: "When the image is built (or would be), the diff shows it added, C({REPO:TAG: {dockerfile, commit}})."
   idempotent:
     support: full
     details: The same source is built once; later runs find its tag in the registry.
@@ -117,6 +116,7 @@ output:
 
 import hashlib
 import json
+import os
 import re
 
 from ansible.module_utils.basic import AnsibleModule
@@ -129,7 +129,7 @@ from ansible_collections.sentinel.paas.plugins.module_utils._swarm import (
     docker_argument_spec,
 )
 
-_STEP = re.compile(r"^Step (\d+)/(\d+) : (.*)")
+_STEP = re.compile(r"^Step (\d+)/(\d+) : (.*)", re.MULTILINE)
 
 
 class BuildFailed(Exception):
@@ -148,6 +148,8 @@ class Output:
     def __init__(self, progress):
         self.lines = []
         self._progress = open(progress, "a", encoding="utf-8") if progress else None  # noqa: SIM115
+        if progress:
+            os.chmod(progress, 0o644)  # the action reads it as the connecting user, who owns its directory
 
     def add(self, text):
         lines = [line for line in text.splitlines() if line.strip()]
@@ -164,8 +166,7 @@ def build(swarm, params, image, output):
     for line in swarm.build_image(params["path"], image, params["dockerfile"], build_args):
         text = line.get("stream") or ""
         output.add(text)
-        started = _STEP.match(text)
-        if started:
+        for started in _STEP.finditer(text):  # a chunk of the stream may hold several lines
             step, steps = f"step {started[1]}/{started[2]} ({started[3].strip()})", int(started[1])
         if line.get("error"):
             output.add(line["error"].strip())
