@@ -25,6 +25,7 @@ class ProgressPrinter:
         self.warnings: list[str] = []  # what modules warned of (a backup not copied, receivers not told), once each
         self.changed = 0
         self._task, self._task_started = "", 0.0
+        self._announced = None  # the start of the task whose name went before its output
         self._outcome: str | None = None  # of the current task, over the hosts that reported so far
         self._seconds = 0.0
 
@@ -41,9 +42,14 @@ class ProgressPrinter:
             self.failed_hosts = event.get("failed_hosts", [])
 
     def output(self, line: str) -> None:
-        """A line a plugin displayed while its task runs (a build's output), shown under the task."""
-        if line.strip():
-            self.say(f"    {line.rstrip()}")
+        """A line a plugin displayed while its task runs (a build's output), shown under the task's name; the task's
+        own line, with its outcome, follows when it ends."""
+        if not line.strip():
+            return
+        if self._announced != self._task_started:
+            self._announced = self._task_started
+            self.say(f"  {self._task} ...")
+        self.say(f"    {line.rstrip()}")
 
     @property
     def errors(self) -> list[str]:

@@ -55,11 +55,12 @@ class Sentinel:
         return CliRun(proc.returncode, proc.stdout, proc.stderr)
 
     def timed(self, *args: str, timeout: float = 600) -> tuple[CliRun, list[tuple[float, str]]]:
-        """As a call, with each line of stderr (the progress) and the seconds since the start when it came; the last
-        entry is ("", when the command ended)."""
-        cmd = [str(BIN / "sentinel"), "-i", str(self.inventory), "-o", "json", *args]
+        """As a call in text output (which narrates on stderr), with each line of stderr and the seconds since the start
+        when it came; the last entry is ("", when the command ended). Plain Ansible, as a user runs it: mitogen runs
+        one call at a time per host, so what a plugin shows while its module runs comes only at the end."""
+        cmd = [str(BIN / "sentinel"), "-i", str(self.inventory), *args]
         started = time.monotonic()
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=self.env)
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=plain(self.env))
         stdout: list[str] = []
         reader = threading.Thread(target=lambda: stdout.append(proc.stdout.read()))
         reader.start()

@@ -135,6 +135,7 @@ def test_what_a_plugin_displays_is_shown_under_its_task_and_nothing_else_of_ansi
     outcome = runner.run("displays.yml", {}, playbooks, lines.append)
     assert outcome.ok
     assert [line.split("  (")[0] for line in lines] == [
+        "  Build ...",
         "    Step 1/2 : FROM base",  # blank lines are left out
         "    Step 2/2 : RUN make",
         "  Build",
