@@ -108,7 +108,9 @@ steps:
   returned: always
   type: int
 output:
-  description: The build's output, as C(docker build) prints it (empty when nothing was built).
+  description:
+    - The build's output lines, as C(docker build) prints them without blank lines, and a last C(Pushing ...) line
+      when the build passed (empty when nothing was built).
   returned: always
   type: list
   elements: str
@@ -116,7 +118,6 @@ output:
 
 import hashlib
 import json
-import os
 import re
 
 from ansible.module_utils.basic import AnsibleModule
@@ -143,20 +144,22 @@ def source_tag(params):
 
 
 class Output:
-    """The build's output lines, also appended to the file ``progress`` (if any) as they come."""
+    """The build's output lines, also appended to the file ``progress`` (if any) as they come, for the action to
+    show while the build runs."""
 
     def __init__(self, progress):
         self.lines = []
-        self._progress = open(progress, "a", encoding="utf-8") if progress else None  # noqa: SIM115
-        if progress:
-            os.chmod(progress, 0o644)  # the action reads it as the connecting user, who owns its directory
+        self._progress = progress
 
     def add(self, text):
         lines = [line for line in text.splitlines() if line.strip()]
         self.lines.extend(lines)
         if self._progress and lines:
-            self._progress.write("".join(f"{line}\n" for line in lines))
-            self._progress.flush()  # the action plugin reads it while the build runs
+            try:
+                with open(self._progress, "a", encoding="utf-8") as progress:
+                    progress.write("".join(f"{line}\n" for line in lines))
+            except OSError:  # the lines only come at the end then, with the result
+                self._progress = None
 
 
 def build(swarm, params, image, output):

@@ -12,7 +12,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ EVENTS_CALLBACK = "sentinel_events"
 # Prints nothing itself, so ansible-playbook's stdout carries only what plugins display as they work (a build's
 # output lines), which the CLI shows under the task's progress.
 QUIET_CALLBACK = "sentinel_quiet"
+EVENT_MARK = "\x1e"  # starts each event's line (RFC 7464's record separator); other lines are what plugins displayed
 ANSIBLE_OUTPUT = 2  # our stderr, where Ansible's own output goes when it is shown
 
 
@@ -71,9 +71,9 @@ def run(name: str, extravars: dict, options: Options, say: Callable[[str], None]
         with stderr_file.open("w") as stderr:
             cmd = command(playbook, options, extravars_file)
             if options.shows_ansible_output:
-                returncode = _play(cmd, ANSIBLE_OUTPUT, ANSIBLE_OUTPUT, printer, "default")
+                returncode = _play(cmd, printer, ANSIBLE_OUTPUT, shows_ansible_output=True)
             else:  # stderr kept for the errors Ansible reports outside any task
-                returncode = _play(cmd, subprocess.PIPE, stderr, printer, QUIET_CALLBACK)
+                returncode = _play(cmd, printer, stderr, shows_ansible_output=False)
         stderr_errors = _ansible_errors(stderr_file.read_text())
     ok = returncode == 0  # failures the playbook rescued or ignored do not count
     errors = printer.errors or stderr_errors or [f"ansible-playbook exited {returncode}"]
@@ -104,7 +104,7 @@ def command(playbook: Path, options: Options, extravars_file: Path) -> list[str]
     return [*cmd, str(playbook)]
 
 
-def environment(events_fd: int, stdout_callback: str = "default") -> dict[str, str]:
+def environment(events_fd: int, stdout_callback: str) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         {
@@ -134,37 +134,32 @@ def environment(events_fd: int, stdout_callback: str = "default") -> dict[str, s
     return env
 
 
-def _play(cmd: list[str], stdout, stderr, printer: ProgressPrinter, stdout_callback: str) -> int:
-    """Run ansible-playbook, handing on each event as it comes (and with ``stdout`` a pipe, each line that plugins
-    display); return its exit code."""
+def _play(cmd: list[str], printer: ProgressPrinter, stderr, shows_ansible_output: bool) -> int:
+    """Run ansible-playbook, handing on each event as it comes; return its exit code.
+
+    Below -vv, its stdout goes into the events' pipe, so the lines plugins display while a task runs (a build's
+    output) arrive in their place among the events, which are marked."""
     events, events_for_ansible = os.pipe()
-    with open(events, encoding="utf-8") as lines:
+    with open(events, encoding="utf-8", errors="replace") as lines:
         try:
             process = subprocess.Popen(
                 cmd,
                 cwd=project.PLAYBOOKS,
-                env=environment(events_for_ansible, stdout_callback),
+                env=environment(events_for_ansible, "default" if shows_ansible_output else QUIET_CALLBACK),
                 pass_fds=(events_for_ansible,),
                 stdin=subprocess.DEVNULL,
-                stdout=stdout,
+                stdout=ANSIBLE_OUTPUT if shows_ansible_output else events_for_ansible,
                 stderr=stderr,
             )
         finally:
-            os.close(events_for_ansible)  # ansible-playbook has its own copy: the pipe ends when it does
+            os.close(events_for_ansible)  # ansible-playbook has its own copies: the pipe ends when it does
         with process:
-            displayed = process.stdout and threading.Thread(target=_each_line, args=(process.stdout, printer.output))
-            if displayed:
-                displayed.start()
             for line in lines:
-                printer(json.loads(line))
-            if displayed:
-                displayed.join()
+                if line.startswith(EVENT_MARK):
+                    printer(json.loads(line[1:]))
+                else:
+                    printer.output(line)
     return process.returncode
-
-
-def _each_line(stream, handle: Callable[[str], None]) -> None:
-    for line in stream:
-        handle(line.decode(errors="replace"))
 
 
 def _ansible_errors(stderr: str) -> list[str]:

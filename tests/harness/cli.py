@@ -64,8 +64,11 @@ class Sentinel:
         stdout: list[str] = []
         reader = threading.Thread(target=lambda: stdout.append(proc.stdout.read()))
         reader.start()
+        watchdog = threading.Timer(timeout, proc.kill)  # a hung command ends its output, and the test fails
+        watchdog.start()
         lines = [(time.monotonic() - started, line) for line in iter(proc.stderr.readline, "")]
-        proc.wait(timeout=timeout)
+        proc.wait()
+        watchdog.cancel()
         reader.join()
         lines.append((time.monotonic() - started, ""))
         return CliRun(proc.returncode, "".join(stdout), "".join(line for _, line in lines)), lines

@@ -1,7 +1,8 @@
 """Ansible callback: the playbook's events as JSON lines, read live by the sentinel CLI.
 
 The CLI runs ansible-playbook with this callback enabled and the write end of a pipe in
-SENTINEL_EVENTS_FD. One line per event, in order:
+SENTINEL_EVENTS_FD. One line per event, in order, each after a record separator (\x1e, as in
+RFC 7464), since the same pipe may also carry ansible-playbook's stdout (what plugins display):
 
     {"event": "task_start", "task": NAME}
     {"event": "ok" | "failed" | "unreachable", "task": NAME, "host": HOST,
@@ -44,7 +45,7 @@ class CallbackModule(CallbackBase):
         self._events = open(int(os.environ["SENTINEL_EVENTS_FD"]), "w", buffering=1, encoding="utf-8")  # noqa: SIM115
 
     def _emit(self, **event) -> None:
-        self._events.write(json.dumps(event, default=str) + "\n")
+        self._events.write("\x1e" + json.dumps(event, default=str) + "\n")
 
     def v2_playbook_on_task_start(self, task, is_conditional):
         self._emit(event="task_start", task=task.get_name())
