@@ -19,7 +19,8 @@ from ansible_collections.sentinel.paas.plugins.plugin_utils._build_context impor
 display = Display()
 
 BUILD_TIMEOUT = 3600  # seconds a build may run before Ansible's async wrapper stops it
-POLL_INTERVAL = 1.0  # seconds between looks at the build's output
+FIRST_LOOK = 0.25  # seconds before the first look at the build (a source built before ends at once); doubled
+POLL_INTERVAL = 1.0  # up to this, the seconds between looks
 
 
 class ActionModule(ActionBase):
@@ -58,7 +59,7 @@ class ActionModule(ActionBase):
         """Whether to show the build's lines as they come. Not in check mode (nothing is built), nor when the task
         hides its output, nor on mitogen's connections: they run one call at a time per host (a look at the lines
         would wait for the build), and an async job started from an action plugin did not start there."""
-        mitogen = type(self._connection).__module__.startswith("ansible_mitogen")
+        mitogen = any(cls.__module__.startswith("ansible_mitogen.") for cls in type(self._connection).__mro__)
         return not (self._play_context.check_mode or self._task.no_log or mitogen)
 
     def _build_following(self, args, task_vars):
@@ -74,9 +75,10 @@ class ActionModule(ActionBase):
             return job, 0
         # Where the job writes its result, as the async_status action finds it.
         async_dir = self._remote_expand_user(self.get_shell_option("async_dir", default="~/.ansible_async"))
-        poll, shown = {"jid": job["ansible_job_id"], "_async_dir": async_dir}, 0
+        poll, shown, wait = {"jid": job["ansible_job_id"], "_async_dir": async_dir}, 0, FIRST_LOOK
         while True:
-            time.sleep(POLL_INTERVAL)
+            time.sleep(wait)
+            wait = min(wait * 2, POLL_INTERVAL)
             status = self._execute_module("ansible.legacy.async_status", module_args=poll, task_vars=task_vars)
             if status.get("finished") or status.get("failed"):
                 break
