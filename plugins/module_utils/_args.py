@@ -23,3 +23,9 @@ def backup_directory_argument():
 def app_backup_arguments():
     """An app, its directory of backups and, optionally, one of its backups by id (db_restore, db_backup_fetch)."""
     return {**app_name_argument(), **backup_directory_argument(), "backup": {"type": "str"}}
+
+
+def metrics_arguments():
+    """How Prometheus is asked: the range of the numbers and each answer's timeout (doc fragment
+    ``sentinel.paas.metrics``)."""
+    return {"window": {"type": "str", "default": "5m"}, "query_timeout": {"type": "int", "default": 10}}

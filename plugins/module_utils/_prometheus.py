@@ -9,7 +9,7 @@ no port, so nothing is opened to the network. Private to this collection.
 from __future__ import annotations
 
 from ansible_collections.sentinel.paas.plugins.module_utils import _metrics
-from ansible_collections.sentinel.paas.plugins.module_utils._naming import PLATFORM_SERVICES
+from ansible_collections.sentinel.paas.plugins.module_utils._naming import PLATFORM_SERVICES, service_name
 
 PROMETHEUS = PLATFORM_SERVICES["prometheus"]
 
@@ -40,11 +40,33 @@ class Prometheus:
 
     def query(self, promqls: list[str], span=None) -> list[list[dict]]:
         """The result of each query (instant, or range with ``span``), asked in one exec."""
+        container = self.container()
         command = _metrics.fetch_command(promqls, self.query_timeout, span=span)
-        code, stdout, stderr = self.swarm.exec_in(self.container(), command)
+        code, stdout, stderr = self.swarm.exec_in(container, command)
         if code != 0:  # the loop itself ends with printf: a failure here means no shell or no wget
             raise _metrics.PrometheusError(f"cannot run wget in the {PROMETHEUS} container: {stderr or stdout}")
         try:
             return _metrics.split_answers(stdout, promqls)
         except _metrics.PrometheusUnreachable as exc:
             raise Unavailable(f"{PROMETHEUS} is not answering: {exc}") from None
+
+    def metrics(self, app, window):
+        """metrics_info's numbers: the nodes' load and, with ``app``, its traffic by version, in one exec; raises
+        Unavailable when Prometheus cannot be asked from here."""
+        nodes = _metrics.node_queries(window)
+        queries = dict(nodes)
+        if app:
+            queries.update(_metrics.app_queries(app, window))
+        answers = dict(zip(queries, self.query(list(queries.values()))))  # noqa: B905
+        result = {"nodes": _metrics.parse_nodes({m: answers[m] for m in nodes}), "app": None}
+        if app:
+            running = [v for v in _metrics.VERSIONS if self.swarm.service(service_name(app, v)) is not None]
+            result["app"] = _metrics.parse_app(app, window, answers["requests"], answers["p95"], running)
+        return result
+
+    def report(self, app, window):
+        """metrics() with ``available`` true, or false and the ``reason`` Prometheus cannot be asked from here."""
+        try:
+            return {"available": True, "reason": None, **self.metrics(app, window)}
+        except Unavailable as exc:
+            return {"available": False, "reason": str(exc), "app": None, "nodes": {}}

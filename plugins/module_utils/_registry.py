@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 from urllib.parse import quote
 
-from ansible.module_utils.urls import open_url
 from ansible_collections.sentinel.paas.plugins.module_utils import _naming
 
 # What a manifest may be; the registry answers a HEAD with the digest of the one it holds.
@@ -65,6 +64,9 @@ class Registry:
         self._timeout = timeout
 
     def _call(self, method, path, headers=None, data=None):
+        # Imported here: it brings cryptography and email (40 ms), which every module importing this file would pay.
+        from ansible.module_utils.urls import open_url
+
         url = f"http://{_naming.REGISTRY_ADDRESS}/v2/{path}"
         try:
             return open_url(url, data=data, method=method, headers=headers, timeout=self._timeout, **self._auth)

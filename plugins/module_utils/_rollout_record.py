@@ -106,3 +106,9 @@ def _int(text: object) -> int:
         return int(str(text))
     except ValueError:
         return 0
+
+
+def rollouts_of(swarm, app):
+    """The records of the app's rollouts, newest first, each its newest version."""
+    by_id = versions(swarm.configs({LABEL_APP: app}))
+    return [record_of(kept[0]) for kept in newest_first(by_id)]

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The Traefik file-provider document that splits one app's traffic between prod and canary.
 
-Pure functions only (build, render, parse, compare, validate); the modules do the I/O.
+Pure functions (build, render, parse, compare, validate), and split_of, which reads the document kept in the Swarm.
 Private to this collection.
 """
 
@@ -13,7 +13,7 @@ import hashlib
 import re
 import traceback
 
-from ansible_collections.sentinel.paas.plugins.module_utils import _naming
+from ansible_collections.sentinel.paas.plugins.module_utils import _naming, _traefik_files
 from ansible_collections.sentinel.paas.plugins.module_utils._app_spec import CREATE_DEFAULTS
 
 try:
@@ -259,3 +259,20 @@ def _side_port(document: dict, app: str, role: str) -> int | None:
     origin = _origin(app, role)
     port = url[len(origin) :] if isinstance(url, str) and url.startswith(origin) else ""
     return int(port) if port.isdigit() else None
+
+
+def split_of(swarm, app):
+    """What the app's split says; raises ValueError on a foreign document."""
+    kept = _traefik_files.kept(swarm, _naming.split_file(app))
+    if not kept:
+        return {
+            "exists": False,
+            "config": None,
+            "weights": None,
+            "cookie_name": None,
+            "secure": None,
+            "port": None,
+            "baseline_port": None,
+        }
+    split = read_split(parse(_traefik_files.text_of(kept[0])), app)
+    return {"exists": True, "config": kept[0]["Spec"]["Name"], **split}

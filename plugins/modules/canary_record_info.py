@@ -73,10 +73,9 @@ def main():
     if error:
         module.fail_json(msg=f"Error reading the rollouts of {p['name']}: {error}")
     try:
-        by_id = records.versions(Swarm(module).configs({records.LABEL_APP: p["name"]}))
+        rollouts = records.rollouts_of(Swarm(module), p["name"])
     except APIError as exc:
         module.fail_json(msg=f"Error reading the rollouts of {p['name']}: {exc}")
-    rollouts = [records.record_of(versions[0]) for versions in records.newest_first(by_id)]
     if p["number"] is not None:
         rollouts = [r for r in rollouts if r.get("number") == p["number"]]
     module.exit_json(changed=False, rollouts=rollouts[: p["limit"]])

@@ -77,27 +77,8 @@ baseline_port:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.sentinel.paas.plugins.module_utils import _naming, _split
-from ansible_collections.sentinel.paas.plugins.module_utils import _traefik_files as files
 from ansible_collections.sentinel.paas.plugins.module_utils._args import app_name_argument
 from ansible_collections.sentinel.paas.plugins.module_utils._swarm import APIError, Swarm, docker_argument_spec
-
-
-def read(swarm, app):
-    """What the app's split says; raises ValueError on a foreign document."""
-    file = _naming.split_file(app)
-    kept = files.kept(swarm, file)
-    if not kept:
-        return {
-            "exists": False,
-            "config": None,
-            "weights": None,
-            "cookie_name": None,
-            "secure": None,
-            "port": None,
-            "baseline_port": None,
-        }
-    split = _split.read_split(_split.parse(files.text_of(kept[0])), app)
-    return {"exists": True, "config": kept[0]["Spec"]["Name"], **split}
 
 
 def main():
@@ -112,7 +93,7 @@ def main():
     if _split.YAML_IMPORT_ERROR:
         module.fail_json(msg=missing_required_lib("PyYAML"), exception=_split.YAML_IMPORT_ERROR)
     try:
-        result = read(Swarm(module), app)
+        result = _split.split_of(Swarm(module), app)
     except (APIError, ValueError) as exc:
         module.fail_json(msg=f"Error reading traffic split {app}: {exc}")
     module.exit_json(changed=False, **result)

@@ -13,10 +13,6 @@ description:
     C(sentinel.paas.prometheus) role) for the requests, error ratios and 95th percentile latency
     of O(name)'s production and canary over O(window), as Traefik measured them, and for the CPU,
     memory and disk use of every node (node_exporter).
-  - Prometheus publishes no port. The module runs on the manager where Prometheus' task runs
-    (the role pins it to the first host of its manager group) and runs C(wget) inside that task's
-    container through the engine API (C(docker exec)), every query in one exec. Nothing is
-    opened to the network, and no container is started.
   - Without a Prometheus service, or when its task is not on this node or not answering, returns
     RV(available=false) and a RV(reason) instead of failing.
   - Without O(name), returns just the nodes.
@@ -25,6 +21,7 @@ author: Sentinel developers (@sentinel)
 extends_documentation_fragment:
   - sentinel.paas.app
   - sentinel.paas.docker
+  - sentinel.paas.metrics
   - sentinel.paas.attributes
   - sentinel.paas.attributes.info_module
 options:
@@ -34,18 +31,6 @@ options:
       - Versions whose Swarm service (C(NAME-prod), C(NAME-canary)) does not exist are returned as null.
       - Omitted, only the nodes are measured.
     required: false
-  window:
-    description:
-      - The range over which rates, ratios and latency are computed (the PromQL range of C(rate())).
-      - A Prometheus duration with one unit, such as V(30s), V(5m) or V(1h).
-    type: str
-    default: 5m
-  query_timeout:
-    description: Seconds C(wget) waits for each answer of Prometheus.
-    type: int
-    default: 10
-requirements:
-  - C(wget) in the Prometheus image (busybox's, as in C(prom/prometheus), or GNU wget)
 seealso:
   - module: sentinel.paas.swarm_app_info
 """
@@ -108,41 +93,20 @@ nodes:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.sentinel.paas.plugins.module_utils import _metrics
-from ansible_collections.sentinel.paas.plugins.module_utils._args import app_name_argument
-from ansible_collections.sentinel.paas.plugins.module_utils._naming import app_name_error, service_name
+from ansible_collections.sentinel.paas.plugins.module_utils._args import app_name_argument, metrics_arguments
+from ansible_collections.sentinel.paas.plugins.module_utils._naming import app_name_error
 from ansible_collections.sentinel.paas.plugins.module_utils._prometheus import (
     Prometheus,
-    Unavailable,
     query_timeout_error,
 )
 from ansible_collections.sentinel.paas.plugins.module_utils._swarm import APIError, Swarm, docker_argument_spec
-
-
-class MetricsReader:
-    def __init__(self, swarm, query_timeout):
-        self.swarm = swarm
-        self.prometheus = Prometheus(swarm, query_timeout)
-
-    def read(self, app, window):
-        nodes = _metrics.node_queries(window)
-        queries = dict(nodes)
-        if app:
-            queries.update(_metrics.app_queries(app, window))
-        # No zip(strict=): managers may run Python 3.9; query() answers each query, in order.
-        answers = dict(zip(queries, self.prometheus.query(list(queries.values()))))  # noqa: B905
-        result = {"nodes": _metrics.parse_nodes({m: answers[m] for m in nodes}), "app": None}
-        if app:
-            running = [v for v in _metrics.VERSIONS if self.swarm.service(service_name(app, v)) is not None]
-            result["app"] = _metrics.parse_app(app, window, answers["requests"], answers["p95"], running)
-        return result
 
 
 def main():
     module = AnsibleModule(
         argument_spec=docker_argument_spec(
             **app_name_argument(required=False),
-            window={"type": "str", "default": "5m"},
-            query_timeout={"type": "int", "default": 10},
+            **metrics_arguments(),
         ),
         supports_check_mode=True,
     )
@@ -155,11 +119,8 @@ def main():
     ]
     if any(errors):
         module.fail_json(msg=f"Error reading {what}: {'; '.join(e for e in errors if e)}")
-    reader = MetricsReader(Swarm(module), module.params["query_timeout"])
     try:
-        result = {"available": True, "reason": None, **reader.read(app, window)}
-    except Unavailable as exc:
-        result = {"available": False, "reason": str(exc), "app": None, "nodes": {}}
+        result = Prometheus(Swarm(module), module.params["query_timeout"]).report(app, window)
     except (APIError, _metrics.PrometheusError) as exc:
         module.fail_json(msg=f"Error reading {what}: {exc}")
     module.exit_json(changed=False, window=window, **result)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 
+from ansible.module_utils import urls
 from ansible_collections.sentinel.paas.plugins.module_utils import _registry
 
 
@@ -21,7 +22,7 @@ def test_every_page_of_the_catalog_is_read(monkeypatch, tmp_path):
     credential = tmp_path / "credential"
     credential.write_text(json.dumps({"username": "sentinel", "password": "pw", "seed": "s"}))
     monkeypatch.setattr(_registry._naming, "REGISTRY_CREDENTIAL_FILE", str(credential))
-    monkeypatch.setattr(_registry, "open_url", fake_open_url)
+    monkeypatch.setattr(urls, "open_url", fake_open_url)
     assert _registry.Registry().repositories() == names
     assert len(asked) == 3 and asked[1].endswith("&last=app0999")
 

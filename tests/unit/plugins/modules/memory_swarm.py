@@ -59,6 +59,8 @@ class MemorySwarm:
     def tasks(self, service_name=None, desired_state=None):
         return []  # nothing runs in memory
 
+    service_tasks = Swarm.service_tasks
+
     def secrets(self, labels):
         """Secrets carrying all of ``labels`` (a None value: any value); the engine never sends their data."""
         found = [_without("data", s) for s in self.secrets_by_name.values() if _carries(s, labels)]
@@ -72,7 +74,7 @@ class MemorySwarm:
         return NODE_ID
 
     def nodes(self):
-        return {node_id: {"ID": node_id} for node_id in (NODE_ID, OTHER_NODE_ID)}
+        return {node_id: {"ID": node_id, "Description": {"Hostname": node_id}} for node_id in (NODE_ID, OTHER_NODE_ID)}
 
     def image_digest(self, image):
         if image.split("@")[0] in self.missing_images:
