@@ -27,6 +27,7 @@ EVENTS_CALLBACK = "sentinel_events"
 QUIET_CALLBACK = "sentinel_quiet"
 EVENT_MARK = "\x1e"  # starts each event's line (RFC 7464's record separator); other lines are what plugins displayed
 ANSIBLE_OUTPUT = 2  # our stderr, where Ansible's own output goes when it is shown
+ANSIBLE_PLAYBOOK = [sys.executable, "-P", "-m", "sentinel_cli.ansible_playbook"]
 
 
 @dataclass
@@ -94,8 +95,9 @@ def literal_yaml(value) -> str:
 
 
 def command(playbook: Path, options: Options, extravars_file: Path) -> list[str]:
-    # Absolute: ansible-playbook runs in the playbooks directory.
-    cmd = ["ansible-playbook", "-i", str(options.inventory.resolve()), "-e", f"@{extravars_file}"]
+    # ansible-playbook of this CLI's Python, through ansible_playbook.py; -P: the playbooks directory it runs in is not
+    # on its import path. The inventory is absolute for the same reason.
+    cmd = [*ANSIBLE_PLAYBOOK, "-i", str(options.inventory.resolve()), "-e", f"@{extravars_file}"]
     if options.limit:
         cmd += ["--limit", options.limit]
     cmd += ["--check"] * options.check + ["--diff"] * options.diff
@@ -108,7 +110,7 @@ def environment(events_fd: int, stdout_callback: str) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         {
-            # The ansible-playbook installed beside this CLI, whether or not its venv is activated.
+            # Ansible's programs installed beside this CLI, whether or not its venv is activated.
             "PATH": os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")]),
             # Ours first; the caller's paths stay (community.docker may be installed there).
             "ANSIBLE_COLLECTIONS_PATH": os.pathsep.join(

@@ -162,7 +162,7 @@ def test_the_command_line_carries_the_options_but_never_the_extra_vars(tmp_path,
     options = runner.Options(inventory=Path("hosts.yml"), limit="node1", check=True, diff=True, verbose=3)
     cmd = runner.command(tmp_path / "apps.yml", options, tmp_path / "extravars.json")
     assert cmd == [
-        "ansible-playbook",
+        *runner.ANSIBLE_PLAYBOOK,
         "-i",
         str(tmp_path / "hosts.yml"),  # absolute: ansible-playbook runs in the playbooks directory
         "-e",
