@@ -27,8 +27,8 @@ extends_documentation_fragment:
 options:
   metrics:
     description:
-      - Ask Prometheus too. Its task must run on this node (see the notes); set V(false) where it runs elsewhere,
-        and ask M(sentinel.paas.metrics_info) there.
+      - Ask Prometheus too. Its task must run on this node (see the notes), or RV(metrics) says where it runs;
+        any manager reads the rest the same, so run the module there.
     type: bool
     default: true
 requirements:

@@ -12,7 +12,9 @@ from __future__ import annotations
 import time
 
 import pytest
+import yaml
 
+from tests.harness.ansible import Ansible
 from tests.harness.http import Edge, Load
 from tests.integration.test_cluster_ops import Ops
 
@@ -59,6 +61,22 @@ def test_managers_that_join_later_serve_the_split_they_never_saw(ops):
     for node in MANAGERS:
         edge(ops, node).wait_until(f"both versions through {node}", lambda e: set(e.versions(40)) == {"1", "2"}, 90)
     print(f"\nnew managers served the split {time.monotonic() - started:.1f} s after cluster scale returned")
+
+
+def test_inspect_asks_prometheus_on_the_manager_it_is_pinned_to(ops):
+    """inspect.yml reads the app and asks Prometheus on the manager prometheus_manager_group names (here node2, which
+    does not run Prometheus), not on the first manager: any manager reads the app the same."""
+    inventory = yaml.safe_load(ops.ansible.inventory_path.read_text())
+    inventory["all"]["children"]["prometheus_elsewhere"] = {"hosts": {"node2": None}}
+    play = Ansible(inventory).playbook("inspect.yml", {"app": APP, "prometheus_manager_group": "prometheus_elsewhere"})
+    assert play.ok, play.failures or play.stderr[-2000:]
+    [report] = play.results("Report")
+    result = report["ansible_stats"]["data"]["sentinel_result"]
+    assert result["app"]["exists"] and set(result["app"]["services"]) == {"prod", "canary"}
+    assert result["split"]["weights"] == {"prod": 50, "canary": 50}
+    prometheus = ops.cluster.manager.client.services.list(filters={"name": "sentinel-prometheus"})
+    expected = "sentinel-prometheus runs on node1, not on this node" if prometheus else "no sentinel-prometheus service"
+    assert result["metrics"]["available"] is False and result["metrics"]["reason"].startswith(expected), result
 
 
 def test_a_change_is_done_only_once_every_manager_serves_it(ops):
