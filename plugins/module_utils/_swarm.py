@@ -406,7 +406,7 @@ class Swarm:
         except APIError as exc:
             raise NoLocalTask(f"its container did not run the command: {exc}") from None
 
-    def wait_converged(self, name, timeout, poll=1.0, max_failures=3):
+    def wait_converged(self, name, timeout, poll=0.25, settle=1.0, max_failures=3):
         """Wait until every desired task of the service runs the current spec (healthy: Swarm
         keeps a task in "starting" until its healthcheck passes). Returns the service.
 
@@ -414,12 +414,16 @@ class Swarm:
         rollback to finish, so the old spec runs again) or pauses it, when tasks of a new service
         keep failing, or at ``timeout``.
 
-        Converged means two polls in a row with the same running tasks: a container that fails
-        its healthcheck and then exits 0 (a graceful shutdown) is reported "running" for an
-        instant, because the engine takes a health wait that ended in a clean exit as a start.
+        Converged means one of two things. A rolling update this wait saw in progress is done when
+        the engine says it completed: the engine watched each new task for the update config's
+        monitor period first. Otherwise (a new service, a scale, an update done before the first
+        poll), the same running tasks for ``settle`` seconds: a container that fails its
+        healthcheck and then exits 0 (a graceful shutdown) is reported "running" for an instant,
+        because the engine takes a health wait that ended in a clean exit as a start.
         """
         deadline = time.monotonic() + timeout
-        settled = None  # the running tasks of the previous poll, when it looked converged
+        settled, settled_since = None, 0.0  # the running tasks, when they first looked converged
+        watched_update = None  # when the rolling update this wait saw in progress started
         ended_before = None  # tasks that had ended before this wait: an engine restart's, not ours
         while True:
             service = self.api.inspect_service(name)
@@ -430,13 +434,16 @@ class Swarm:
             tasks = [t for t in all_tasks if (t["Spec"].get("ContainerSpec"), _constraints(t["Spec"])) == current]
             status = service.get("UpdateStatus") or {}
             state = status.get("State")
-            timed_out = time.monotonic() > deadline
+            now = time.monotonic()
+            timed_out = now > deadline
             if state in ("rollback_paused", "rollback_completed", "paused") or (
                 state == "rollback_started" and timed_out
             ):
                 raise ServiceNotConverged(
                     f"update {state.replace('_', ' ')} ({status.get('Message', '')}){_task_errors(all_tasks)}"
                 )
+            if state == "updating":
+                watched_update = status.get("StartedAt")
             # "complete" counts too: a task Swarm stops for failing its healthcheck ends cleanly
             # when the app shuts down gracefully, and a service's task should never just end.
             ended = [t for t in tasks if t["Status"]["State"] in ("failed", "rejected", "complete")]
@@ -449,9 +456,14 @@ class Swarm:
             running = [t for t in tasks if t["DesiredState"] == "running" and t["Status"]["State"] == "running"]
             converged = state in (None, "completed") and (replicas is None or len(running) == replicas)
             running_ids = sorted(t["ID"] for t in running)
-            if converged and running_ids == settled:
+            if converged and state == "completed" and watched_update and status.get("StartedAt") == watched_update:
                 return service
-            settled = running_ids if converged else None
+            if converged and running_ids == settled and now - settled_since >= settle:
+                return service
+            if not converged:
+                settled = None
+            elif running_ids != settled:
+                settled, settled_since = running_ids, now
             if timed_out and not converged:
                 raise ServiceNotConverged(
                     f"not converged after {timeout} s: {len(running)} of {replicas} tasks running"
