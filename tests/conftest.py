@@ -87,7 +87,6 @@ def platform_vars(cluster: Cluster) -> dict:
         "control_plane_maintenance_image": cluster.image("sentinel-test/base:latest"),
         "control_plane_docker_proxy_image": cluster.image("sentinel-test/docker-proxy:latest"),
         "sentinel_backup_target_image": cluster.image("sentinel-test/rclone:latest"),
-        "control_plane_traefik_refresh_seconds": 1,
         # A roll counts as done 2 s after its last task runs, not the 10 s a production cluster waits.
         "sentinel_rolling_update": {"monitor": "2s"},
         "control_plane_traefik_acme_email": "ops@sentinel.test",

@@ -130,7 +130,7 @@ def _atomic_write(path: str, text: str, staging: str | None) -> None:
     The temporary file is made in ``staging`` when that is on the same filesystem (a rename is
     atomic only within one), else beside ``path`` (as ``.NAME.tmp``, which Traefik does not load).
     Staged outside, the watched directory sees one event (the rename) instead of a burst:
-    Traefik reloads on the first event of a burst and throttles the next reload by 2 s.
+    Traefik reloads on the first event of a burst and throttles the next reload (providersThrottleDuration).
     """
     directory = os.path.dirname(path)
     if staging is None or not os.access(staging, os.W_OK) or os.stat(staging).st_dev != os.stat(directory).st_dev:

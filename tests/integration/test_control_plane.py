@@ -309,7 +309,8 @@ def test_traefik_service_spec(bare_cluster, initialised):
         f"--providers.swarm.endpoint=unix://{PROXY_DIR}/docker.sock",
         "--providers.swarm.exposedByDefault=false",
         "--providers.swarm.network=sentinel-edge",
-        "--providers.swarm.refreshSeconds=1",  # platform_vars: the tests' fast Swarm provider
+        "--providers.swarm.refreshSeconds=1",
+        "--providers.providersThrottleDuration=500ms",
         "--providers.swarm.defaultRule=Host(`{{ normalize .Name }}.sentinel.invalid`)",
         "--providers.file.directory=/etc/sentinel/traefik/dynamic",
         "--serversTransport.forwardingTimeouts.dialTimeout=2s",
