@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import project
+from . import module_zips, project
 from .progress import ProgressPrinter
 
 CALLBACK_PLUGINS = Path(__file__).resolve().parent / "callback_plugins"
@@ -64,6 +64,8 @@ def run(name: str, extravars: dict, options: Options, say: Callable[[str], None]
         return Outcome(False, errors=[str(exc)])
     printer = ProgressPrinter(say, options.verbose)
     started = time.monotonic()
+    # The local inventory's modules run on this Python: their zips may carry its bytecode (module_zips.py).
+    bytecode = options.inventory.resolve() == project.LOCAL_INVENTORY.resolve()
     with tempfile.TemporaryDirectory(prefix="sentinel-run-") as private:  # only we can read it
         # Extra vars may hold secrets: in a file, never on a command line that ps shows.
         extravars_file = Path(private) / "extravars.yml"
@@ -72,9 +74,9 @@ def run(name: str, extravars: dict, options: Options, say: Callable[[str], None]
         with stderr_file.open("w") as stderr:
             cmd = command(playbook, options, extravars_file)
             if options.shows_ansible_output:
-                returncode = _play(cmd, printer, ANSIBLE_OUTPUT, shows_ansible_output=True)
+                returncode = _play(cmd, printer, ANSIBLE_OUTPUT, True, bytecode)
             else:  # stderr kept for the errors Ansible reports outside any task
-                returncode = _play(cmd, printer, stderr, shows_ansible_output=False)
+                returncode = _play(cmd, printer, stderr, False, bytecode)
         stderr_errors = _ansible_errors(stderr_file.read_text())
     ok = returncode == 0  # failures the playbook rescued or ignored do not count
     errors = printer.errors or stderr_errors or [f"ansible-playbook exited {returncode}"]
@@ -106,7 +108,7 @@ def command(playbook: Path, options: Options, extravars_file: Path) -> list[str]
     return [*cmd, str(playbook)]
 
 
-def environment(events_fd: int, stdout_callback: str) -> dict[str, str]:
+def environment(events_fd: int, stdout_callback: str, module_bytecode: bool = False) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         {
@@ -127,6 +129,7 @@ def environment(events_fd: int, stdout_callback: str) -> dict[str, str]:
             "ANSIBLE_STDOUT_CALLBACK": stdout_callback,
             # One round trip per module instead of copy-then-run: inspect feels instant.
             "ANSIBLE_PIPELINING": "True",
+            module_zips.BYTECODE_VARIABLE: "1" if module_bytecode else "",
             "ANSIBLE_RETRY_FILES_ENABLED": "False",
             "ANSIBLE_DISPLAY_SKIPPED_HOSTS": "False",
         }
@@ -136,7 +139,7 @@ def environment(events_fd: int, stdout_callback: str) -> dict[str, str]:
     return env
 
 
-def _play(cmd: list[str], printer: ProgressPrinter, stderr, shows_ansible_output: bool) -> int:
+def _play(cmd: list[str], printer: ProgressPrinter, stderr, shows_ansible_output: bool, module_bytecode: bool) -> int:
     """Run ansible-playbook, handing on each event as it comes; return its exit code.
 
     Below -vv, its stdout goes into the events' pipe, so the lines plugins display while a task runs (a build's
@@ -147,7 +150,9 @@ def _play(cmd: list[str], printer: ProgressPrinter, stderr, shows_ansible_output
             process = subprocess.Popen(
                 cmd,
                 cwd=project.PLAYBOOKS,
-                env=environment(events_for_ansible, "default" if shows_ansible_output else QUIET_CALLBACK),
+                env=environment(
+                    events_for_ansible, "default" if shows_ansible_output else QUIET_CALLBACK, module_bytecode
+                ),
                 pass_fds=(events_for_ansible,),
                 stdin=subprocess.DEVNULL,
                 stdout=ANSIBLE_OUTPUT if shows_ansible_output else events_for_ansible,
