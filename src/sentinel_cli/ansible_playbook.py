@@ -45,7 +45,7 @@ try:
 except SystemExit as exc:
     code = exc.code
 if kept_zips:
-    module_zips.keep(run_zips, kept_zips)
+    module_zips.keep(run_zips, kept_zips, project.HOME)
 # What the teardown would still do that counts: the exit handlers (Ansible's removal of its temporary
 # directory is one) and the flush of the output. atexit._run_exitfuncs is CPython's, there since 3.0.
 atexit._run_exitfuncs()

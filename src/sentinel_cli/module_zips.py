@@ -28,6 +28,7 @@ import os
 import pickle
 import shutil
 import sys
+import tempfile
 import time
 import zipfile
 from pathlib import Path
@@ -52,6 +53,8 @@ def key(collection: Path) -> str:
     digest = hashlib.sha256(f"{ansible_version}\n{sys.version}\n{collection.resolve()}\n".encode())
     for directory in ("modules", "module_utils"):
         for path in sorted((collection / "plugins" / directory).rglob("*.py")):
+            if path.name.startswith("."):  # an editor's lock or backup, never imported
+                continue
             digest.update(f"{path.relative_to(collection)}\n".encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()[:20]
@@ -60,25 +63,30 @@ def key(collection: Path) -> str:
 def restore(run_cache: Path, collection: Path, bytecode: bool = False) -> Path | None:
     """Put the kept zips (with bytecode, if asked) in this run's cache; the directory they are kept in, None when
     it cannot be used."""
-    kept = cache_root() / key(collection)
     try:
+        kept = cache_root() / key(collection)
         if not kept.is_dir():
             (kept / BYTECODE).mkdir(mode=0o700, parents=True)
             kept.chmod(0o700)
             _remove_unused(kept)
+        owner = kept.stat()
+        if owner.st_uid != os.getuid() or owner.st_mode & 0o077:  # Ansible unpickles what is in it: ours alone
+            return None
         os.utime(kept)  # in use: kept from _remove_unused
         run_cache.mkdir(parents=True, exist_ok=True)
         for zipped in (kept / BYTECODE if bytecode else kept).iterdir():
-            if zipped.is_file():
+            if zipped.is_file() and not zipped.name.endswith(UNFINISHED):
                 (run_cache / zipped.name).symlink_to(zipped)
     except OSError:
         return None
     return kept
 
 
-def keep(run_cache: Path, kept: Path) -> None:
+def keep(run_cache: Path, kept: Path, collection: Path) -> None:
     """Keep the zips of our modules that this run made, as they are and with their bytecode."""
     try:
+        if key(collection) != kept.name:  # the source changed during the run: its zips may be of either
+            return
         for zipped in run_cache.iterdir():
             if zipped.is_symlink() or not zipped.name.startswith(OURS) or zipped.name.endswith(UNFINISHED):
                 continue
@@ -100,8 +108,9 @@ def with_bytecode(cached: bytes) -> bytes:
             source = sources.read(entry)
             target.writestr(entry, source)
             if entry.filename.endswith(".py"):
-                # Tracebacks name the file by its place in the zip: the zip's own path is only known where it runs.
-                code = compile(source, entry.filename, "exec", dont_inherit=True)
+                # Tracebacks name the file by its place in the zip (the zip's own path is only known where it runs),
+                # and Ansible can tell no plugin from it for a deprecation: ours issue none.
+                code = compile(source, entry.filename, "exec", dont_inherit=True, optimize=0)  # asserts stay
                 header = importlib.util.MAGIC_NUMBER + UNCHECKED_HASH_PYC + importlib.util.source_hash(source)
                 pyc = zipfile.ZipInfo(f"{entry.filename}c", entry.date_time)
                 target.writestr(pyc, header + marshal.dumps(code), zipfile.ZIP_DEFLATED)
@@ -109,15 +118,19 @@ def with_bytecode(cached: bytes) -> bytes:
 
 
 def _remove_unused(kept: Path) -> None:
-    """Remove the zips of other keys that no run used for a day: an older source's or Ansible's. Another checkout's,
-    in use, stay (a run may be reading them)."""
+    """Remove the zips of other keys that no run started with for a day: an older source's or Ansible's. Another
+    checkout's, in use, stay: a run may be reading them (a run that started a day ago would build its zips again)."""
     for other in kept.parent.iterdir():
         if other != kept and time.time() - other.stat().st_mtime > UNUSED_SECONDS:
             shutil.rmtree(other, ignore_errors=True)
 
 
 def _store(path: Path, data: bytes) -> None:
-    # Another run may keep the same zip at the same time: each writes its own file, then renames it.
-    part = path.with_name(f"{path.name}.{os.getpid()}-part")
-    part.write_bytes(data)
-    part.replace(path)
+    # Another run may keep the same zip at the same time: each writes a file of its own, whole on disk before it
+    # takes the zip's name, since a zip cut short by a crash would fail every later run's task that uses it.
+    descriptor, part = tempfile.mkstemp(dir=path.parent, prefix=f"{path.name}.", suffix=UNFINISHED[1])
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(data)
+        file.flush()
+        os.fsync(file.fileno())
+    os.replace(part, path)

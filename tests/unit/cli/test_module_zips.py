@@ -56,6 +56,7 @@ def test_the_key_changes_with_a_module_or_a_module_util_and_nothing_else(collect
     (collection / "README.md").write_text("docs\n")
     (collection / "plugins" / "filter").mkdir()
     (collection / "plugins" / "filter" / "weights.py").write_text("x = 1\n")  # never zipped with a module
+    (collection / "plugins" / "modules" / ".#app_info.py").symlink_to("user@host.1234")  # an editor's lock
     assert module_zips.key(collection) == first
     (collection / "plugins" / "module_utils" / "_swarm.py").write_text("API = 2\n")
     changed_util = module_zips.key(collection)
@@ -72,7 +73,7 @@ def test_a_run_keeps_only_the_finished_zips_of_our_modules_and_the_next_run_gets
     ours = cached_module("VALUE = 42\n")
     for name in (OUR_ZIP, THEIR_ZIP, f"{OUR_ZIP}.lock", f"{OUR_ZIP}-part"):
         (first_run / name).write_bytes(ours)
-    module_zips.keep(first_run, kept)
+    module_zips.keep(first_run, kept, collection)
     assert sorted(path.name for path in kept.iterdir()) == [OUR_ZIP, module_zips.BYTECODE]
     assert [path.name for path in (kept / module_zips.BYTECODE).iterdir()] == [OUR_ZIP]
 
@@ -81,7 +82,7 @@ def test_a_run_keeps_only_the_finished_zips_of_our_modules_and_the_next_run_gets
     assert [path.name for path in second_run.iterdir()] == [OUR_ZIP]
     assert (second_run / OUR_ZIP).read_bytes() == ours  # as Ansible made it
     before = (kept / OUR_ZIP).stat()
-    module_zips.keep(second_run, kept)  # a zip the run was given is not written again
+    module_zips.keep(second_run, kept, collection)  # a zip the run was given is not written again
     assert (kept / OUR_ZIP).stat().st_ino == before.st_ino
 
     with_bytecode = tmp_path / "run3" / "ansiballz_cache"
@@ -120,6 +121,24 @@ def test_a_new_key_removes_the_zips_of_a_key_unused_for_a_day_and_keeps_one_in_u
     assert list((tmp_path / "run2").iterdir()) == []  # the old zip is not given to the new source
 
 
+def test_zips_made_while_the_source_changed_are_not_kept(tmp_path, collection, cache):
+    run_cache = tmp_path / "run" / "ansiballz_cache"
+    kept = module_zips.restore(run_cache, collection)
+    (run_cache / OUR_ZIP).write_bytes(cached_module("VALUE = 1\n"))
+    (collection / "plugins" / "module_utils" / "_swarm.py").write_text("API = 2\n")  # a checkout during the run
+    module_zips.keep(run_cache, kept, collection)
+    assert not (kept / OUR_ZIP).exists()
+
+
+def test_a_cache_directory_others_may_write_to_is_not_used(tmp_path, collection, cache):
+    kept = module_zips.restore(tmp_path / "run1", collection)
+    (kept / OUR_ZIP).write_bytes(cached_module("VALUE = 1\n"))
+    kept.chmod(0o777)
+    run_cache = tmp_path / "run2" / "ansiballz_cache"
+    assert module_zips.restore(run_cache, collection) is None
+    assert not run_cache.exists()
+
+
 def test_a_cache_that_cannot_be_used_leaves_the_run_as_ansible_makes_it(tmp_path, collection, monkeypatch):
     (tmp_path / "not-a-directory").write_text("")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "not-a-directory"))
@@ -130,7 +149,7 @@ def test_a_zip_ansible_may_cache_otherwise_is_kept_as_it_is_without_bytecode(tmp
     run_cache = tmp_path / "run" / "ansiballz_cache"
     kept = module_zips.restore(run_cache, collection)
     (run_cache / OUR_ZIP).write_bytes(b"not a pickle")
-    module_zips.keep(run_cache, kept)
+    module_zips.keep(run_cache, kept, collection)
     assert (kept / OUR_ZIP).read_bytes() == b"not a pickle"
     assert list((kept / module_zips.BYTECODE).iterdir()) == []
 
@@ -144,7 +163,7 @@ READS = """
       sentinel.paas.canary_weights_info:
         name: "-"
       register: split
-      failed_when: "'name' not in split.msg"
+      failed_when: "'invalid app name' not in split.msg"
 """
 
 
