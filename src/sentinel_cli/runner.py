@@ -74,9 +74,9 @@ def run(name: str, extravars: dict, options: Options, say: Callable[[str], None]
         with stderr_file.open("w") as stderr:
             cmd = command(playbook, options, extravars_file)
             if options.shows_ansible_output:
-                returncode = _play(cmd, printer, ANSIBLE_OUTPUT, True, bytecode)
+                returncode = _play(cmd, printer, ANSIBLE_OUTPUT, shows_ansible_output=True, module_bytecode=bytecode)
             else:  # stderr kept for the errors Ansible reports outside any task
-                returncode = _play(cmd, printer, stderr, False, bytecode)
+                returncode = _play(cmd, printer, stderr, shows_ansible_output=False, module_bytecode=bytecode)
         stderr_errors = _ansible_errors(stderr_file.read_text())
     ok = returncode == 0  # failures the playbook rescued or ignored do not count
     errors = printer.errors or stderr_errors or [f"ansible-playbook exited {returncode}"]
@@ -127,7 +127,8 @@ def environment(events_fd: int, stdout_callback: str, module_bytecode: bool = Fa
             "SENTINEL_EVENTS_FD": str(events_fd),
             # What -vv shows, as it happens; the caller's (json, say) might print only at the end.
             "ANSIBLE_STDOUT_CALLBACK": stdout_callback,
-            # One round trip per module instead of copy-then-run: inspect feels instant.
+            # One round trip per module instead of copy-then-run: inspect feels instant. The local inventory turns it
+            # off (ansible_pipelining): no round trip to save there, and Python reads a file faster than its stdin.
             "ANSIBLE_PIPELINING": "True",
             module_zips.BYTECODE_VARIABLE: "1" if module_bytecode else "",
             "ANSIBLE_RETRY_FILES_ENABLED": "False",
